@@ -1,0 +1,1 @@
+"""Sources, mappings and validation: how CRM data becomes the canonical tables."""

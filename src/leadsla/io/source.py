@@ -1,0 +1,394 @@
+"""``connect``: a source (folder, file, DuckDB file or database URL) as canonical Ibis tables."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from leadsla.errors import ConfigError, DataError, Issue, IssueSet
+from leadsla.io import validate as v
+from leadsla.io.files import RawFile, find_file, ident, load_file, sql_str
+from leadsla.io.mapping import Compiled, Mapping, TableRule, compile_rule, load_mapping
+from leadsla.io.typing_sql import raw_expr, typed_expr
+from leadsla.schema import TABLES
+from leadsla.settings import Settings, load_settings
+
+DUCKDB_SUFFIXES = (".duckdb", ".ddb", ".db")
+
+
+@dataclass
+class Workspace:
+    """The canonical tables of one source, validated, with the row accounting of the run.
+
+    ``ws.leads`` and ``ws.activities`` are Ibis tables on the source's engine (DuckDB for
+    files); every analysis takes them as inputs.
+    """
+
+    con: Any
+    source: str
+    settings: Settings
+    mapping: Mapping
+    tables: dict[str, ir.Table]
+    issues: IssueSet
+    accounting: dict[str, v.Accounting]
+    as_of: datetime
+    temp_files: list[Path] = field(default_factory=list)
+
+    @property
+    def leads(self) -> ir.Table:
+        return self.tables["leads"]
+
+    @property
+    def activities(self) -> ir.Table | None:
+        return self.tables.get("activities")
+
+    def has(self, name: str) -> bool:
+        return name in self.tables
+
+    def table(self, name: str) -> ir.Table:
+        if name not in self.tables:
+            raise DataError(
+                Issue("ERROR", "missing-table", f"the source has no {name} table.",
+                      file=self.source,
+                      fix=f"Add a {name}.csv (or .parquet) file with the columns of SPEC.md, or "
+                      "map one in the mapping file.")
+            )
+        return self.tables[name]
+
+    def close(self) -> None:
+        try:
+            self.con.disconnect()
+        finally:
+            for p in self.temp_files:
+                p.unlink(missing_ok=True)
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def connect(
+    source: str | os.PathLike[str],
+    /,
+    *,
+    mapping: str | Path | Mapping | None = None,
+    settings: Settings | None = None,
+    options: dict[str, str] | None = None,
+    workspace: str | os.PathLike[str] | None = None,
+    strict: bool = True,
+) -> Workspace:
+    """Open a source as canonical tables and validate it.
+
+    ``source`` is a folder of CSV/Parquet files, one such file (the mapping's lead file), a
+    DuckDB file, or a database URL (``postgres://…``, any Ibis backend). With ``strict`` a
+    source with errors raises :class:`DataError` listing every problem; warnings are kept in
+    ``ws.issues``.
+
+    >>> ws = connect("crm/")                                   # doctest: +SKIP
+    >>> ws.leads.count().execute()                             # doctest: +SKIP
+    """
+    src = str(source)
+    m = load_mapping(mapping)
+    if options:
+        m = m.with_options(options)
+    is_url = "://" in src and not Path(src).exists()
+    path = Path(src)
+    if not is_url and not path.exists():
+        raise ConfigError(f"source {src} does not exist. Give a folder of CSV/Parquet files, a "
+                          "file, a DuckDB file or a database URL.")
+    s = settings or load_settings(path if path.is_dir() else path.parent if not is_url else None)
+    if m.time_zone and settings is None:
+        s = s.replace(time_zone=m.time_zone)
+    if is_url and not src.startswith("duckdb://"):
+        return _connect_backend(src, m, s, strict)
+    con = ibis.duckdb.connect(str(workspace) if workspace else ":memory:")
+    ws = Workspace(con, src, s, m, {}, IssueSet(), {}, datetime.now(UTC))
+    try:
+        _build(ws, path if not is_url else Path(src.removeprefix("duckdb://")),
+               materialize=workspace is not None)
+    except BaseException:
+        ws.close()
+        raise
+    if strict and ws.issues.errors:
+        ws.close()
+        raise DataError(ws.issues)
+    return ws
+
+
+def _inputs(ws: Workspace, path: Path) -> tuple[dict[str, RawFile], list[Issue]]:
+    """Load every file the mapping names (or the tables of a DuckDB file)."""
+    con, m, s = ws.con, ws.mapping, ws.settings
+    raws: dict[str, RawFile] = {}
+    issues: list[Issue] = []
+    if path.is_file() and path.suffix.lower() in DUCKDB_SUFFIXES:
+        con.raw_sql(f"ATTACH {sql_str(str(path))} AS src (READ_ONLY)")
+        have = {r[0].lower(): r[0] for r in con.raw_sql(
+            "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'src'"
+        ).fetchall()}
+        for name, f in m.files.items():
+            hit = next((have[p.split(".")[0].lower()] for p in f.patterns
+                        if p.split(".")[0].lower() in have), None)
+            if hit is None:
+                continue
+            con.raw_sql(f"CREATE OR REPLACE TEMP VIEW {ident('raw_' + name)} AS SELECT *, "
+                        f"row_number() OVER () AS _row FROM src.main.{ident(hit)}")
+            desc = [r for r in con.raw_sql(f"DESCRIBE {ident('raw_' + name)}").fetchall()
+                    if r[0] != "_row"]
+            n = con.raw_sql(f"SELECT count(*) FROM {ident('raw_' + name)}").fetchone()[0]
+            raws[name] = RawFile(name, path, tuple(r[0] for r in desc), tuple(r[1] for r in desc),
+                                 int(n))
+        return raws, issues
+    lead_file = m.tables["leads"][0].source
+    for name, f in m.files.items():
+        if path.is_file():
+            found = path if name == lead_file else find_file(path.parent, list(f.patterns))
+        else:
+            found = find_file(path, list(f.patterns))
+        if found is None:
+            if f.required and (path.is_dir() or name != lead_file):
+                where = path if path.is_dir() else path.parent
+                issues.append(Issue(
+                    "ERROR", "missing-file", f"no file for {name} ({', '.join(f.patterns)}).",
+                    file=str(where),
+                    fix="Put the export in this folder under one of those names, or choose the "
+                    "mapping that fits the export (--mapping).",
+                ))
+            continue
+        got = load_file(con, name, found, encoding=s.encoding, delimiter=s.delimiter,
+                        temp_files=ws.temp_files)
+        if isinstance(got, Issue):
+            issues.append(got)
+        else:
+            raws[name] = got
+    return raws, issues
+
+
+def _text_stage(ws: Workspace, rule: TableRule, raws: dict[str, RawFile]) -> Compiled | None:
+    headers = {n: r.columns for n, r in raws.items()}
+    files = {n: r.path.name for n, r in raws.items()}
+    if rule.source not in raws:
+        return None
+    return compile_rule(rule, ws.mapping, headers, files)
+
+
+def _build(ws: Workspace, path: Path, *, materialize: bool) -> None:
+    con, s = ws.con, ws.settings
+    if s.as_of is not None:
+        as_of = s.as_of if s.as_of.tzinfo else s.as_of.replace(tzinfo=_zone(s.time_zone))
+        ws.as_of = as_of.astimezone(UTC)
+    raws, issues = _inputs(ws, path)
+    ws.issues.extend(issues)
+    if any(i.severity == "ERROR" for i in issues) and "leads" not in {
+        r.table for rules in ws.mapping.tables.values() for r in rules if r.source in raws
+    }:
+        return
+    stages: dict[str, tuple[ir.Table, set[str], str]] = {}
+    for table, rules in ws.mapping.tables.items():
+        parts = []
+        present: set[str] = set()
+        label = ""
+        for rule in rules:
+            compiled = _text_stage(ws, rule, raws)
+            if compiled is None:
+                continue
+            ws.issues.extend(compiled.issues)
+            if compiled.issues and any(i.severity == "ERROR" for i in compiled.issues):
+                continue
+            parts.append(compiled)
+            present |= compiled.present
+            label = label or raws[rule.source].path.name
+        if not parts:
+            continue
+        try:
+            stage = _typed_stage(ws, table, parts, present)
+        except Exception as e:  # a binder error in a mapping's SQL expression
+            ws.issues.add(Issue("ERROR", "mapping-sql", f"the mapping's SQL for {table} fails: "
+                                f"{str(e).splitlines()[0]}", file=label,
+                                fix=f"Fix the sql rule in {ws.mapping.origin}."))
+            continue
+        stages[table] = (stage, present, label)
+    if "leads" not in stages:
+        return
+    _validate_and_publish(ws, stages, materialize)
+
+
+def _zone(tz: str) -> Any:
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(tz)
+
+
+def _typed_stage(ws: Workspace, table: str, parts: list[Compiled], present: set[str]) -> ir.Table:
+    con = ws.con
+    spec = TABLES[table]
+    selects = []
+    for i, part in enumerate(parts):
+        text = ident(f"_text_{table}_{i}")
+        con.raw_sql(f"CREATE OR REPLACE TEMP VIEW {text} AS {part.sql}")
+        types = {r[0]: r[1] for r in con.raw_sql(f"DESCRIBE {text}").fetchall()}
+        cols = ["_file", "_row", "_exclude"]
+        for col in spec.columns:
+            rule = part.rule.columns.get(col.name)
+            typed = typed_expr(col, types.get(col.name, "VARCHAR"), rule, ws.settings.time_zone)
+            cols.append(f"{typed} AS {ident(col.name)}")
+            cols.append(f"{raw_expr(col, types.get(col.name, 'VARCHAR'), rule)} AS "
+                        f"{ident(col.name + '__raw')}")
+        selects.append(f"SELECT {', '.join(cols)} FROM {text}")
+    stage_name = ident(f"_stage_{table}")
+    con.raw_sql(f"CREATE OR REPLACE TEMP VIEW {stage_name} AS {' UNION ALL '.join(selects)}")
+    return con.table(f"_stage_{table}")
+
+
+def _validate_and_publish(
+    ws: Workspace, stages: dict[str, tuple[ir.Table, set[str], str]], materialize: bool
+) -> None:
+    con = ws.con
+    canonical: dict[str, str] = {}
+    for table, (stage, present, label) in stages.items():
+        acc = v.Accounting(table)
+        counts = stage.group_by("_exclude").aggregate(n=ibis._.count()).execute()
+        for reason, n in zip(counts["_exclude"], counts["n"], strict=True):
+            acc.read += int(n)
+            if isinstance(reason, str):
+                acc.excluded[reason] = int(n)
+        ws.accounting[table] = acc
+        kept = stage.filter(stage._exclude.isnull())
+        fills = {c for c, _ in _fill_rules(ws, table)}
+        checks = v.value_checks(kept, table, present, filled=fills)
+        if table == "leads":
+            checks += v.lead_checks(kept, present)
+        issues, _ = v.run_checks(kept, checks, label)
+        ws.issues.extend(_with_severity(ws, issues))
+        if table == "leads":
+            dup = v.duplicate_issue(kept, "lead_id", label)
+            if dup:
+                ws.issues.add(dup)
+        # the filled timestamps (missing = "latest")
+        canonical[table] = _canonical_select(ws, table, present)
+    leads_stage = stages["leads"][0]
+    latest = _latest(ws, leads_stage)
+    for table, (stage, present, label) in stages.items():
+        for col, rule in _fill_rules(ws, table):
+            kept = stage.filter(stage._exclude.isnull())
+            n = int(kept.filter(kept[f"{col}__raw"].isnull()).count().execute())
+            if n:
+                ws.issues.add(Issue(
+                    "WARNING", "filled", f"{n:,} rows have no {col}; they are dated at the "
+                    f"latest date in the data, {latest:%Y-%m-%d}.", file=label, column=col,
+                    count=1,
+                    fix="Fill the column in the export for exact dates."))
+    if "activities" in stages:
+        stage, present, label = stages["activities"]
+        kept = stage.filter(stage._exclude.isnull())
+        issues, excluded = v.run_checks(kept, v.activity_checks(kept, leads_stage, ws.as_of),
+                                        label)
+        ws.issues.extend(issues)
+        for reason, n in excluded.items():
+            ws.accounting["activities"].excluded[reason] = n
+    kind = "TABLE" if materialize else "TEMP VIEW"
+    for table, select in canonical.items():
+        where = "_exclude IS NULL"
+        if table == "activities":
+            where += (
+                " AND lead_id IN (SELECT lead_id FROM _stage_leads WHERE _exclude IS NULL)"
+                f" AND \"at\" <= {sql_str(ws.as_of.isoformat())}::TIMESTAMPTZ"
+            )
+        sql = select.replace("{latest}", sql_str(latest.isoformat()))
+        con.raw_sql(f"CREATE OR REPLACE {kind} {ident(table)} AS SELECT {sql} "
+                    f"FROM {ident('_stage_' + table)} WHERE {where}")
+        ws.tables[table] = con.table(table)
+
+
+def _with_severity(ws: Workspace, issues: list[Issue]) -> list[Issue]:
+    """Apply the mapping's [severity] overrides."""
+    out = []
+    for i in issues:
+        sev = ws.mapping.severity.get(i.code)
+        out.append(dataclasses.replace(i, severity=sev) if sev else i)  # type: ignore[arg-type]
+    return out
+
+
+def _fill_rules(ws: Workspace, table: str) -> list[tuple[str, Any]]:
+    out = []
+    for rule in ws.mapping.tables.get(table, ()):
+        for col, r in rule.columns.items():
+            if r.missing == "latest":
+                out.append((col, r))
+    return out
+
+
+def _latest(ws: Workspace, leads: ir.Table) -> datetime:
+    cols = [c for c in ("created_at", "closed_at", "mql_at") if c in leads.columns]
+    df = leads.aggregate(**{c: leads[c].max() for c in cols}).execute()
+    vals = [df[c].iloc[0] for c in cols if df[c].iloc[0] is not None and df[c].iloc[0] == df[c].iloc[0]]
+    if not vals:
+        return ws.as_of
+    return max(vals).to_pydatetime()
+
+
+def _canonical_select(ws: Workspace, table: str, present: set[str]) -> str:
+    spec = TABLES[table]
+    fills = {c for c, _ in _fill_rules(ws, table)}
+    out = []
+    for col in spec.columns:
+        c = ident(col.name)
+        if col.name in fills:
+            out.append(f"COALESCE({c}, {{latest}}::TIMESTAMPTZ) AS {c}")
+        elif table == "leads" and col.name == "segment":
+            out.append(f"COALESCE({c}, 'all') AS {c}")
+        elif table == "leads" and col.name == "mql_at":
+            out.append(f"COALESCE({c}, created_at) AS {c}")
+        elif table == "leads" and col.name == "closed_at":
+            out.append(f"CASE WHEN {c} < created_at THEN created_at ELSE {c} END AS {c}")
+        elif col.name in present or col.required:
+            out.append(c)
+        else:
+            out.append(f"{c}")
+    return ", ".join(out)
+
+
+def _connect_backend(url: str, m: Mapping, s: Settings, strict: bool) -> Workspace:
+    """A database holding the canonical tables (typed), through its Ibis backend."""
+    con = ibis.connect(url)
+    ws = Workspace(con, url, s, m, {}, IssueSet(), {}, datetime.now(UTC))
+    have = set(con.list_tables())
+    for name, spec in TABLES.items():
+        if name not in have:
+            if spec.required:
+                ws.issues.add(Issue("ERROR", "missing-table", f"the database has no {name} table.",
+                                    file=url, fix=f"Create a {name} table with the columns of SPEC.md."))
+            continue
+        t = con.table(name)
+        missing = [c.name for c in spec.columns if c.required and c.name not in t.columns]
+        if missing:
+            ws.issues.add(Issue("ERROR", "missing-column", f"required column(s) {', '.join(missing)} "
+                                "missing.", file=f"{url} table {name}", column=missing[0],
+                                fix="Add them, or rename the columns that hold them."))
+            continue
+        cols = {}
+        for c in spec.columns:
+            if c.name in t.columns:
+                cols[c.name] = t[c.name]
+            else:
+                dtype = {"string": "string", "timestamp": "timestamp('UTC')", "float": "float64",
+                         "integer": "int64"}[c.kind]
+                cols[c.name] = ibis.null(dtype)
+        ws.tables[name] = t.select(**cols)
+        ws.accounting[name] = v.Accounting(name, read=int(t.count().execute()))
+    if "leads" in ws.tables:
+        lt = ws.tables["leads"]
+        ws.tables["leads"] = lt.mutate(segment=lt.segment.fill_null("all"),
+                                       mql_at=lt.mql_at.fill_null(lt.created_at))
+    if strict and ws.issues.errors:
+        con.disconnect()
+        raise DataError(ws.issues)
+    return ws

@@ -1,0 +1,97 @@
+"""One typed settings object, read from ``leadsla.toml`` beside the data and overridable by flags.
+
+Units are in the names: ``hourly_cost_eur``, ``stale_after_days``, ``first_response_hours``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from leadsla.errors import ConfigError
+
+SETTINGS_FILE = "leadsla.toml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Workspace settings (SPEC.md "Settings")."""
+
+    currency: str = "EUR"
+    time_zone: str = "UTC"
+    encoding: str = "utf-8"
+    delimiter: str | None = None
+    as_of: datetime | None = None
+    attempt_kinds: tuple[str, ...] = ("call", "email")
+    hourly_cost_eur: float = 60.0
+    attempts_per_hour: float = 6.0
+    margin: float | None = None
+    stale_after_days: int = 90
+    maturity_quantile: float = 0.9
+    business_hours: dict[str, Any] = field(default_factory=dict)
+    quota_eur: float | None = None
+    quota_period: str = "month"
+    quota_by_segment: dict[str, float] = field(default_factory=dict)
+    originated_share: float | None = None
+    influenced_share: float | None = None
+    seed: int = 0
+
+    @property
+    def cost_per_attempt_eur(self) -> float:
+        """Cost of one contact attempt = rep hourly cost ÷ attempts per hour (60 € ÷ 6 = 10 €)."""
+        return self.hourly_cost_eur / self.attempts_per_hour
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with the given fields changed; ``None`` values leave a field as it is."""
+        given = {k: v for k, v in changes.items() if v is not None}
+        return _checked(dataclasses.replace(self, **given))
+
+
+def _checked(s: Settings) -> Settings:
+    try:
+        ZoneInfo(s.time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f'time_zone "{s.time_zone}" is not an IANA time zone. '
+            'Use a name such as "Europe/Berlin" or "America/New_York".'
+        ) from None
+    if s.attempts_per_hour <= 0:
+        raise ConfigError("attempts_per_hour must be above 0 (calls a rep makes in an hour).")
+    if s.hourly_cost_eur < 0:
+        raise ConfigError("hourly_cost_eur must not be negative.")
+    if s.originated_share is not None and not 0 <= s.originated_share <= 1:
+        raise ConfigError(f"originated_share {s.originated_share} must be between 0 and 1.")
+    if s.margin is not None and not 0 < s.margin <= 1:
+        raise ConfigError(f"margin {s.margin} must be above 0 and at most 1.")
+    return s
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+
+
+def load_settings(path: str | Path | None = None, /, **overrides: Any) -> Settings:
+    """Read ``leadsla.toml`` (a file, or a folder holding one); flags in ``overrides`` win."""
+    values: dict[str, Any] = {}
+    if path is not None:
+        p = Path(path)
+        file = p / SETTINGS_FILE if p.is_dir() else p
+        if file.is_file() and file.suffix == ".toml":
+            try:
+                values = tomllib.loads(file.read_text(encoding="utf-8"))
+            except tomllib.TOMLDecodeError as e:
+                raise ConfigError(f"{file}: not valid TOML ({e}).") from None
+            unknown = sorted(set(values) - set(_FIELDS))
+            if unknown:
+                known = ", ".join(sorted(_FIELDS))
+                raise ConfigError(f"{file}: unknown setting(s) {', '.join(unknown)}. Known: {known}.")
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    if "attempt_kinds" in values:
+        values["attempt_kinds"] = tuple(values["attempt_kinds"])
+    if isinstance(values.get("as_of"), str):
+        values["as_of"] = datetime.fromisoformat(values["as_of"])
+    return _checked(Settings(**values))
