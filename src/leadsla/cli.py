@@ -204,3 +204,8 @@ def _fail(e: Exception, code: int) -> None:
         traceback.print_exc()
     err.print(f"[red]Error:[/red] {e}", highlight=False)
     sys.exit(code)
+
+
+from leadsla.commands import register as _register  # noqa: E402  (commands import this module)
+
+_register()

@@ -1,0 +1,3 @@
+from leadsla.cli import main
+
+main()
