@@ -32,11 +32,16 @@ err = Console(stderr=True)
 STATE: dict[str, Any] = {"verbose": False}
 
 SourceArg = Annotated[
-    str, typer.Argument(help="A folder of CSV/Parquet files, one file, a DuckDB file or a database URL.")
+    str,
+    typer.Argument(
+        help="A folder of CSV/Parquet files, one file, a DuckDB file or a database URL."
+    ),
 ]
 MappingOpt = Annotated[
     str | None,
-    typer.Option("--mapping", "-m", help="A shipped mapping (see `leadsla mappings`) or a mapping TOML file."),
+    typer.Option(
+        "--mapping", "-m", help="A shipped mapping (see `leadsla mappings`) or a mapping TOML file."
+    ),
 ]
 OptionOpt = Annotated[
     list[str] | None,
@@ -47,7 +52,9 @@ OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Write the outp
 TzOpt = Annotated[
     str | None, typer.Option("--time-zone", help="Workspace time zone for times without an offset.")
 ]
-EncodingOpt = Annotated[str | None, typer.Option("--encoding", help="Encoding of CSV files (default utf-8).")]
+EncodingOpt = Annotated[
+    str | None, typer.Option("--encoding", help="Encoding of CSV files (default utf-8).")
+]
 AsOfOpt = Annotated[
     str | None, typer.Option("--as-of", help="The data's as-of instant (ISO 8601); default now.")
 ]
@@ -55,7 +62,9 @@ AsOfOpt = Annotated[
 
 @app.callback()
 def _main(
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks on errors.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show tracebacks on errors.")
+    ] = False,
 ) -> None:
     """Turn your CRM history into a data-backed marketing–sales SLA, and keep both teams to it."""
     STATE["verbose"] = verbose
@@ -88,8 +97,12 @@ def open_source(
     m = load_mapping(mapping)
     if m.time_zone and time_zone is None:
         time_zone = m.time_zone
-    s = base.replace(time_zone=time_zone, encoding=encoding,
-                     as_of=_parse_instant(as_of) if as_of else None, **settings)
+    s = base.replace(
+        time_zone=time_zone,
+        encoding=encoding,
+        as_of=_parse_instant(as_of) if as_of else None,
+        **settings,
+    )
     ws = connect(source, mapping=m, settings=s, options=parse_options(options), strict=strict)
     return ws
 
@@ -100,7 +113,9 @@ def _parse_instant(text: str) -> Any:
     try:
         return datetime.fromisoformat(text)
     except ValueError:
-        raise UsageError(f'--as-of "{text}" is not an ISO 8601 instant (2025-06-30T18:00).') from None
+        raise UsageError(
+            f'--as-of "{text}" is not an ISO 8601 instant (2025-06-30T18:00).'
+        ) from None
 
 
 def print_accounting(ws: Workspace, console: Console = err) -> None:
@@ -127,13 +142,23 @@ def validate(
     out: OutOpt = None,
 ) -> None:
     """Check the data and list every problem with where and how to fix it."""
-    ws = open_source(source, mapping, option, time_zone=time_zone, encoding=encoding,
-                     as_of=as_of, strict=False)
+    ws = open_source(
+        source, mapping, option, time_zone=time_zone, encoding=encoding, as_of=as_of, strict=False
+    )
     try:
         issues = list(ws.issues)
         if format is Format.json:
-            emit(to_json({"ok": not ws.issues.errors, "issues": [i.to_dict() for i in issues],
-                          "accounting": [a.to_dict() for a in ws.accounting.values()]}), out, console)
+            emit(
+                to_json(
+                    {
+                        "ok": not ws.issues.errors,
+                        "issues": [i.to_dict() for i in issues],
+                        "accounting": [a.to_dict() for a in ws.accounting.values()],
+                    }
+                ),
+                out,
+                console,
+            )
         elif format is Format.csv:
             emit(to_csv([i.to_dict() for i in issues]), out, console)
         else:
@@ -155,8 +180,13 @@ def mappings(format: FormatOpt = Format.table) -> None:
     rows = []
     for name, path in sorted(shipped_mappings().items()):
         m = load_mapping(path)
-        rows.append({"name": name, "description": m.description,
-                     "options": ", ".join(f"{k}={v}" for k, v in m.options.items())})
+        rows.append(
+            {
+                "name": name,
+                "description": m.description,
+                "options": ", ".join(f"{k}={v}" for k, v in m.options.items()),
+            }
+        )
     if format is Format.json:
         console.print(to_json({"mappings": rows}), markup=False)
     elif format is Format.csv:
@@ -183,8 +213,11 @@ def main() -> None:
             color = "red" if i.severity == "ERROR" else "yellow"
             err.print(f"[{color}]{i.severity}[/{color}] {i}", highlight=False)
         n = len(e.issues.errors)
-        err.print(f"{n} error(s): nothing was computed. Fix them and run again "
-                  "(`leadsla validate SOURCE` lists every problem).", highlight=False)
+        err.print(
+            f"{n} error(s): nothing was computed. Fix them and run again "
+            "(`leadsla validate SOURCE` lists every problem).",
+            highlight=False,
+        )
         sys.exit(1)
     except LeadslaError as e:
         _fail(e, 1)
@@ -194,8 +227,11 @@ def main() -> None:
             sys.exit(e.exit_code)
         if STATE["verbose"]:
             raise
-        err.print(f"[red]Error:[/red] {type(e).__name__}: {e}. Run with --verbose for details "
-                  "and report it if it looks like a bug.", highlight=False)
+        err.print(
+            f"[red]Error:[/red] {type(e).__name__}: {e}. Run with --verbose for details "
+            "and report it if it looks like a bug.",
+            highlight=False,
+        )
         sys.exit(1)
 
 

@@ -50,8 +50,12 @@ def to_csv(rows: list[dict[str, Any]]) -> str:
     w = csv.DictWriter(buf, fieldnames=keys, lineterminator="\n")
     w.writeheader()
     for r in rows:
-        w.writerow({k: ";".join(map(str, v)) if isinstance(v, list | tuple) else _clean(v)
-                    for k, v in r.items()})
+        w.writerow(
+            {
+                k: ";".join(map(str, v)) if isinstance(v, list | tuple) else _clean(v)
+                for k, v in r.items()
+            }
+        )
     return buf.getvalue()
 
 

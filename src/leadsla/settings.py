@@ -88,7 +88,9 @@ def load_settings(path: str | Path | None = None, /, **overrides: Any) -> Settin
             unknown = sorted(set(values) - set(_FIELDS))
             if unknown:
                 known = ", ".join(sorted(_FIELDS))
-                raise ConfigError(f"{file}: unknown setting(s) {', '.join(unknown)}. Known: {known}.")
+                raise ConfigError(
+                    f"{file}: unknown setting(s) {', '.join(unknown)}. Known: {known}."
+                )
     values.update({k: v for k, v in overrides.items() if v is not None})
     if "attempt_kinds" in values:
         values["attempt_kinds"] = tuple(values["attempt_kinds"])

@@ -43,11 +43,11 @@ def ident(s: str) -> str:
 
 def find_file(folder: Path, patterns: list[str]) -> Path | None:
     """The first file in ``folder`` matching one of ``patterns`` (globs, case-insensitive)."""
-    entries = {p.name.lower(): p for p in folder.iterdir() if p.is_file()} if folder.is_dir() else {}
+    entries = (
+        {p.name.lower(): p for p in folder.iterdir() if p.is_file()} if folder.is_dir() else {}
+    )
     for pattern in patterns:
-        hits = sorted(
-            p for name, p in entries.items() if fnmatch.fnmatch(name, pattern.lower())
-        )
+        hits = sorted(p for name, p in entries.items() if fnmatch.fnmatch(name, pattern.lower()))
         if hits:
             return hits[0]
     return None
@@ -110,11 +110,21 @@ def load_csv(
         try:
             source = transcode_to_utf8(path, encoding)
         except LookupError:
-            return Issue("ERROR", "encoding", f'unknown encoding "{encoding}".', file=label,
-                         fix='Use a Python codec name such as "utf-8", "latin-1" or "cp1252".')
+            return Issue(
+                "ERROR",
+                "encoding",
+                f'unknown encoding "{encoding}".',
+                file=label,
+                fix='Use a Python codec name such as "utf-8", "latin-1" or "cp1252".',
+            )
         except UnicodeDecodeError as e:
-            return Issue("ERROR", "encoding", f"cannot be read as {encoding} ({e.reason}).",
-                         file=label, fix="Set encoding to the file's real encoding.")
+            return Issue(
+                "ERROR",
+                "encoding",
+                f"cannot be read as {encoding} ({e.reason}).",
+                file=label,
+                fix="Set encoding to the file's real encoding.",
+            )
         if temp_files is not None:
             temp_files.append(source)
         enc = "utf-8"
@@ -131,8 +141,13 @@ def load_csv(
         text = str(e).splitlines()[0] if str(e) else type(e).__name__
         if "empty" in text.lower() or "no columns" in text.lower():
             return _empty(label)
-        return Issue("ERROR", "csv", f"cannot be read as CSV: {text}", file=label,
-                     fix="Check the delimiter (set delimiter in leadsla.toml) and the quoting.")
+        return Issue(
+            "ERROR",
+            "csv",
+            f"cannot be read as CSV: {text}",
+            file=label,
+            fix="Check the delimiter (set delimiter in leadsla.toml) and the quoting.",
+        )
     return _describe(con, name, path, row_offset=2)
 
 
@@ -147,8 +162,13 @@ def load_parquet(con: Any, name: str, path: Path, /) -> RawFile | Issue:
             f"read_parquet({sql_str(str(path))}, file_row_number = true)"
         )
     except Exception as e:  # a user-facing read error
-        return Issue("ERROR", "parquet", f"cannot be read as Parquet: {str(e).splitlines()[0]}",
-                     file=path.name, fix="Re-export the file, or export it as CSV.")
+        return Issue(
+            "ERROR",
+            "parquet",
+            f"cannot be read as Parquet: {str(e).splitlines()[0]}",
+            file=path.name,
+            fix="Re-export the file, or export it as CSV.",
+        )
     return _describe(con, name, path, row_offset=1)
 
 
@@ -167,8 +187,13 @@ def _describe(con: Any, name: str, path: Path, *, row_offset: int) -> RawFile | 
 
 
 def _empty(label: str) -> Issue:
-    return Issue("ERROR", "empty-file", "the file is empty (no data rows).", file=label,
-                 fix="Export the data again; a CRM export holds a header row and one row per record.")
+    return Issue(
+        "ERROR",
+        "empty-file",
+        "the file is empty (no data rows).",
+        file=label,
+        fix="Export the data again; a CRM export holds a header row and one row per record.",
+    )
 
 
 def load_file(con: Any, name: str, path: Path, /, **csv_options: Any) -> RawFile | Issue:

@@ -29,8 +29,8 @@ optionally ``default``, ``formats``, ``positive_only``, ``decimal`` and ``missin
 (fill an empty timestamp with the latest one in the data, counted as a warning).
 ``exclude = [{ when = "SQL", reason = "…" }]`` drops rows by a stated reason (counted).
 ``[severity]`` turns a check into a warning for a data set known to need it
-(``closed-before-created = "warning"``). ``[options]`` holds values a user may change (``--option segment_column=job``), used as
-``${name}`` anywhere in the rules.
+(``closed-before-created = "warning"``). ``[options]`` holds values a user may change
+(``--option segment_column=job``), used as ``${name}`` anywhere in the rules.
 """
 
 from __future__ import annotations
@@ -48,15 +48,38 @@ from leadsla.io.files import ident, sql_str
 from leadsla.schema import TABLES, TableSpec
 
 RULE_KEYS = {
-    "column", "sql", "constant", "row_number", "default", "formats", "positive_only",
-    "decimal", "missing", "values",
+    "column",
+    "sql",
+    "constant",
+    "row_number",
+    "default",
+    "formats",
+    "positive_only",
+    "decimal",
+    "missing",
+    "values",
 }
 DEFAULT_STATUS_SYNONYMS = {
-    "closed won": "won", "closed-won": "won", "closedwon": "won", "won": "won",
-    "customer": "won", "converted": "won", "closed lost": "lost", "closed-lost": "lost",
-    "closedlost": "lost", "lost": "lost", "disqualified": "lost", "unqualified": "lost",
-    "closed - not converted": "lost", "open": "open", "new": "open", "working": "open",
-    "in progress": "open", "nurture": "open", "nurturing": "open", "contacted": "open",
+    "closed won": "won",
+    "closed-won": "won",
+    "closedwon": "won",
+    "won": "won",
+    "customer": "won",
+    "converted": "won",
+    "closed lost": "lost",
+    "closed-lost": "lost",
+    "closedlost": "lost",
+    "lost": "lost",
+    "disqualified": "lost",
+    "unqualified": "lost",
+    "closed - not converted": "lost",
+    "open": "open",
+    "new": "open",
+    "working": "open",
+    "in progress": "open",
+    "nurture": "open",
+    "nurturing": "open",
+    "contacted": "open",
 }
 
 
@@ -127,11 +150,7 @@ class Mapping:
 def shipped_mappings() -> dict[str, Path]:
     """The mappings that ship with leadsla, by name."""
     folder = resources.files("leadsla") / "mappings"
-    return {
-        Path(str(p)).stem: Path(str(p))
-        for p in folder.iterdir()
-        if str(p).endswith(".toml")
-    }
+    return {Path(str(p)).stem: Path(str(p)) for p in folder.iterdir() if str(p).endswith(".toml")}
 
 
 def load_mapping(spec: str | Path | Mapping | None, /) -> Mapping:
@@ -167,7 +186,8 @@ def _parse_rule(where: str, v: Any, values: dict[str, str]) -> ColumnRule:
     unknown = set(v) - RULE_KEYS
     if unknown:
         raise ConfigError(
-            f"{where}: unknown key(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(RULE_KEYS))}."
+            f"{where}: unknown key(s) {', '.join(sorted(unknown))}; "
+            f"known: {', '.join(sorted(RULE_KEYS))}."
         )
     kinds = [k for k in ("column", "sql", "constant", "row_number") if k in v]
     if len(kinds) != 1:
@@ -202,13 +222,17 @@ def _parse(data: dict[str, Any], origin: str) -> Mapping:
     options = {str(k): str(v) for k, v in data.get("options", {}).items()}
     body = _substitute({k: v for k, v in data.items() if k != "options"}, options)
     files = {
-        name: FileRule(name, tuple(_as_list(f.get("path", [name + ".csv"]))), f.get("required", True))
+        name: FileRule(
+            name, tuple(_as_list(f.get("path", [name + ".csv"]))), f.get("required", True)
+        )
         for name, f in body.get("files", {}).items()
     }
     tables: dict[str, tuple[TableRule, ...]] = {}
     for tname, spec in body.get("tables", {}).items():
         if tname not in TABLES:
-            raise ConfigError(f"{origin}: [tables.{tname}] is not a canonical table ({', '.join(TABLES)}).")
+            raise ConfigError(
+                f"{origin}: [tables.{tname}] is not a canonical table ({', '.join(TABLES)})."
+            )
         rules = []
         for i, t in enumerate(_as_list(spec)):
             where = f"{origin}: [tables.{tname}]" + (f" #{i + 1}" if isinstance(spec, list) else "")
@@ -223,7 +247,8 @@ def _parse(data: dict[str, Any], origin: str) -> Mapping:
             for col, rule in t.get("columns", {}).items():
                 if col not in TABLES[tname].names:
                     raise ConfigError(
-                        f"{where}: {col} is not a column of {tname} ({', '.join(TABLES[tname].names)})."
+                        f"{where}: {col} is not a column of {tname} "
+                        f"({', '.join(TABLES[tname].names)})."
                     )
                 columns[col] = _parse_rule(f"{where} {col}", rule, synonyms.get(col, {}))
             joins = []
@@ -233,7 +258,7 @@ def _parse(data: dict[str, Any], origin: str) -> Mapping:
                 on = j.get("on")
                 left, right = (on, on) if isinstance(on, str) else (j.get("left"), j.get("right"))
                 if not left or not right:
-                    raise ConfigError(f"{where}: a join needs on = \"column\" or left/right.")
+                    raise ConfigError(f'{where}: a join needs on = "column" or left/right.')
                 joins.append(JoinRule(j["file"], left, right))
             excludes = tuple((e["when"], e["reason"]) for e in _as_list(t.get("exclude", [])))
             rules.append(TableRule(tname, src, columns, tuple(joins), excludes))
@@ -258,7 +283,9 @@ def _severity(data: dict[str, Any], origin: str) -> dict[str, str]:
     out = {}
     for code, sev in data.items():
         if str(sev).upper() not in ("ERROR", "WARNING"):
-            raise ConfigError(f'{origin}: [severity] {code} = "{sev}" must be "error" or "warning".')
+            raise ConfigError(
+                f'{origin}: [severity] {code} = "{sev}" must be "error" or "warning".'
+            )
         out[str(code)] = str(sev).upper()
     return out
 
@@ -291,7 +318,9 @@ class Compiled:
     present: set[str]
 
 
-def resolve(ref: str, rule: TableRule, headers: dict[str, tuple[str, ...]]) -> tuple[str, str] | None:
+def resolve(
+    ref: str, rule: TableRule, headers: dict[str, tuple[str, ...]]
+) -> tuple[str, str] | None:
     """(file alias, real header) of a column reference ``col`` or ``file.col``, case-insensitive."""
     order = [rule.source] + [j.file for j in rule.joins]
     candidates: list[tuple[str, str]] = []
@@ -311,25 +340,39 @@ def resolve(ref: str, rule: TableRule, headers: dict[str, tuple[str, ...]]) -> t
 
 
 def _missing_column_issue(
-    ref: str, col: str, spec: TableSpec, rule: TableRule, headers: dict[str, tuple[str, ...]],
-    files: dict[str, str], mapping: Mapping,
+    ref: str,
+    col: str,
+    spec: TableSpec,
+    rule: TableRule,
+    headers: dict[str, tuple[str, ...]],
+    files: dict[str, str],
+    mapping: Mapping,
 ) -> Issue:
     found = headers.get(rule.source, ())
     close = difflib.get_close_matches(ref.split(".")[-1], list(found), n=3, cutoff=0.5)
-    hint = f" Closest headers: {', '.join(close)}." if close else f" Headers found: {', '.join(found[:12])}."
+    hint = (
+        f" Closest headers: {', '.join(close)}."
+        if close
+        else f" Headers found: {', '.join(found[:12])}."
+    )
     label = files.get(rule.source, rule.source)
     if mapping.canonical:
         return Issue(
-            "ERROR", "missing-column", f"required column {col} is missing.", file=label,
+            "ERROR",
+            "missing-column",
+            f"required column {col} is missing.",
+            file=label,
             column=col,
             fix=f"Rename a header to {col}, or use a mapping (--mapping hubspot, salesforce, or "
             f"a TOML file) that says which header holds it.{hint}",
         )
     return Issue(
-        "ERROR", "mapping-column",
+        "ERROR",
+        "mapping-column",
         f'the mapping "{mapping.name}" reads {spec.name}.{col} from column "{ref}", which the '
         "file lacks.",
-        file=label, column=ref,
+        file=label,
+        column=ref,
         fix=f"Edit the mapping ({mapping.origin}) to name a column the file has.{hint}",
     )
 
@@ -356,7 +399,9 @@ def compile_rule(
             hit = resolve(r.column, rule, headers)
             if hit is None:
                 if spec.column(col).required or not mapping.canonical:
-                    issues.append(_missing_column_issue(r.column, col, spec, rule, headers, files, mapping))
+                    issues.append(
+                        _missing_column_issue(r.column, col, spec, rule, headers, files, mapping)
+                    )
             else:
                 expr = f"{ident(hit[0])}.{ident(hit[1])}"
         elif r.sql is not None:
@@ -382,7 +427,8 @@ def compile_rule(
         select.append(f"{expr} AS {ident(col)}")
     joins = " ".join(
         f"LEFT JOIN {ident('raw_' + j.file)} AS {ident(j.file)} ON "
-        f"{_qualified(j.left, rule, headers)} = {ident(j.file)}.{ident(_header(j.file, j.right, headers))}"
+        f"{_qualified(j.left, rule, headers)} = "
+        f"{ident(j.file)}.{ident(_header(j.file, j.right, headers))}"
         for j in rule.joins
         if j.file in headers
     )

@@ -55,10 +55,14 @@ class Workspace:
     def table(self, name: str) -> ir.Table:
         if name not in self.tables:
             raise DataError(
-                Issue("ERROR", "missing-table", f"the source has no {name} table.",
-                      file=self.source,
-                      fix=f"Add a {name}.csv (or .parquet) file with the columns of SPEC.md, or "
-                      "map one in the mapping file.")
+                Issue(
+                    "ERROR",
+                    "missing-table",
+                    f"the source has no {name} table.",
+                    file=self.source,
+                    fix=f"Add a {name}.csv (or .parquet) file with the columns of SPEC.md, or "
+                    "map one in the mapping file.",
+                )
             )
         return self.tables[name]
 
@@ -103,8 +107,10 @@ def connect(
     is_url = "://" in src and not Path(src).exists()
     path = Path(src)
     if not is_url and not path.exists():
-        raise ConfigError(f"source {src} does not exist. Give a folder of CSV/Parquet files, a "
-                          "file, a DuckDB file or a database URL.")
+        raise ConfigError(
+            f"source {src} does not exist. Give a folder of CSV/Parquet files, a "
+            "file, a DuckDB file or a database URL."
+        )
     s = settings or load_settings(path if path.is_dir() else path.parent if not is_url else None)
     if m.time_zone and settings is None:
         s = s.replace(time_zone=m.time_zone)
@@ -113,8 +119,11 @@ def connect(
     con = ibis.duckdb.connect(str(workspace) if workspace else ":memory:")
     ws = Workspace(con, src, s, m, {}, IssueSet(), {}, datetime.now(UTC))
     try:
-        _build(ws, path if not is_url else Path(src.removeprefix("duckdb://")),
-               materialize=workspace is not None)
+        _build(
+            ws,
+            path if not is_url else Path(src.removeprefix("duckdb://")),
+            materialize=workspace is not None,
+        )
     except BaseException:
         ws.close()
         raise
@@ -131,21 +140,36 @@ def _inputs(ws: Workspace, path: Path) -> tuple[dict[str, RawFile], list[Issue]]
     issues: list[Issue] = []
     if path.is_file() and path.suffix.lower() in DUCKDB_SUFFIXES:
         con.raw_sql(f"ATTACH {sql_str(str(path))} AS src (READ_ONLY)")
-        have = {r[0].lower(): r[0] for r in con.raw_sql(
-            "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'src'"
-        ).fetchall()}
+        have = {
+            r[0].lower(): r[0]
+            for r in con.raw_sql(
+                "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'src'"
+            ).fetchall()
+        }
         for name, f in m.files.items():
-            hit = next((have[p.split(".")[0].lower()] for p in f.patterns
-                        if p.split(".")[0].lower() in have), None)
+            hit = next(
+                (
+                    have[p.split(".")[0].lower()]
+                    for p in f.patterns
+                    if p.split(".")[0].lower() in have
+                ),
+                None,
+            )
             if hit is None:
                 continue
-            con.raw_sql(f"CREATE OR REPLACE TEMP VIEW {ident('raw_' + name)} AS SELECT *, "
-                        f"row_number() OVER () AS _row FROM src.main.{ident(hit)}")
-            desc = [r for r in con.raw_sql(f"DESCRIBE {ident('raw_' + name)}").fetchall()
-                    if r[0] != "_row"]
+            con.raw_sql(
+                f"CREATE OR REPLACE TEMP VIEW {ident('raw_' + name)} AS SELECT *, "
+                f"row_number() OVER () AS _row FROM src.main.{ident(hit)}"
+            )
+            desc = [
+                r
+                for r in con.raw_sql(f"DESCRIBE {ident('raw_' + name)}").fetchall()
+                if r[0] != "_row"
+            ]
             n = con.raw_sql(f"SELECT count(*) FROM {ident('raw_' + name)}").fetchone()[0]
-            raws[name] = RawFile(name, path, tuple(r[0] for r in desc), tuple(r[1] for r in desc),
-                                 int(n))
+            raws[name] = RawFile(
+                name, path, tuple(r[0] for r in desc), tuple(r[1] for r in desc), int(n)
+            )
         return raws, issues
     lead_file = m.tables["leads"][0].source
     for name, f in m.files.items():
@@ -156,15 +180,20 @@ def _inputs(ws: Workspace, path: Path) -> tuple[dict[str, RawFile], list[Issue]]
         if found is None:
             if f.required and (path.is_dir() or name != lead_file):
                 where = path if path.is_dir() else path.parent
-                issues.append(Issue(
-                    "ERROR", "missing-file", f"no file for {name} ({', '.join(f.patterns)}).",
-                    file=str(where),
-                    fix="Put the export in this folder under one of those names, or choose the "
-                    "mapping that fits the export (--mapping).",
-                ))
+                issues.append(
+                    Issue(
+                        "ERROR",
+                        "missing-file",
+                        f"no file for {name} ({', '.join(f.patterns)}).",
+                        file=str(where),
+                        fix="Put the export in this folder under one of those names, or choose the "
+                        "mapping that fits the export (--mapping).",
+                    )
+                )
             continue
-        got = load_file(con, name, found, encoding=s.encoding, delimiter=s.delimiter,
-                        temp_files=ws.temp_files)
+        got = load_file(
+            con, name, found, encoding=s.encoding, delimiter=s.delimiter, temp_files=ws.temp_files
+        )
         if isinstance(got, Issue):
             issues.append(got)
         else:
@@ -181,7 +210,7 @@ def _text_stage(ws: Workspace, rule: TableRule, raws: dict[str, RawFile]) -> Com
 
 
 def _build(ws: Workspace, path: Path, *, materialize: bool) -> None:
-    con, s = ws.con, ws.settings
+    s = ws.settings
     if s.as_of is not None:
         as_of = s.as_of if s.as_of.tzinfo else s.as_of.replace(tzinfo=_zone(s.time_zone))
         ws.as_of = as_of.astimezone(UTC)
@@ -211,9 +240,15 @@ def _build(ws: Workspace, path: Path, *, materialize: bool) -> None:
         try:
             stage = _typed_stage(ws, table, parts, present)
         except Exception as e:  # a binder error in a mapping's SQL expression
-            ws.issues.add(Issue("ERROR", "mapping-sql", f"the mapping's SQL for {table} fails: "
-                                f"{str(e).splitlines()[0]}", file=label,
-                                fix=f"Fix the sql rule in {ws.mapping.origin}."))
+            ws.issues.add(
+                Issue(
+                    "ERROR",
+                    "mapping-sql",
+                    f"the mapping's SQL for {table} fails: {str(e).splitlines()[0]}",
+                    file=label,
+                    fix=f"Fix the sql rule in {ws.mapping.origin}.",
+                )
+            )
             continue
         stages[table] = (stage, present, label)
     if "leads" not in stages:
@@ -240,8 +275,10 @@ def _typed_stage(ws: Workspace, table: str, parts: list[Compiled], present: set[
             rule = part.rule.columns.get(col.name)
             typed = typed_expr(col, types.get(col.name, "VARCHAR"), rule, ws.settings.time_zone)
             cols.append(f"{typed} AS {ident(col.name)}")
-            cols.append(f"{raw_expr(col, types.get(col.name, 'VARCHAR'), rule)} AS "
-                        f"{ident(col.name + '__raw')}")
+            cols.append(
+                f"{raw_expr(col, types.get(col.name, 'VARCHAR'), rule)} AS "
+                f"{ident(col.name + '__raw')}"
+            )
         selects.append(f"SELECT {', '.join(cols)} FROM {text}")
     stage_name = ident(f"_stage_{table}")
     con.raw_sql(f"CREATE OR REPLACE TEMP VIEW {stage_name} AS {' UNION ALL '.join(selects)}")
@@ -276,21 +313,27 @@ def _validate_and_publish(
         canonical[table] = _canonical_select(ws, table, present)
     leads_stage = stages["leads"][0]
     latest = _latest(ws, leads_stage)
-    for table, (stage, present, label) in stages.items():
-        for col, rule in _fill_rules(ws, table):
+    for table, (stage, _present, label) in stages.items():
+        for col, _rule in _fill_rules(ws, table):
             kept = stage.filter(stage._exclude.isnull())
             n = int(kept.filter(kept[f"{col}__raw"].isnull()).count().execute())
             if n:
-                ws.issues.add(Issue(
-                    "WARNING", "filled", f"{n:,} rows have no {col}; they are dated at the "
-                    f"latest date in the data, {latest:%Y-%m-%d}.", file=label, column=col,
-                    count=1,
-                    fix="Fill the column in the export for exact dates."))
+                ws.issues.add(
+                    Issue(
+                        "WARNING",
+                        "filled",
+                        f"{n:,} rows have no {col}; they are dated at the "
+                        f"latest date in the data, {latest:%Y-%m-%d}.",
+                        file=label,
+                        column=col,
+                        count=1,
+                        fix="Fill the column in the export for exact dates.",
+                    )
+                )
     if "activities" in stages:
         stage, present, label = stages["activities"]
         kept = stage.filter(stage._exclude.isnull())
-        issues, excluded = v.run_checks(kept, v.activity_checks(kept, leads_stage, ws.as_of),
-                                        label)
+        issues, excluded = v.run_checks(kept, v.activity_checks(kept, leads_stage, ws.as_of), label)
         ws.issues.extend(issues)
         for reason, n in excluded.items():
             ws.accounting["activities"].excluded[reason] = n
@@ -300,11 +343,13 @@ def _validate_and_publish(
         if table == "activities":
             where += (
                 " AND lead_id IN (SELECT lead_id FROM _stage_leads WHERE _exclude IS NULL)"
-                f" AND \"at\" <= {sql_str(ws.as_of.isoformat())}::TIMESTAMPTZ"
+                f' AND "at" <= {sql_str(ws.as_of.isoformat())}::TIMESTAMPTZ'
             )
         sql = select.replace("{latest}", sql_str(latest.isoformat()))
-        con.raw_sql(f"CREATE OR REPLACE {kind} {ident(table)} AS SELECT {sql} "
-                    f"FROM {ident('_stage_' + table)} WHERE {where}")
+        con.raw_sql(
+            f"CREATE OR REPLACE {kind} {ident(table)} AS SELECT {sql} "
+            f"FROM {ident('_stage_' + table)} WHERE {where}"
+        )
         ws.tables[table] = con.table(table)
 
 
@@ -329,7 +374,9 @@ def _fill_rules(ws: Workspace, table: str) -> list[tuple[str, Any]]:
 def _latest(ws: Workspace, leads: ir.Table) -> datetime:
     cols = [c for c in ("created_at", "closed_at", "mql_at") if c in leads.columns]
     df = leads.aggregate(**{c: leads[c].max() for c in cols}).execute()
-    vals = [df[c].iloc[0] for c in cols if df[c].iloc[0] is not None and df[c].iloc[0] == df[c].iloc[0]]
+    vals = [
+        df[c].iloc[0] for c in cols if df[c].iloc[0] is not None and df[c].iloc[0] == df[c].iloc[0]
+    ]
     if not vals:
         return ws.as_of
     return max(vals).to_pydatetime()
@@ -364,30 +411,49 @@ def _connect_backend(url: str, m: Mapping, s: Settings, strict: bool) -> Workspa
     for name, spec in TABLES.items():
         if name not in have:
             if spec.required:
-                ws.issues.add(Issue("ERROR", "missing-table", f"the database has no {name} table.",
-                                    file=url, fix=f"Create a {name} table with the columns of SPEC.md."))
+                ws.issues.add(
+                    Issue(
+                        "ERROR",
+                        "missing-table",
+                        f"the database has no {name} table.",
+                        file=url,
+                        fix=f"Create a {name} table with the columns of SPEC.md.",
+                    )
+                )
             continue
         t = con.table(name)
         missing = [c.name for c in spec.columns if c.required and c.name not in t.columns]
         if missing:
-            ws.issues.add(Issue("ERROR", "missing-column", f"required column(s) {', '.join(missing)} "
-                                "missing.", file=f"{url} table {name}", column=missing[0],
-                                fix="Add them, or rename the columns that hold them."))
+            ws.issues.add(
+                Issue(
+                    "ERROR",
+                    "missing-column",
+                    f"required column(s) {', '.join(missing)} missing.",
+                    file=f"{url} table {name}",
+                    column=missing[0],
+                    fix="Add them, or rename the columns that hold them.",
+                )
+            )
             continue
         cols = {}
         for c in spec.columns:
             if c.name in t.columns:
                 cols[c.name] = t[c.name]
             else:
-                dtype = {"string": "string", "timestamp": "timestamp('UTC')", "float": "float64",
-                         "integer": "int64"}[c.kind]
+                dtype = {
+                    "string": "string",
+                    "timestamp": "timestamp('UTC')",
+                    "float": "float64",
+                    "integer": "int64",
+                }[c.kind]
                 cols[c.name] = ibis.null(dtype)
         ws.tables[name] = t.select(**cols)
         ws.accounting[name] = v.Accounting(name, read=int(t.count().execute()))
     if "leads" in ws.tables:
         lt = ws.tables["leads"]
-        ws.tables["leads"] = lt.mutate(segment=lt.segment.fill_null("all"),
-                                       mql_at=lt.mql_at.fill_null(lt.created_at))
+        ws.tables["leads"] = lt.mutate(
+            segment=lt.segment.fill_null("all"), mql_at=lt.mql_at.fill_null(lt.created_at)
+        )
     if strict and ws.issues.errors:
         con.disconnect()
         raise DataError(ws.issues)

@@ -41,8 +41,18 @@ def typed_expr(col: Column, src_type: str, rule: ColumnRule | None, tz: str) -> 
             f"ELSE timezone({sql_str(tz)}, {naive}) END"
         )
     # numbers
-    if t in ("DOUBLE", "FLOAT", "REAL", "BIGINT", "INTEGER", "HUGEINT", "SMALLINT", "TINYINT",
-             "UBIGINT", "UINTEGER") or t.startswith("DECIMAL"):
+    if t in (
+        "DOUBLE",
+        "FLOAT",
+        "REAL",
+        "BIGINT",
+        "INTEGER",
+        "HUGEINT",
+        "SMALLINT",
+        "TINYINT",
+        "UBIGINT",
+        "UINTEGER",
+    ) or t.startswith("DECIMAL"):
         e = f"CAST({c} AS DOUBLE)"
     else:
         v = f"NULLIF(trim(CAST({c} AS VARCHAR)), '')"

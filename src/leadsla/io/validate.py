@@ -38,8 +38,12 @@ class Accounting:
         return self.read - sum(self.excluded.values())
 
     def to_dict(self) -> dict[str, Any]:
-        return {"table": self.table, "read": self.read, "used": self.used,
-                "excluded": dict(self.excluded)}
+        return {
+            "table": self.table,
+            "read": self.read,
+            "used": self.used,
+            "excluded": dict(self.excluded),
+        }
 
 
 @dataclass
@@ -56,7 +60,9 @@ class Check:
     exclude: str | None = None  # reason, when the rows are excluded rather than kept
 
 
-def run_checks(stage: ir.Table, checks: list[Check], file: str) -> tuple[list[Issue], dict[str, Any]]:
+def run_checks(
+    stage: ir.Table, checks: list[Check], file: str
+) -> tuple[list[Issue], dict[str, Any]]:
     """Count every check in one query; fetch the first rows of those that hit."""
     if not checks:
         return [], {}
@@ -78,8 +84,18 @@ def run_checks(stage: ir.Table, checks: list[Check], file: str) -> tuple[list[Is
             v = df[ch.value].iloc[0]
             value = None if v is None or (isinstance(v, float) and v != v) else str(v)
         issues.append(
-            Issue(ch.severity, ch.code, ch.message, file=file, row=rows[0] if rows else None,
-                  column=ch.column, value=value, fix=ch.fix, count=n, rows=rows)
+            Issue(
+                ch.severity,
+                ch.code,
+                ch.message,
+                file=file,
+                row=rows[0] if rows else None,
+                column=ch.column,
+                value=value,
+                fix=ch.fix,
+                count=n,
+                rows=rows,
+            )
         )
         if ch.exclude:
             hits[ch.exclude] = hits.get(ch.exclude, 0) + n
@@ -91,7 +107,11 @@ def _present(stage: ir.Table, col: str) -> bool:
 
 
 def value_checks(
-    stage: ir.Table, table: str, present: set[str], *, filled: set[str] | frozenset[str] = frozenset()
+    stage: ir.Table,
+    table: str,
+    present: set[str],
+    *,
+    filled: set[str] | frozenset[str] = frozenset(),
 ) -> list[Check]:
     """Unparseable values and missing required values, for every column present."""
     spec = TABLES[table]
@@ -101,18 +121,42 @@ def value_checks(
             continue
         raw, typed = stage[f"{col.name}__raw"], stage[col.name]
         if col.kind == "timestamp":
-            checks.append(Check("ERROR", "timestamp", raw.notnull() & typed.isnull(),
-                                "{value} is not a date.", col.name, f"{col.name}__raw",
-                                TIMESTAMP_FIX))
+            checks.append(
+                Check(
+                    "ERROR",
+                    "timestamp",
+                    raw.notnull() & typed.isnull(),
+                    "{value} is not a date.",
+                    col.name,
+                    f"{col.name}__raw",
+                    TIMESTAMP_FIX,
+                )
+            )
         elif col.kind in ("float", "integer"):
-            checks.append(Check("ERROR", "number", raw.notnull() & typed.isnull(),
-                                "{value} is not a number.", col.name, f"{col.name}__raw",
-                                "Numbers must look like 1234.5 (set decimal = \",\" in the mapping "
-                                "rule for 1.234,5)."))
+            checks.append(
+                Check(
+                    "ERROR",
+                    "number",
+                    raw.notnull() & typed.isnull(),
+                    "{value} is not a number.",
+                    col.name,
+                    f"{col.name}__raw",
+                    'Numbers must look like 1234.5 (set decimal = "," in the mapping '
+                    "rule for 1.234,5).",
+                )
+            )
         if col.required and col.name not in filled:
-            checks.append(Check("ERROR", "missing-value", raw.isnull(),
-                                f"{col.name} is empty.", col.name, None,
-                                f"Every row needs a {col.name}; fill it in or remove the row."))
+            checks.append(
+                Check(
+                    "ERROR",
+                    "missing-value",
+                    raw.isnull(),
+                    f"{col.name} is empty.",
+                    col.name,
+                    None,
+                    f"Every row needs a {col.name}; fill it in or remove the row.",
+                )
+            )
     return checks
 
 
@@ -121,37 +165,77 @@ def lead_checks(stage: ir.Table, present: set[str]) -> list[Check]:
     s = stage
     known = ", ".join(STATUSES)
     checks = [
-        Check("ERROR", "unknown-status", s.status.notnull() & ~s.status.isin(list(STATUSES)),
-              "{value} is not a known status.", "status", "status",
-              f"Known statuses: {known}. Map yours in a mapping file: "
-              '[tables.leads.values.status] "Your Status" = "won".'),
-        Check("ERROR", "closed-without-date",
-              s.status.isin(["won", "lost"]) & s.closed_at.isnull() & s["closed_at__raw"].isnull(),
-              "the lead is {value} but has no closed_at.", "closed_at", "status",
-              "Won and lost leads need the date they closed; fill closed_at, or set status "
-              "open if the lead is still being worked."),
-        Check("ERROR", "closed-before-created",
-              s.closed_at.notnull() & (s.closed_at < s.created_at - ibis.interval(days=1)),
-              "closed_at {value} is before created_at.", "closed_at", "closed_at__raw",
-              "A lead cannot close before it exists: check both dates and their time zone."),
-        Check("WARNING", "closed-before-created-slight",
-              s.closed_at.notnull() & (s.closed_at < s.created_at)
-              & (s.closed_at >= s.created_at - ibis.interval(days=1)),
-              "closed_at {value} is less than a day before created_at (a date without a time, "
-              "or a time-zone slip); the lead is kept with a close lag of 0.",
-              "closed_at", "closed_at__raw"),
-        Check("ERROR", "negative-revenue", s.revenue < 0, "revenue {value} is negative.",
-              "revenue", "revenue__raw",
-              "Revenue must be 0 or more; a refund or credit note belongs elsewhere."),
-        Check("WARNING", "won-without-revenue", (s.status == "won") & s.revenue.isnull(),
-              "the lead is won but has no revenue; it counts as a win, not in mean revenue.",
-              "revenue", None,
-              "Fill revenue for won leads (or map the deal amount) so MQL value is right."),
+        Check(
+            "ERROR",
+            "unknown-status",
+            s.status.notnull() & ~s.status.isin(list(STATUSES)),
+            "{value} is not a known status.",
+            "status",
+            "status",
+            f"Known statuses: {known}. Map yours in a mapping file: "
+            '[tables.leads.values.status] "Your Status" = "won".',
+        ),
+        Check(
+            "ERROR",
+            "closed-without-date",
+            s.status.isin(["won", "lost"]) & s.closed_at.isnull() & s["closed_at__raw"].isnull(),
+            "the lead is {value} but has no closed_at.",
+            "closed_at",
+            "status",
+            "Won and lost leads need the date they closed; fill closed_at, or set status "
+            "open if the lead is still being worked.",
+        ),
+        Check(
+            "ERROR",
+            "closed-before-created",
+            s.closed_at.notnull() & (s.closed_at < s.created_at - ibis.interval(days=1)),
+            "closed_at {value} is before created_at.",
+            "closed_at",
+            "closed_at__raw",
+            "A lead cannot close before it exists: check both dates and their time zone.",
+        ),
+        Check(
+            "WARNING",
+            "closed-before-created-slight",
+            s.closed_at.notnull()
+            & (s.closed_at < s.created_at)
+            & (s.closed_at >= s.created_at - ibis.interval(days=1)),
+            "closed_at {value} is less than a day before created_at (a date without a time, "
+            "or a time-zone slip); the lead is kept with a close lag of 0.",
+            "closed_at",
+            "closed_at__raw",
+        ),
+        Check(
+            "ERROR",
+            "negative-revenue",
+            s.revenue < 0,
+            "revenue {value} is negative.",
+            "revenue",
+            "revenue__raw",
+            "Revenue must be 0 or more; a refund or credit note belongs elsewhere.",
+        ),
+        Check(
+            "WARNING",
+            "won-without-revenue",
+            (s.status == "won") & s.revenue.isnull(),
+            "the lead is won but has no revenue; it counts as a win, not in mean revenue.",
+            "revenue",
+            None,
+            "Fill revenue for won leads (or map the deal amount) so MQL value is right.",
+        ),
     ]
     if "attempts" in present:
-        checks.append(Check("ERROR", "negative-attempts", s.attempts < 0,
-                            "attempts {value} is negative.", "attempts", "attempts__raw",
-                            "A contact count is 0 or more."))
+        checks.append(
+            Check(
+                "ERROR",
+                "negative-attempts",
+                s.attempts < 0,
+                "attempts {value} is negative.",
+                "attempts",
+                "attempts__raw",
+                "A contact count is 0 or more.",
+            )
+        )
     return checks
 
 
@@ -159,17 +243,28 @@ def activity_checks(stage: ir.Table, leads: ir.Table, as_of: datetime) -> list[C
     """Activities: unknown leads and times after the as-of date are excluded and counted."""
     known = stage.lead_id.isin(leads.lead_id)
     return [
-        Check("WARNING", "orphan-activity", stage.lead_id.notnull() & ~known,
-              "activity for lead {value}, which is not in the leads table; it is left out.",
-              "lead_id", "lead_id",
-              "Export the leads and activities together (a merged or deleted record leaves "
-              "such rows).", exclude="activity for an unknown lead"),
-        Check("WARNING", "activity-after-as-of",
-              known & (stage["at"] > ibis.literal(as_of, type="timestamp('UTC')")),
-              f"activity at {{value}} is after the data's as-of date {as_of:%Y-%m-%d %H:%M %Z}; "
-              "it is left out.", "at", "at__raw",
-              "Check the time zone of the export, or set as_of in leadsla.toml.",
-              exclude="activity after the as-of date"),
+        Check(
+            "WARNING",
+            "orphan-activity",
+            stage.lead_id.notnull() & ~known,
+            "activity for lead {value}, which is not in the leads table; it is left out.",
+            "lead_id",
+            "lead_id",
+            "Export the leads and activities together (a merged or deleted record leaves "
+            "such rows).",
+            exclude="activity for an unknown lead",
+        ),
+        Check(
+            "WARNING",
+            "activity-after-as-of",
+            known & (stage["at"] > ibis.literal(as_of, type="timestamp('UTC')")),
+            f"activity at {{value}} is after the data's as-of date {as_of:%Y-%m-%d %H:%M %Z}; "
+            "it is left out.",
+            "at",
+            "at__raw",
+            "Check the time zone of the export, or set as_of in leadsla.toml.",
+            exclude="activity after the as-of date",
+        ),
     ]
 
 
@@ -181,17 +276,25 @@ def duplicate_issue(stage: ir.Table, key: str, file: str) -> Issue | None:
     if n_ids == 0:
         return None
     rows_df = (
-        stage.semi_join(dups, key).order_by([key, "_row"]).select("_row", key).limit(EXAMPLES)
+        stage.semi_join(dups, key)
+        .order_by([key, "_row"])
+        .select("_row", key)
+        .limit(EXAMPLES)
         .execute()
     )
     n_rows = int(stage.semi_join(dups, key).count().execute())
     value = str(rows_df[key].iloc[0])
     rows = tuple(int(r) for r in rows_df[rows_df[key] == value]["_row"])
     return Issue(
-        "ERROR", "duplicate-id",
+        "ERROR",
+        "duplicate-id",
         f"{key} {{value}} appears more than once ({n_ids:,} duplicated ids).",
-        file=file, row=rows[0], column=key, value=value,
+        file=file,
+        row=rows[0],
+        column=key,
+        value=value,
         fix=f"Each lead must appear once: remove the duplicate rows or, if they are different "
         f"leads, give them different {key}s.",
-        count=n_rows, rows=rows,
+        count=n_rows,
+        rows=rows,
     )
