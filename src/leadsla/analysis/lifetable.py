@@ -1,0 +1,732 @@
+"""How many contact attempts: the discrete life table on the attempt axis (METHODS.md §3).
+
+The pure statistical core. Input, for one group (lead type), is three count arrays indexed by
+``k = 0..K``, the number of contact attempts a lead received before it ended:
+
+- ``won[k]``: leads won at their k-th (last) attempt (W),
+- ``lost[k]``: leads lost after contact at their k-th attempt (L, a competing outcome),
+- ``censored[k]``: leads open or abandoned after k attempts (C).
+
+Leads with 0 attempts are never at risk of an attempt: they count as leads of the group but
+not in the hazards (a lead won with no attempt is reported as ``won_without_attempt``). Every
+function also accepts stacked arrays ``(..., K + 1)``; the leading axes are bootstrap
+resamples, which is how :func:`bootstrap` stays free of Python loops over resamples.
+
+Example (the METHODS.md fixture, 10 leads 1W 1L 2W 2C 3W 3C 4L 4C 5W 6C):
+
+>>> t = life_table([0, 1, 1, 1, 0, 1, 0], [0, 1, 0, 0, 1, 0, 0], [0, 0, 1, 1, 1, 0, 1])
+>>> [round(float(x), 4) for x in t.cumulative_conversion]
+[0.1, 0.2, 0.3167, 0.3167, 0.5354, 0.5354]
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, replace
+from typing import Literal, NamedTuple
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from leadsla.errors import DataError
+
+__all__ = [
+    "Bootstrap",
+    "Bounds",
+    "GroupAttempts",
+    "HazardFit",
+    "LifeTable",
+    "bootstrap",
+    "bounds",
+    "from_hazards",
+    "group_attempts",
+    "is_identified",
+    "isotonic_nonincreasing",
+    "knee",
+    "last_observed_attempt",
+    "life_table",
+    "marginal_profit",
+    "max_attempts_supported",
+    "near_optimal",
+    "optimal_attempts",
+    "profit",
+    "resample_counts",
+    "sanity_warnings",
+]
+
+HazardFit = Literal["raw", "isotonic"]
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+MIN_AT_RISK = 30
+"""A k is 'supported' (enters the knee search) when at least this many leads are at risk."""
+NEAR_OPTIMAL_SHARE = 0.99
+CI_LEVEL = 0.95
+PROFIT_BAND_PERCENTILES = (2.5, 50.0, 97.5)
+
+_EPS = 1e-12  # |1 - h_W - h_L| below this is an exact zero lost to rounding
+_TIE = 1e-9  # relative tolerance under which two profits are a tie (the smaller N wins)
+_ISOTONIC_CHUNK = 4_000_000  # cells per block of the vectorised isotonic fit (rows * K * K)
+
+
+@dataclass(frozen=True)
+class LifeTable:
+    """The life table for k = 1..K (arrays ``(..., K)``; leading axes are resamples).
+
+    ``at_risk`` n_k = #{m_i >= k}; ``won``/``lost`` d_k^W, d_k^L; ``win_hazard`` h_k^W = d_k^W/n_k
+    (isotonic when ``hazard_fit == "isotonic"``); ``lost_hazard`` h_k^L = d_k^L/n_k;
+    ``survival`` S(k) = prod_{j<=k}(1 - h_j^W - h_j^L); ``survival_before`` S(k-1), S(0) = 1;
+    ``cumulative_conversion`` F(k) = sum_{j<=k} S(j-1) h_j^W; ``expected_attempts``
+    A(k) = sum_{j<=k} S(j-1). A hazard where n_k = 0 is 0 (nobody got that far).
+
+    ``naive_cohort_rate`` is the guide's view, won with exactly k / closed (W + L) with exactly
+    k, NaN where none closed. It is *biased* (it conditions on a count the outcome itself
+    decides: a won lead stops being called) and is never used to choose N.
+
+    The count fields are ``None`` for a table built by :func:`from_hazards`.
+    """
+
+    attempt: IntArray
+    win_hazard: FloatArray
+    lost_hazard: FloatArray
+    survival: FloatArray
+    survival_before: FloatArray
+    cumulative_conversion: FloatArray
+    expected_attempts: FloatArray
+    hazard_fit: HazardFit = "raw"
+    at_risk: IntArray | None = None
+    won: IntArray | None = None
+    lost: IntArray | None = None
+    censored: IntArray | None = None
+    naive_cohort_rate: FloatArray | None = None
+    leads: IntArray | None = None
+    won_without_attempt: IntArray | None = None
+
+    @property
+    def max_attempt(self) -> int:
+        """K, the last attempt number in the table."""
+        return int(self.attempt.size)
+
+
+class Bounds(NamedTuple):
+    """Life tables when L cannot be told from C: ``lower`` treats them as lost, ``upper`` as
+    censored. F(N) of ``lower`` <= F(N) of ``upper`` for every N."""
+
+    lower: LifeTable
+    upper: LifeTable
+
+
+@dataclass(frozen=True)
+class Bootstrap:
+    """The bootstrap by lead (B resamples, seeded).
+
+    ``optimal_attempts``: N* of each resample, shape (B,); ``optimal_attempts_ci``: its 2.5 and
+    97.5 percentiles (inverted-CDF, so both are attempt counts); ``knee``: the knee of each
+    resample, 0 where none was found; ``profit_bands``: the 2.5/50/97.5 percentiles of Pi(N)
+    across resamples, shape (3, K), for the chart.
+    """
+
+    optimal_attempts: IntArray
+    optimal_attempts_ci: tuple[int, int]
+    knee: IntArray
+    profit_bands: FloatArray
+    n_resamples: int
+    seed: int
+
+    def optimal_attempts_distribution(self) -> dict[int, float]:
+        """Share of resamples per N*, e.g. ``{7: 0.21, 8: 0.43, 9: 0.36}``."""
+        values, counts = np.unique(self.optimal_attempts, return_counts=True)
+        return {int(v): float(c) / self.n_resamples for v, c in zip(values, counts, strict=True)}
+
+    def knee_distribution(self) -> dict[int | None, float]:
+        """Share of resamples per knee; ``None`` collects the resamples without a knee."""
+        values, counts = np.unique(self.knee, return_counts=True)
+        return {
+            (int(v) if v > 0 else None): float(c) / self.n_resamples
+            for v, c in zip(values, counts, strict=True)
+        }
+
+
+# --------------------------------------------------------------------------------------------
+# The table
+
+
+def _as_counts(*arrays: ArrayLike) -> list[IntArray]:
+    """Validate count arrays (same shape, at least k = 0, whole numbers >= 0) as int64."""
+    out: list[IntArray] = []
+    for a in arrays:
+        arr = np.asarray(a)
+        if arr.ndim == 0 or arr.shape[-1] == 0:
+            raise DataError("attempt counts must be arrays indexed by k = 0..K (at least k = 0)")
+        if arr.dtype.kind not in "iub":
+            if (
+                arr.dtype.kind != "f"
+                or not np.all(np.isfinite(arr))
+                or np.any(arr != np.round(arr))
+            ):
+                raise DataError("attempt counts must be whole numbers of leads")
+        if np.any(arr < 0):
+            raise DataError("attempt counts must not be negative")
+        out.append(arr.astype(np.int64))
+    if len({a.shape for a in out}) > 1:
+        shapes = ", ".join(str(a.shape) for a in out)
+        raise DataError(f"won, lost and censored counts must have the same shape, not {shapes}")
+    return out
+
+
+def from_hazards(
+    win_hazard: ArrayLike, lost_hazard: ArrayLike, /, *, hazard_fit: HazardFit = "raw"
+) -> LifeTable:
+    """Life table from hazards h^W, h^L for k = 1..K (the one place the formulas live).
+
+    S(k) = prod_{j<=k} (1 - h_j^W - h_j^L), F(N) = sum_{k<=N} S(k-1) h_k^W,
+    A(N) = sum_{k<=N} S(k-1).
+
+    >>> t = from_hazards([0.1, 0.125], [0.1, 0.0])
+    >>> [round(float(x), 3) for x in t.survival], [float(x) for x in t.expected_attempts]
+    ([0.8, 0.7], [1.0, 1.8])
+    """
+    h_w = np.asarray(win_hazard, dtype=np.float64)
+    h_l = np.asarray(lost_hazard, dtype=np.float64)
+    if h_w.shape != h_l.shape or h_w.ndim == 0:
+        raise DataError(f"hazard arrays must have the same shape, not {h_w.shape}, {h_l.shape}")
+    if not (np.all(np.isfinite(h_w)) and np.all(np.isfinite(h_l))):
+        raise DataError("hazards must be finite")
+    if np.any(h_w < 0) or np.any(h_l < 0):
+        raise DataError("hazards must not be negative")
+    stay = 1.0 - h_w - h_l
+    stay = np.asarray(np.where(np.abs(stay) < _EPS, 0.0, stay), dtype=np.float64)
+    if np.any(stay < 0):
+        raise DataError("h^W + h^L exceeds 1 at some attempt: hazards are shares of those at risk")
+    survival = np.cumprod(stay, axis=-1, dtype=np.float64)
+    survival_before = np.concatenate([np.ones_like(survival[..., :1]), survival[..., :-1]], -1)
+    return LifeTable(
+        attempt=np.arange(1, h_w.shape[-1] + 1, dtype=np.int64),
+        win_hazard=h_w,
+        lost_hazard=h_l,
+        survival=survival,
+        survival_before=survival_before,
+        cumulative_conversion=np.cumsum(survival_before * h_w, axis=-1),
+        expected_attempts=np.cumsum(survival_before, axis=-1),
+        hazard_fit=hazard_fit,
+    )
+
+
+def life_table(
+    won: ArrayLike, lost: ArrayLike, censored: ArrayLike, /, *, smooth: HazardFit = "raw"
+) -> LifeTable:
+    """Life table from counts per attempts k = 0..K (arrays ``(..., K + 1)``).
+
+    n_k = #{m_i >= k} for k >= 1, h_k^W = d_k^W / n_k, h_k^L = d_k^L / n_k, then
+    :func:`from_hazards`. ``smooth="isotonic"`` replaces h^W by its non-increasing weighted
+    isotonic fit (weights n_k), capped at 1 - h^L, before S, F and A are computed. Trailing
+    k with nobody at risk are kept, with hazards 0.
+
+    >>> t = life_table([0, 1, 1], [0, 1, 0], [0, 0, 1])
+    >>> t.at_risk.tolist(), t.win_hazard.tolist()
+    ([4, 2], [0.25, 0.5])
+    """
+    if smooth not in ("raw", "isotonic"):
+        raise ValueError(f'smooth must be "raw" or "isotonic", not {smooth!r}')
+    w, lo, ce = _as_counts(won, lost, censored)
+    total = w + lo + ce
+    at_risk = np.cumsum(total[..., ::-1], axis=-1)[..., ::-1][..., 1:]
+    d_w, d_l = w[..., 1:], lo[..., 1:]
+    h_w = np.divide(d_w, at_risk, out=np.zeros(at_risk.shape), where=at_risk > 0)
+    h_l = np.divide(d_l, at_risk, out=np.zeros(at_risk.shape), where=at_risk > 0)
+    if smooth == "isotonic":
+        h_w = np.minimum(isotonic_nonincreasing(h_w, at_risk), 1.0 - h_l)
+    closed = d_w + d_l
+    naive = np.divide(d_w, closed, out=np.full(closed.shape, np.nan), where=closed > 0)
+    return replace(
+        from_hazards(h_w, h_l, hazard_fit=smooth),
+        at_risk=at_risk,
+        won=d_w,
+        lost=d_l,
+        censored=ce[..., 1:],
+        naive_cohort_rate=naive,
+        leads=total.sum(axis=-1),
+        won_without_attempt=w[..., 0],
+    )
+
+
+def bounds(
+    won: ArrayLike,
+    lost_or_censored: ArrayLike,
+    /,
+    *,
+    censored: ArrayLike | None = None,
+    smooth: HazardFit = "raw",
+) -> Bounds:
+    """Both tables when lost-after-contact cannot be told from censored (METHODS.md §3).
+
+    ``lower``: the ambiguous leads treated as lost; ``upper``: treated as censored. Leads known
+    to be censored (open) go in ``censored``.
+
+    >>> b = bounds([0, 1, 0, 1], [0, 1, 1, 0])
+    >>> float(b.lower.cumulative_conversion[-1]), float(b.upper.cumulative_conversion[-1])
+    (0.5, 1.0)
+    """
+    w, amb = _as_counts(won, lost_or_censored)
+    known = np.zeros_like(w) if censored is None else _as_counts(censored)[0]
+    none = np.zeros_like(w)
+    return Bounds(
+        lower=life_table(w, amb, known, smooth=smooth),
+        upper=life_table(w, none, known + amb, smooth=smooth),
+    )
+
+
+def last_observed_attempt(table: LifeTable, /) -> int:
+    """The largest k with anyone at risk (K for a table built from hazards)."""
+    if table.at_risk is None:
+        return table.max_attempt
+    return int(np.count_nonzero(table.at_risk > 0))
+
+
+def is_identified(table: LifeTable, optimal_attempts: int, /) -> bool:
+    """False when N* sits at the largest observed attempt count (or K = 0): then N* only says
+    "at least N*: the data holds no longer sequences"."""
+    return 0 < optimal_attempts < last_observed_attempt(table)
+
+
+def max_attempts_supported(table: LifeTable, /, *, min_at_risk: int = MIN_AT_RISK) -> int:
+    """N_max = the largest k with n_k >= ``min_at_risk`` (0 when there is none; K for a
+    table built from hazards)."""
+    if table.at_risk is None:
+        return table.max_attempt
+    return int(np.count_nonzero(table.at_risk >= min_at_risk))
+
+
+# --------------------------------------------------------------------------------------------
+# Isotonic (non-increasing) hazard
+
+
+def _pava_nonincreasing(y: FloatArray, w: FloatArray) -> FloatArray:
+    """Pool-adjacent-violators for one curve (weights > 0): merge neighbours while they rise."""
+    means: list[float] = []
+    weights: list[float] = []
+    sizes: list[int] = []
+    for yi, wi in zip(y.tolist(), w.tolist(), strict=True):
+        means.append(yi)
+        weights.append(wi)
+        sizes.append(1)
+        while len(means) > 1 and means[-2] < means[-1]:
+            wsum = weights[-2] + weights[-1]
+            means[-2] = (means[-2] * weights[-2] + means[-1] * weights[-1]) / wsum
+            weights[-2] = wsum
+            sizes[-2] += sizes[-1]
+            del means[-1], weights[-1], sizes[-1]
+    return np.repeat(np.asarray(means, dtype=np.float64), sizes)
+
+
+def _minmax_nonincreasing(y: FloatArray, w: FloatArray) -> FloatArray:
+    """The same fit for stacked curves ``(R, K)``, vectorised: the max-min formula
+    yhat_i = min_{j<=i} max_{l>=i} Av(j, l), Av = weighted mean of y_j..y_l
+    (Robertson, Wright & Dykstra 1988, Thm 1.4.4). Zero weights must be trailing."""
+    rows, k = y.shape
+    zero = np.zeros((rows, 1))
+    cw = np.concatenate([zero, np.cumsum(w, axis=-1)], axis=-1)
+    cwy = np.concatenate([zero, np.cumsum(w * y, axis=-1)], axis=-1)
+    num = cwy[:, None, 1:] - cwy[:, :-1, None]  # [r, j, l] = sum_{j..l} w y
+    den = cw[:, None, 1:] - cw[:, :-1, None]
+    upper = np.triu(np.ones((k, k), dtype=bool))  # l >= j
+    valid = upper & (den > 0)
+    avg = np.divide(num, den, out=np.full(num.shape, -np.inf), where=valid)
+    best_after = np.maximum.accumulate(avg[:, :, ::-1], axis=-1)[:, :, ::-1]  # max_{l>=i}
+    best_after = np.where(upper, best_after, np.inf)  # only j <= i
+    return np.where(w > 0, best_after.min(axis=1), 0.0)
+
+
+def isotonic_nonincreasing(y: ArrayLike, weights: ArrayLike, /) -> FloatArray:
+    """Weighted least-squares non-increasing fit of ``y`` along the last axis.
+
+    One curve: pool-adjacent-violators. Stacked curves ``(..., K)`` (bootstrap): the equivalent
+    max-min formula, vectorised. Points with weight 0 carry no information and get 0; they must
+    be trailing (in a life table they are the k nobody reached, n_k = 0). The fit preserves the
+    weighted mean.
+
+    >>> isotonic_nonincreasing([0.3, 0.1, 0.2, 0.0], [10, 8, 8, 0]).round(3).tolist()
+    [0.3, 0.15, 0.15, 0.0]
+    """
+    yv = np.asarray(y, dtype=np.float64)
+    wv = np.asarray(weights, dtype=np.float64)
+    if yv.shape != wv.shape or yv.ndim == 0:
+        raise ValueError(f"y and weights must have the same shape, not {yv.shape}, {wv.shape}")
+    if np.any(wv < 0) or np.any(np.diff((wv > 0).astype(np.int8), axis=-1) > 0):
+        raise ValueError("weights must be >= 0 and zero weights must be trailing")
+    if yv.shape[-1] == 0:
+        return yv.copy()
+    if yv.ndim == 1:
+        positive = int(np.count_nonzero(wv > 0))
+        return np.concatenate(
+            [_pava_nonincreasing(yv[:positive], wv[:positive]), np.zeros(yv.size - positive)]
+        )
+    flat_y = yv.reshape(-1, yv.shape[-1])
+    flat_w = wv.reshape(-1, yv.shape[-1])
+    step = max(1, _ISOTONIC_CHUNK // yv.shape[-1] ** 2)
+    parts = [
+        _minmax_nonincreasing(flat_y[i : i + step], flat_w[i : i + step])
+        for i in range(0, flat_y.shape[0], step)
+    ]
+    return np.concatenate(parts, axis=0).reshape(yv.shape)
+
+
+# --------------------------------------------------------------------------------------------
+# Profit, N*, knee
+
+
+def _check_money(value: float, cost: float) -> None:
+    if not (np.isfinite(value) and np.isfinite(cost)) or value < 0 or cost < 0:
+        raise ValueError(f"value ({value}) and cost per attempt ({cost}) must be finite and >= 0")
+
+
+def profit(table: LifeTable, /, value: float, cost: float) -> FloatArray:
+    """Expected profit per lead if sales stops after N attempts, N = 1..K.
+
+    Pi(N) = V F(N) - c A(N). The METHODS.md hazard fixture with V = 2,000 € and
+    c = 60 €/h / 6 attempts/h = 10 € gives Pi(8) = 151.37 €, the maximum.
+    """
+    _check_money(value, cost)
+    return value * table.cumulative_conversion - cost * table.expected_attempts
+
+
+def marginal_profit(table: LifeTable, /, value: float, cost: float) -> FloatArray:
+    """Delta Pi(N) = Pi(N) - Pi(N-1) = S(N-1) (V h_N^W - c): the N-th attempt pays when > 0."""
+    _check_money(value, cost)
+    return table.survival_before * (value * table.win_hazard - cost)
+
+
+def optimal_attempts(expected_profit: ArrayLike, /) -> IntArray:
+    """N* = argmax_N Pi(N) over N = 1..K along the last axis; ties (within a relative 1e-9)
+    go to the smallest N. Returns an int array of the leading shape (0-d for one curve; 0 when
+    K = 0).
+
+    >>> int(optimal_attempts([5.0, 7.0, 7.0, 6.0]))
+    2
+    """
+    pi = np.asarray(expected_profit, dtype=np.float64)
+    if pi.shape[-1] == 0:
+        return np.zeros(pi.shape[:-1], dtype=np.int64)
+    best = pi.max(axis=-1, keepdims=True)
+    tol = _TIE * np.maximum(1.0, np.abs(best))
+    return np.asarray(np.argmax(pi >= best - tol, axis=-1) + 1, dtype=np.int64)
+
+
+def near_optimal(expected_profit: ArrayLike, /, share: float = NEAR_OPTIMAL_SHARE) -> list[int]:
+    """{N : Pi(N) >= Pi* - (1 - share) |Pi*|}, Pi* = Pi(N*), for one curve.
+
+    With Pi* > 0 this is METHODS.md's {N : Pi(N) >= 0.99 Pi(N*)}. When no N pays (Pi* <= 0)
+    the 0.99 rule would exclude N* itself, so the band is taken below Pi* (1.01 Pi* for
+    Pi* < 0; the N with Pi(N) = 0 for Pi* = 0): still the N within 1% of the best.
+
+    >>> near_optimal([50.0, 99.5, 100.0, 98.0])
+    [2, 3]
+    """
+    pi = np.asarray(expected_profit, dtype=np.float64)
+    if pi.ndim != 1:
+        raise ValueError("near_optimal takes one profit curve")
+    if pi.size == 0:
+        return []
+    best = float(pi.max())
+    floor = best - (1.0 - share) * abs(best) - _TIE * max(1.0, abs(best))
+    return [int(n) for n in np.flatnonzero(pi >= floor) + 1]
+
+
+def _knee_of_curve(y: FloatArray) -> int | None:
+    """Kneedle (kneed, concave, increasing, S=1) on y over N = 1..len(y); None when the
+    curve has fewer than 3 points or is flat (kneed would divide by zero)."""
+    if y.size < 3 or not np.all(np.isfinite(y)) or float(np.ptp(y)) == 0.0:
+        return None
+    from kneed import KneeLocator  # imported here: scipy.signal is slow to import
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # kneed warns on curves without a knee
+        found = KneeLocator(
+            np.arange(1, y.size + 1), y, S=1.0, curve="concave", direction="increasing"
+        ).knee
+    return None if found is None else int(found)
+
+
+def knee(table: LifeTable, /, value: float, *, min_at_risk: int = MIN_AT_RISK) -> int | None:
+    """Where the cumulative return V F(N) flattens: Kneedle (Satopää et al. 2011, ``kneed``,
+    ``curve="concave", direction="increasing", S=1``) on N in [1, N_max], N_max the largest k
+    with n_k >= ``min_at_risk``. None when N_max < 3, the curve is flat or no knee is found.
+    For one table (1-D)."""
+    if table.cumulative_conversion.ndim != 1:
+        raise ValueError("knee takes one table; bootstrap() handles stacks")
+    n_max = max_attempts_supported(table, min_at_risk=min_at_risk)
+    return _knee_of_curve(value * table.cumulative_conversion[:n_max])
+
+
+# --------------------------------------------------------------------------------------------
+# Bootstrap
+
+
+def resample_counts(
+    won: ArrayLike, lost: ArrayLike, censored: ArrayLike, /, *, B: int = 1000, seed: int = 0
+) -> tuple[IntArray, IntArray, IntArray]:
+    """B bootstrap resamples by lead, as counts ``(B, K + 1)`` each.
+
+    Resampling n leads with replacement is one multinomial draw of n over the (k, state) cells
+    with probabilities count / n; all B are drawn at once.
+    """
+    if B < 1:
+        raise ValueError(f"B must be >= 1, not {B}")
+    w, lo, ce = _as_counts(won, lost, censored)
+    if w.ndim != 1:
+        raise ValueError("resample_counts takes one group (1-D counts)")
+    cells = np.concatenate([w, lo, ce])
+    n = int(cells.sum())
+    if n == 0:
+        draws = np.zeros((B, cells.size), dtype=np.int64)
+    else:
+        rng = np.random.default_rng(seed)
+        draws = rng.multinomial(n, cells / n, size=B).astype(np.int64)
+    k1 = w.size
+    return draws[:, :k1], draws[:, k1 : 2 * k1], draws[:, 2 * k1 :]
+
+
+def bootstrap(
+    won: ArrayLike,
+    lost: ArrayLike,
+    censored: ArrayLike,
+    /,
+    value: float,
+    cost: float,
+    *,
+    B: int = 1000,
+    seed: int = 0,
+    smooth: HazardFit = "raw",
+    min_at_risk: int = MIN_AT_RISK,
+) -> Bootstrap:
+    """Bootstrap by lead of N*, the knee and Pi(N): B multinomial resamples, life tables
+    vectorised over B. The knee runs ``kneed`` once per resample (about 60 µs each)."""
+    rw, rl, rc = resample_counts(won, lost, censored, B=B, seed=seed)
+    tables = life_table(rw, rl, rc, smooth=smooth)
+    pi = profit(tables, value, cost)
+    n_star = optimal_attempts(pi)
+    lo, hi = np.quantile(n_star, [(1 - CI_LEVEL) / 2, (1 + CI_LEVEL) / 2], method="inverted_cdf")
+    assert tables.at_risk is not None
+    n_max = np.count_nonzero(tables.at_risk >= min_at_risk, axis=-1)
+    curves = value * tables.cumulative_conversion
+    knees = np.array([_knee_of_curve(curves[b, : n_max[b]]) or 0 for b in range(B)], dtype=np.int64)
+    if pi.shape[-1]:
+        bands = np.percentile(pi, PROFIT_BAND_PERCENTILES, axis=0)
+    else:
+        bands = np.zeros((len(PROFIT_BAND_PERCENTILES), 0))
+    return Bootstrap(
+        optimal_attempts=n_star,
+        optimal_attempts_ci=(int(lo), int(hi)),
+        knee=knees,
+        profit_bands=bands,
+        n_resamples=B,
+        seed=seed,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Warnings and the group result
+
+
+def sanity_warnings(
+    table: LifeTable,
+    /,
+    *,
+    optimal_attempts: int,
+    expected_profit: ArrayLike,
+    knee: int | None,
+    min_at_risk: int = MIN_AT_RISK,
+) -> list[str]:
+    """METHODS.md §6 (warn, never fail), then the edge cases of this table.
+
+    N* above 20 on wage cost alone; first-attempt win hazard above 50%; less than 80% of wins
+    (F(6)/F(K)) by the 6th attempt; knee and N* more than one attempt apart; fewer than 30
+    leads. Also: N* at the edge of the data, N* beyond N_max, no N that pays.
+    """
+    out: list[str] = []
+    n_star = optimal_attempts
+    k_max = table.max_attempt
+    leads = int(table.leads) if table.leads is not None else None
+    if k_max == 0:
+        return ["No lead in this group has a contact attempt: there is nothing to analyse."]
+    if n_star > 20:
+        out.append(
+            f"N* = {n_star} attempts is above 20 on wage cost alone: the cost per attempt "
+            "leaves out what else the rep could do with the time; check the cost and the value."
+        )
+    h1 = float(table.win_hazard[0])
+    if h1 > 0.5:
+        out.append(
+            f"The first-attempt win hazard is {h1:.0%}, above 50%: check that attempts are "
+            "counted strictly before the close and that won leads had real contact attempts."
+        )
+    f = table.cumulative_conversion
+    if f[-1] > 0:
+        share = float(f[min(6, k_max) - 1] / f[-1])
+        if share < 0.8:
+            out.append(
+                f"Only {share:.0%} of wins come by the 6th attempt (below 80%): check for "
+                "automated or duplicated activities inflating the attempt counts."
+            )
+    if knee is not None and abs(knee - n_star) > 1:
+        out.append(
+            f"The plateau (knee at {knee}) and the profit optimum (N* = {n_star}) are more "
+            "than one attempt apart: choose by N*; the knee only shows where returns flatten."
+        )
+    if leads is not None and leads < 30:
+        out.append(
+            f"Only {leads} leads in this group (fewer than 30): the table is noise; "
+            "pool it with a similar group."
+        )
+    last = last_observed_attempt(table)
+    if not is_identified(table, n_star):
+        out.append(
+            f"N* is the largest observed attempt count: at least {last}, "
+            "the data holds no longer sequences."
+        )
+    n_max = max_attempts_supported(table, min_at_risk=min_at_risk)
+    if table.at_risk is not None and n_star > n_max:
+        out.append(
+            f"N* = {n_star} rests on fewer than {min_at_risk} leads at risk "
+            f"(supported up to {n_max} attempts): treat it as indicative."
+        )
+    pi = np.asarray(expected_profit, dtype=np.float64)
+    if pi.size and float(pi[n_star - 1]) <= 0:
+        out.append(
+            "No number of attempts pays for itself (expected profit <= 0 for every N): "
+            "the value per win does not cover the cost of the attempts."
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class GroupAttempts:
+    """The attempts analysis of one group (METHODS.md §3); ``to_dict`` gives the SPEC.md keys.
+
+    ``optimal_attempts`` N* = argmax Pi(N); ``identified`` is False when N* is the largest
+    observed attempt count (then N* means "at least N*"); ``knee`` the plateau of V F(N) on
+    [1, N_max]; ``max_attempts_supported`` N_max (0 when no k has 30 leads at risk).
+    """
+
+    table: LifeTable
+    value: float
+    cost_per_attempt: float
+    expected_profit: FloatArray
+    optimal_attempts: int
+    optimal_attempts_ci: tuple[int, int]
+    identified: bool
+    knee: int | None
+    max_attempts_supported: int
+    near_optimal: list[int]
+    warnings: list[str]
+    bootstrap: Bootstrap
+
+    @property
+    def won_without_attempt(self) -> int:
+        """Leads won with no contact attempt (outside the attempt hazards)."""
+        count = self.table.won_without_attempt
+        return 0 if count is None else int(count)
+
+    @property
+    def optimal_attempts_text(self) -> str:
+        """N* for people: ``"8"``, or ``"at least 15: the data holds no longer sequences"``."""
+        if self.identified:
+            return str(self.optimal_attempts)
+        return f"at least {self.optimal_attempts}: the data holds no longer sequences"
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready dict (python ints/floats/None only). ``naive_cohort_rate`` per row is the
+        guide's biased view (won / closed with exactly k attempts), null where none closed."""
+        t = self.table
+        assert t.at_risk is not None and t.won is not None and t.lost is not None
+        assert t.naive_cohort_rate is not None
+        rows: list[dict[str, object]] = []
+        for i in range(t.max_attempt):
+            naive = float(t.naive_cohort_rate[i])
+            rows.append(
+                {
+                    "attempt": int(t.attempt[i]),
+                    "at_risk": int(t.at_risk[i]),
+                    "won": int(t.won[i]),
+                    "lost": int(t.lost[i]),
+                    "win_hazard": float(t.win_hazard[i]),
+                    "cumulative_conversion": float(t.cumulative_conversion[i]),
+                    "expected_attempts": float(t.expected_attempts[i]),
+                    "expected_profit": float(self.expected_profit[i]),
+                    "naive_cohort_rate": None if np.isnan(naive) else naive,
+                }
+            )
+        return {
+            "optimal_attempts": int(self.optimal_attempts),
+            "optimal_attempts_ci": [int(x) for x in self.optimal_attempts_ci],
+            "identified": bool(self.identified),
+            "knee": None if self.knee is None else int(self.knee),
+            "max_attempts_supported": int(self.max_attempts_supported),
+            "table": rows,
+            "near_optimal": [int(n) for n in self.near_optimal],
+            "warnings": list(self.warnings),
+            "value": float(self.value),
+            "cost_per_attempt": float(self.cost_per_attempt),
+            "hazard_fit": t.hazard_fit,
+            "won_without_attempt": self.won_without_attempt,
+        }
+
+
+def group_attempts(
+    won: ArrayLike,
+    lost: ArrayLike,
+    censored: ArrayLike,
+    /,
+    *,
+    value: float,
+    cost_per_attempt: float,
+    smooth: HazardFit = "raw",
+    B: int = 1000,
+    seed: int = 0,
+    min_at_risk: int = MIN_AT_RISK,
+) -> GroupAttempts:
+    """The whole analysis for one group from its counts per attempts k = 0..K.
+
+    Trailing k with no lead are dropped, so K is the largest observed attempt count. Then the
+    life table, Pi(N), N*, its bootstrap interval, the near-optimal set, the knee and the
+    sanity warnings.
+
+    >>> g = group_attempts([0, 1, 1, 1, 0, 1, 0], [0, 1, 0, 0, 1, 0, 0],
+    ...                    [0, 0, 1, 1, 1, 0, 1], value=2000, cost_per_attempt=10, B=200)
+    >>> g.optimal_attempts, g.identified
+    (5, True)
+    """
+    _check_money(value, cost_per_attempt)
+    w, lo, ce = _as_counts(won, lost, censored)
+    if w.ndim != 1:
+        raise ValueError("group_attempts takes one group (1-D counts)")
+    observed = np.flatnonzero((w + lo + ce)[1:] > 0)
+    k_max = int(observed[-1]) + 1 if observed.size else 0
+    w, lo, ce = w[: k_max + 1], lo[: k_max + 1], ce[: k_max + 1]
+    table = life_table(w, lo, ce, smooth=smooth)
+    pi = profit(table, value, cost_per_attempt)
+    n_star = int(optimal_attempts(pi))
+    boot = bootstrap(
+        w, lo, ce, value, cost_per_attempt, B=B, seed=seed, smooth=smooth, min_at_risk=min_at_risk
+    )
+    plateau = knee(table, value, min_at_risk=min_at_risk)
+    return GroupAttempts(
+        table=table,
+        value=float(value),
+        cost_per_attempt=float(cost_per_attempt),
+        expected_profit=pi,
+        optimal_attempts=n_star,
+        optimal_attempts_ci=boot.optimal_attempts_ci,
+        identified=is_identified(table, n_star),
+        knee=plateau,
+        max_attempts_supported=max_attempts_supported(table, min_at_risk=min_at_risk),
+        near_optimal=near_optimal(pi),
+        warnings=sanity_warnings(
+            table,
+            optimal_attempts=n_star,
+            expected_profit=pi,
+            knee=plateau,
+            min_at_risk=min_at_risk,
+        ),
+        bootstrap=boot,
+    )
