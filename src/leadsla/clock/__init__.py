@@ -1,0 +1,10 @@
+"""Business-hours clock: calendars and vectorised business time (METHODS.md §5)."""
+
+from leadsla.clock.calendar import (
+    DAYS,
+    BusinessCalendar,
+    CalendarConfigError,
+    business_seconds_between,
+)
+
+__all__ = ["DAYS", "BusinessCalendar", "CalendarConfigError", "business_seconds_between"]
