@@ -28,6 +28,12 @@ file's columns), ``constant`` or ``row_number`` (a prefix: ids made from row num
 optionally ``default``, ``formats``, ``positive_only``, ``decimal`` and ``missing = "latest"``
 (fill an empty timestamp with the latest one in the data, counted as a warning).
 ``exclude = [{ when = "SQL", reason = "…" }]`` drops rows by a stated reason (counted).
+A ``sql`` rule sees every loaded file as ``raw_<name>``, so a correlated subquery can aggregate
+another file per row (a contact's deals), and ``unnest(list)`` makes one row per list item (a
+call associated with several contacts); headers in SQL match case-insensitively (DuckDB). Write
+long SQL as multi-line literal strings (``'''…'''``); TOML allows no line break between the
+keys of an inline table, so long excludes go in ``[[tables.x.exclude]]`` tables (see the
+hubspot and salesforce mappings).
 ``[severity]`` turns a check into a warning for a data set known to need it
 (``closed-before-created = "warning"``). ``[options]`` holds values a user may change
 (``--option segment_column=job``), used as ``${name}`` anywhere in the rules.

@@ -2,7 +2,8 @@
 
 Timestamps with an offset (``…+01:00``, ``…Z``) are absolute; without one they are wall-clock
 time in the workspace (or mapping) time zone, expanded through the zone's rules, never a
-fixed offset. Numbers may carry currency signs and thousands separators.
+fixed offset; a date without a time (``2026-10-14``) is midnight in that zone. Numbers may
+carry currency signs and thousands separators.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from leadsla.io.files import ident, sql_str
 from leadsla.io.mapping import ColumnRule
 from leadsla.schema import Column
 
-OFFSET_RE = r"(Z|z|[+-]\d\d(:?\d\d)?)$"
+# An offset after a time of day (or a trailing Z); the "-14" ending an ISO date is no offset.
+OFFSET_RE = r"(\d:\d\d(:\d\d(\.\d+)?)?\s*[+-]\d\d(:?\d\d)?|[Zz])$"
 
 
 def typed_expr(col: Column, src_type: str, rule: ColumnRule | None, tz: str) -> str:
