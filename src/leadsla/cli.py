@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from leadsla.errors import DataError, LeadslaError, UsageError
 from leadsla.io.mapping import load_mapping, shipped_mappings
@@ -127,7 +128,7 @@ def print_accounting(ws: Workspace, console: Console = err) -> None:
 
 def print_warnings(ws: Workspace) -> None:
     for i in ws.issues.warnings:
-        err.print(f"[yellow]WARNING[/yellow] {i}", highlight=False)
+        err.print(f"[yellow]WARNING[/yellow] {escape(str(i))}", highlight=False)
 
 
 @app.command()
@@ -164,7 +165,7 @@ def validate(
         else:
             for i in issues:
                 color = "red" if i.severity == "ERROR" else "yellow"
-                console.print(f"[{color}]{i.severity}[/{color}] {i}", highlight=False)
+                console.print(f"[{color}]{i.severity}[/{color}] {escape(str(i))}", highlight=False)
             print_accounting(ws, console)
             n_e, n_w = len(ws.issues.errors), len(ws.issues.warnings)
             console.print(f"{n_e} error(s), {n_w} warning(s) in {source}", highlight=False)
@@ -188,9 +189,9 @@ def mappings(format: FormatOpt = Format.table) -> None:
             }
         )
     if format is Format.json:
-        console.print(to_json({"mappings": rows}), markup=False)
+        emit(to_json({"mappings": rows}), None, console)
     elif format is Format.csv:
-        console.print(to_csv(rows), markup=False)
+        emit(to_csv(rows), None, console)
     else:
         console.print(rich_table("Shipped mappings (--mapping NAME)", rows))
 
@@ -198,7 +199,8 @@ def mappings(format: FormatOpt = Format.table) -> None:
 def main() -> None:
     """Entry point: run the app, turning leadsla errors into messages and exit codes."""
     try:
-        app(standalone_mode=False)
+        # without standalone mode click returns (not raises) the code of a typer.Exit
+        code = app(standalone_mode=False)
     except typer.Exit as e:
         sys.exit(e.exit_code)
     except typer.Abort:
@@ -211,7 +213,7 @@ def main() -> None:
             traceback.print_exc()
         for i in e.issues:
             color = "red" if i.severity == "ERROR" else "yellow"
-            err.print(f"[{color}]{i.severity}[/{color}] {i}", highlight=False)
+            err.print(f"[{color}]{i.severity}[/{color}] {escape(str(i))}", highlight=False)
         n = len(e.issues.errors)
         err.print(
             f"{n} error(s): nothing was computed. Fix them and run again "
@@ -228,17 +230,19 @@ def main() -> None:
         if STATE["verbose"]:
             raise
         err.print(
-            f"[red]Error:[/red] {type(e).__name__}: {e}. Run with --verbose for details "
-            "and report it if it looks like a bug.",
+            f"[red]Error:[/red] {type(e).__name__}: {escape(str(e))}. Run with --verbose for "
+            "details and report it if it looks like a bug.",
             highlight=False,
         )
         sys.exit(1)
+    if isinstance(code, int) and code:
+        sys.exit(code)
 
 
 def _fail(e: Exception, code: int) -> None:
     if STATE["verbose"]:
         traceback.print_exc()
-    err.print(f"[red]Error:[/red] {e}", highlight=False)
+    err.print(f"[red]Error:[/red] {escape(str(e))}", highlight=False)
     sys.exit(code)
 
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import ibis
 import ibis.expr.types as ir
 
@@ -239,7 +240,7 @@ def _build(ws: Workspace, path: Path, *, materialize: bool) -> None:
             continue
         try:
             stage = _typed_stage(ws, table, parts, present)
-        except Exception as e:  # a binder error in a mapping's SQL expression
+        except duckdb.Error as e:  # a binder error in a mapping's SQL expression
             ws.issues.add(
                 Issue(
                     "ERROR",
@@ -337,6 +338,12 @@ def _validate_and_publish(
         ws.issues.extend(issues)
         for reason, n in excluded.items():
             ws.accounting["activities"].excluded[reason] = n
+        created = leads_stage.filter(leads_stage._exclude.isnull()).select(
+            "lead_id", lead_created_at="created_at"
+        )
+        joined = kept.inner_join(created, "lead_id")
+        issues, _ = v.run_checks(joined, v.activity_timing_checks(joined), label)
+        ws.issues.extend(_with_severity(ws, issues))
     kind = "TABLE" if materialize else "TEMP VIEW"
     for table, select in canonical.items():
         where = "_exclude IS NULL"

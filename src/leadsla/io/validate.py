@@ -298,3 +298,19 @@ def duplicate_issue(stage: ir.Table, key: str, file: str) -> Issue | None:
         count=n_rows,
         rows=rows,
     )
+
+
+def activity_timing_checks(joined: ir.Table) -> list[Check]:
+    """Activities before their lead was created: kept (a dialer or time-zone slip), reported."""
+    return [
+        Check(
+            "WARNING",
+            "activity-before-created",
+            joined["at"] < joined.lead_created_at,
+            "activity at {value} is before its lead was created; it is kept and counts as "
+            "made at creation (response time 0).",
+            "at",
+            "at__raw",
+            "Usually a dialer that writes local wall time as UTC: check the export's time zone.",
+        )
+    ]
