@@ -1,0 +1,164 @@
+"""``leadsla speed``: conversion by business time to first attempt; the first-response SLA."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+
+from leadsla.analysis.speed import SpeedResult, SpeedTable, hours_text, speed_analysis
+from leadsla.cli import (
+    AsOfOpt,
+    EncodingOpt,
+    FormatOpt,
+    MappingOpt,
+    OptionOpt,
+    OutOpt,
+    SourceArg,
+    TzOpt,
+    app,
+    console,
+    err,
+    open_source,
+    print_warnings,
+)
+from leadsla.clock import BusinessCalendar
+from leadsla.errors import DataError, Issue
+from leadsla.output import Format, emit, rich_table, to_csv, to_json
+from leadsla.settings import SETTINGS_FILE
+
+
+class SpeedBy(StrEnum):
+    segment = "segment"
+    source = "source"
+
+
+@app.command()
+def speed(
+    source: SourceArg,
+    by: Annotated[
+        SpeedBy | None,
+        typer.Option("--by", help="Also one table per segment or per source (stratified)."),
+    ] = None,
+    mapping: MappingOpt = None,
+    option: OptionOpt = None,
+    time_zone: TzOpt = None,
+    encoding: EncodingOpt = None,
+    as_of: AsOfOpt = None,
+    format: FormatOpt = Format.table,
+    out: OutOpt = None,
+    chart: Annotated[
+        Path | None,
+        typer.Option("--chart", help="Write the rate-by-bucket chart to this HTML file."),
+    ] = None,
+) -> None:
+    """Conversion by business time to the first attempt, and the recommended first-response SLA."""
+    ws = open_source(source, mapping, option, time_zone=time_zone, encoding=encoding, as_of=as_of)
+    with ws:
+        print_warnings(ws)
+        activities = ws.activities
+        if activities is None:
+            raise DataError(
+                Issue(
+                    "ERROR",
+                    "missing-table",
+                    "speed to lead needs the activities table (one row per call, email, …).",
+                    file=ws.source,
+                    fix="Add an activities.csv (or .parquet) with lead_id, at and kind, or map "
+                    "the CRM's activity export in the mapping file.",
+                )
+            )
+        s = ws.settings
+        calendar = BusinessCalendar.from_config(
+            s.business_hours, time_zone=s.time_zone, source=f"{SETTINGS_FILE} [business_hours]"
+        )
+        result = speed_analysis(
+            ws.leads,
+            activities,
+            calendar=calendar,
+            attempt_kinds=s.attempt_kinds,
+            by=by.value if by is not None else None,
+            as_of=ws.as_of if s.as_of is not None else None,
+            maturity_quantile=s.maturity_quantile,
+        )
+    if chart is not None:
+        chart.parent.mkdir(parents=True, exist_ok=True)
+        result.figure().write_html(chart, include_plotlyjs=True, full_html=True)
+        err.print(f"wrote {chart}", highlight=False)
+    if format is Format.json:
+        emit(to_json(result.to_dict()), out, console)
+    elif format is Format.csv:
+        rows = [{str(k): v for k, v in r.items()} for r in result.to_frame().to_dict("records")]
+        emit(to_csv(rows), out, console)
+    else:
+        _print_table(result, out)
+
+
+def _rows(t: SpeedTable) -> list[dict[str, Any]]:
+    return [
+        {
+            "bucket": b.bucket,
+            "leads": b.leads,
+            "won": b.won,
+            "rate": _pct(b.rate),
+            "95% interval": f"{_pct(b.rate_ci[0])} – {_pct(b.rate_ci[1])}" if b.leads else "–",
+        }
+        for b in t.buckets
+    ]
+
+
+def _pct(x: float) -> str:
+    return "–" if x != x else f"{100 * x:.1f}%"
+
+
+def _sla_line(t: SpeedTable) -> str:
+    r = t.recommendation
+    if r.first_response_hours is None:
+        return f"{t.name}: {r.explanation}"
+    hours = r.first_response_hours
+    exact = "" if float(hours).is_integer() else f" = {hours:.2f} business hours"
+    return (
+        f"Recommended first-response SLA ({t.name}): {hours_text(hours)}{exact}. "
+        f"{r.explanation[0].upper()}{r.explanation[1:]}"
+    )
+
+
+def _print_table(result: SpeedResult, out: Path | None) -> None:
+    from rich.console import Console
+
+    target = console
+    handle = None
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        handle = out.open("w", encoding="utf-8")
+        target = Console(file=handle, width=120, no_color=True)
+    try:
+        target.print(
+            f"Business time to first attempt ({', '.join(result.attempt_kinds)}), "
+            f"{result.time_zone} calendar, one business day = {result.business_day_hours:g} h; "
+            f"{result.maturity.mature_leads:,} mature leads.",
+            highlight=False,
+        )
+        tables = [result.overall, *(result.strata or {}).values()]
+        for t in tables:
+            title = (
+                "Close rate by response time" if t is result.overall else f"{result.by} = {t.name}"
+            )
+            target.print(rich_table(title, _rows(t)))
+            target.print(escape(_sla_line(t)), highlight=False)
+            target.print()
+        ex = result.maturity.excluded()
+        if ex["total"]:
+            target.print(
+                escape(f"Left out: {ex['total']:,} lead(s): {ex['why']}."), highlight=False
+            )
+        target.print(f"[bold]Caveat:[/bold] {escape(result.caveat)}", highlight=False)
+    finally:
+        if handle is not None:
+            handle.close()
+            console.print(f"wrote {out}", highlight=False)
+    for w in result.warnings:
+        err.print(f"[yellow]WARNING[/yellow] {escape(w)}", highlight=False)
