@@ -129,6 +129,9 @@ def load_csv(
             temp_files.append(source)
         enc = "utf-8"
     opts = ["header = true", "all_varchar = true", "auto_detect = true", "null_padding = true"]
+    # RFC 4180 quoting, always: with null_padding the sniffer may pick ' as the quote when
+    # values hold apostrophes, and then splits "1,234.50" into three columns
+    opts += ["quote = '\"'", "escape = '\"'"]
     opts.append(f"encoding = {sql_str('latin-1' if enc in ('latin-1', 'latin1') else enc)}")
     if delimiter:
         opts.append(f"delim = {sql_str(delimiter)}")

@@ -118,6 +118,7 @@ def connect(
     if is_url and not src.startswith("duckdb://"):
         return _connect_backend(src, m, s, strict)
     con = ibis.duckdb.connect(str(workspace) if workspace else ":memory:")
+    con.raw_sql("SET enable_progress_bar = false")
     ws = Workspace(con, src, s, m, {}, IssueSet(), {}, datetime.now(UTC))
     try:
         _build(
@@ -338,6 +339,8 @@ def _validate_and_publish(
         ws.issues.extend(issues)
         for reason, n in excluded.items():
             ws.accounting["activities"].excluded[reason] = n
+        if n_excluded := v.excluded_lead_activities(kept, leads_stage):
+            ws.accounting["activities"].excluded["activity for an excluded lead"] = n_excluded
         created = leads_stage.filter(leads_stage._exclude.isnull()).select(
             "lead_id", lead_created_at="created_at"
         )

@@ -242,6 +242,7 @@ def lead_checks(stage: ir.Table, present: set[str]) -> list[Check]:
 def activity_checks(stage: ir.Table, leads: ir.Table, as_of: datetime) -> list[Check]:
     """Activities: unknown leads and times after the as-of date are excluded and counted."""
     known = stage.lead_id.isin(leads.lead_id)
+    live = stage.lead_id.isin(leads.filter(leads._exclude.isnull()).lead_id)
     return [
         Check(
             "WARNING",
@@ -257,7 +258,7 @@ def activity_checks(stage: ir.Table, leads: ir.Table, as_of: datetime) -> list[C
         Check(
             "WARNING",
             "activity-after-as-of",
-            known & (stage["at"] > ibis.literal(as_of, type="timestamp('UTC')")),
+            live & (stage["at"] > ibis.literal(as_of, type="timestamp('UTC')")),
             f"activity at {{value}} is after the data's as-of date {as_of:%Y-%m-%d %H:%M %Z}; "
             "it is left out.",
             "at",
@@ -298,6 +299,13 @@ def duplicate_issue(stage: ir.Table, key: str, file: str) -> Issue | None:
         count=n_rows,
         rows=rows,
     )
+
+
+def excluded_lead_activities(stage: ir.Table, leads: ir.Table) -> int:
+    """Activities of leads the mapping excludes: left out with them, counted (not orphans)."""
+    kept = leads.filter(leads._exclude.isnull())
+    cond = stage.lead_id.isin(leads.lead_id) & ~stage.lead_id.isin(kept.lead_id)
+    return int(stage.filter(cond.fill_null(False)).count().execute())
 
 
 def activity_timing_checks(joined: ir.Table) -> list[Check]:

@@ -1,0 +1,92 @@
+"""Shared fixtures: the CLI as a subprocess, the real data sets, a synthetic CRM, PostgreSQL.
+
+Keep each fixture small and documented; put helpers used by one test file in that file.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+# the real data sets sit beside the repository, read in place (never copied)
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+RunCli = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture(scope="session")
+def cli_env() -> Iterator[dict[str, str]]:
+    """The environment of ``python -m leadsla`` subprocesses.
+
+    A wide terminal keeps every issue on one line. When the environment forbids writing
+    bytecode (PYTHONDONTWRITEBYTECODE), each subprocess would compile ibis, pandas and sqlglot
+    from source (~3 s); they share a bytecode cache in a temporary folder instead, so the source
+    tree and the virtualenv stay untouched.
+    """
+    env = {**os.environ, "COLUMNS": "400", "NO_COLOR": "1", "PYTHONIOENCODING": "utf-8"}
+    if not env.get("PYTHONDONTWRITEBYTECODE"):
+        yield env
+        return
+    with tempfile.TemporaryDirectory(prefix="leadsla-pycache-") as cache:
+        env.pop("PYTHONDONTWRITEBYTECODE")
+        env["PYTHONPYCACHEPREFIX"] = cache
+        yield env
+
+
+@pytest.fixture(scope="session")
+def run_cli(cli_env: dict[str, str]) -> RunCli:
+    """Run ``python -m leadsla ARGS…`` in a subprocess; returns the completed process."""
+
+    def run(*args: str | os.PathLike[str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "leadsla", *map(str, args)],
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            env=cli_env,
+            timeout=300,
+            check=False,
+        )
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def real_data() -> Path:
+    """``../shared/data``: the public data sets the shipped mappings are made for."""
+    if not DATA.is_dir():
+        pytest.fail(f"the real data sets are missing: expected them in {DATA}")
+    return DATA
+
+
+@pytest.fixture(scope="session")
+def synthetic_crm():  # type: ignore[no-untyped-def]
+    """A small synthetic CRM (``leadsla.synth.generate_frames``, 300 leads) as pandas frames.
+
+    Its as-of date is in the past, so that no activity is after "now" whenever the tests run.
+    """
+    from leadsla.synth import generate_frames
+
+    return generate_frames(leads=300, seed=7, as_of="2025-06-30T18:00:00+02:00")
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """A PostgreSQL server for the tests: LEADSLA_TEST_POSTGRES_URL (never skipped).
+
+    Locally, ``./scripts/start-postgres.sh`` starts one and prints the URL.
+    """
+    url = os.environ.get("LEADSLA_TEST_POSTGRES_URL")
+    if not url:
+        pytest.fail(
+            "LEADSLA_TEST_POSTGRES_URL is not set: the PostgreSQL tests need a server. Run "
+            "./scripts/start-postgres.sh and export the URL it prints, e.g. "
+            "LEADSLA_TEST_POSTGRES_URL=postgres://leadsla@127.0.0.1:54329/leadsla_test"
+        )
+    return url
