@@ -119,6 +119,9 @@ def connect(
         return _connect_backend(src, m, s, strict)
     con = ibis.duckdb.connect(str(workspace) if workspace else ":memory:")
     con.raw_sql("SET enable_progress_bar = false")
+    limit = os.environ.get("LEADSLA_MEMORY_LIMIT") or s.memory_limit
+    if limit:
+        con.raw_sql(f"SET memory_limit = {sql_str(limit)}")
     ws = Workspace(con, src, s, m, {}, IssueSet(), {}, datetime.now(UTC))
     try:
         _build(
@@ -267,23 +270,32 @@ def _zone(tz: str) -> Any:
 def _typed_stage(ws: Workspace, table: str, parts: list[Compiled], present: set[str]) -> ir.Table:
     con = ws.con
     spec = TABLES[table]
-    selects = []
+    texts = []
     for i, part in enumerate(parts):
         text = ident(f"_text_{table}_{i}")
         con.raw_sql(f"CREATE OR REPLACE TEMP VIEW {text} AS {part.sql}")
         types = {r[0]: r[1] for r in con.raw_sql(f"DESCRIBE {text}").fetchall()}
+        texts.append((part, text, types))
+    # the original text is kept only where parsing can fail: text read as a timestamp or number
+    with_raw = {
+        c.name
+        for c in spec.columns
+        if c.kind != "string" and any(t.get(c.name, "VARCHAR") == "VARCHAR" for _, _, t in texts)
+    }
+    selects = []
+    for part, text, types in texts:
         cols = ["_file", "_row", "_exclude"]
         for col in spec.columns:
             rule = part.rule.columns.get(col.name)
             typed = typed_expr(col, types.get(col.name, "VARCHAR"), rule, ws.settings.time_zone)
             cols.append(f"{typed} AS {ident(col.name)}")
-            cols.append(
-                f"{raw_expr(col, types.get(col.name, 'VARCHAR'), rule)} AS "
-                f"{ident(col.name + '__raw')}"
-            )
+            if col.name in with_raw:
+                raw = raw_expr(col, types.get(col.name, "VARCHAR"), rule)
+                cols.append(f"{raw} AS {ident(col.name + '__raw')}")
         selects.append(f"SELECT {', '.join(cols)} FROM {text}")
+    # one pass over the input: every check and the canonical tables read this table
     stage_name = ident(f"_stage_{table}")
-    con.raw_sql(f"CREATE OR REPLACE TEMP VIEW {stage_name} AS {' UNION ALL '.join(selects)}")
+    con.raw_sql(f"CREATE OR REPLACE TEMP TABLE {stage_name} AS {' UNION ALL '.join(selects)}")
     return con.table(f"_stage_{table}")
 
 
@@ -318,7 +330,7 @@ def _validate_and_publish(
     for table, (stage, _present, label) in stages.items():
         for col, _rule in _fill_rules(ws, table):
             kept = stage.filter(stage._exclude.isnull())
-            n = int(kept.filter(kept[f"{col}__raw"].isnull()).count().execute())
+            n = int(kept.filter(v.raw_of(kept, col).isnull()).count().execute())
             if n:
                 ws.issues.add(
                     Issue(
@@ -341,6 +353,19 @@ def _validate_and_publish(
             ws.accounting["activities"].excluded[reason] = n
         if n_excluded := v.excluded_lead_activities(kept, leads_stage):
             ws.accounting["activities"].excluded["activity for an excluded lead"] = n_excluded
+        # mark the rows left out, so the canonical table is a plain filter of the stage
+        as_of_sql = f"{sql_str(ws.as_of.isoformat())}::TIMESTAMPTZ"
+        con.raw_sql(
+            "UPDATE _stage_activities SET _exclude = CASE "
+            "WHEN lead_id NOT IN (SELECT lead_id FROM _stage_leads) "
+            "THEN 'activity for an unknown lead' "
+            "WHEN lead_id NOT IN (SELECT lead_id FROM _stage_leads WHERE _exclude IS NULL) "
+            "THEN 'activity for an excluded lead' "
+            "ELSE 'activity after the as-of date' END "
+            "WHERE _exclude IS NULL AND lead_id IS NOT NULL AND ("
+            "lead_id NOT IN (SELECT lead_id FROM _stage_leads WHERE _exclude IS NULL "
+            f'AND lead_id IS NOT NULL) OR "at" > {as_of_sql})'
+        )
         created = leads_stage.filter(leads_stage._exclude.isnull()).select(
             "lead_id", lead_created_at="created_at"
         )
@@ -350,11 +375,6 @@ def _validate_and_publish(
     kind = "TABLE" if materialize else "TEMP VIEW"
     for table, select in canonical.items():
         where = "_exclude IS NULL"
-        if table == "activities":
-            where += (
-                " AND lead_id IN (SELECT lead_id FROM _stage_leads WHERE _exclude IS NULL)"
-                f' AND "at" <= {sql_str(ws.as_of.isoformat())}::TIMESTAMPTZ'
-            )
         sql = select.replace("{latest}", sql_str(latest.isoformat()))
         con.raw_sql(
             f"CREATE OR REPLACE {kind} {ident(table)} AS SELECT {sql} "

@@ -60,6 +60,12 @@ class Check:
     exclude: str | None = None  # reason, when the rows are excluded rather than kept
 
 
+def raw_of(stage: ir.Table, col: str) -> ir.Value:
+    """The original text of ``col`` where the stage keeps it, else the typed value."""
+    raw = f"{col}__raw"
+    return stage[raw] if raw in stage.columns else stage[col]
+
+
 def run_checks(
     stage: ir.Table, checks: list[Check], file: str
 ) -> tuple[list[Issue], dict[str, Any]]:
@@ -75,8 +81,13 @@ def run_checks(
         n = int(counts[f"c{i}"].iloc[0] or 0)
         if n == 0:
             continue
-        cols = ["_row"] + ([ch.value] if ch.value else [])
-        first = stage.filter(ch.cond.fill_null(False)).order_by("_row").select(*cols)
+        cols: dict[str, Any] = {"_row": stage["_row"]}
+        if ch.value:
+            base = ch.value.removesuffix("__raw")
+            cols[ch.value] = (
+                raw_of(stage, base).cast("string") if base in stage.columns else stage[ch.value]
+            )
+        first = stage.filter(ch.cond.fill_null(False)).order_by("_row").select(**cols)
         df = first.limit(EXAMPLES).execute()
         rows = tuple(int(r) for r in df["_row"])
         value = None
@@ -119,8 +130,9 @@ def value_checks(
     for col in spec.columns:
         if col.name not in present:
             continue
-        raw, typed = stage[f"{col.name}__raw"], stage[col.name]
-        if col.kind == "timestamp":
+        raw, typed = raw_of(stage, col.name), stage[col.name]
+        parsed = f"{col.name}__raw" in stage.columns  # text that may fail to parse
+        if col.kind == "timestamp" and parsed:
             checks.append(
                 Check(
                     "ERROR",
@@ -132,7 +144,7 @@ def value_checks(
                     TIMESTAMP_FIX,
                 )
             )
-        elif col.kind in ("float", "integer"):
+        elif col.kind in ("float", "integer") and parsed:
             checks.append(
                 Check(
                     "ERROR",
@@ -178,7 +190,7 @@ def lead_checks(stage: ir.Table, present: set[str]) -> list[Check]:
         Check(
             "ERROR",
             "closed-without-date",
-            s.status.isin(["won", "lost"]) & s.closed_at.isnull() & s["closed_at__raw"].isnull(),
+            s.status.isin(["won", "lost"]) & s.closed_at.isnull() & raw_of(s, "closed_at").isnull(),
             "the lead is {value} but has no closed_at.",
             "closed_at",
             "status",
