@@ -263,6 +263,8 @@ def iso_times(times: pd.Series, zone: str, /) -> list[str | None]:
 
     ``2025-11-17T11:55:00Z`` in Europe/Berlin -> ``"2025-11-17T12:55:00+01:00"``.
     """
+    if len(times) == 0:
+        return []
     utc = pd.DatetimeIndex(times).tz_convert("UTC")
     ns = utc.as_unit("ns").asi8
     missing = np.asarray(utc.isna())

@@ -31,6 +31,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: now
 .headline { display: grid; grid-template-columns: repeat(auto-fit, minmax(220px, 1fr)); gap: 12px; margin: 16px 0; }
 .card { border: 1px solid var(--line); border-radius: 8px; padding: 10px 14px; }
 .card .big { font-size: 1.5rem; font-weight: 650; }
+.card .long { font-size: 1.02rem; font-weight: 600; }
 .missing { border-left: 4px solid var(--warn); background: #fff8e6; padding: 8px 12px; }
 .warnings li { color: var(--warn); }
 .chart { width: 100%; min-height: 380px; margin: 8px 0 18px; break-inside: avoid; }
@@ -101,7 +102,8 @@ def render(
         parts.append(f'<p class="subtitle">{esc(subtitle)}</p>')
     if headline:
         cards = "".join(
-            f'<div class="card"><div class="muted">{esc(k)}</div><div class="big">{esc(v)}</div></div>'
+            f'<div class="card"><div class="muted">{esc(k)}</div>'
+            f'<div class="{"big" if len(v) < 24 else "long"}">{esc(v)}</div></div>'
             for k, v in headline
         )
         parts.append(f'<div class="headline">{cards}</div>')

@@ -28,6 +28,17 @@ def _num(v: Any) -> np.ndarray:
         return a
 
 
+def _categorical(v: Any) -> bool:
+    a = _arr(v)
+    if not len(a):
+        return False
+    try:
+        a.astype(float)
+    except (TypeError, ValueError):
+        return True
+    return False
+
+
 def _err(trace: Any, n: int) -> tuple[np.ndarray, np.ndarray] | None:
     e = getattr(trace, "error_y", None)
     if e is None or e.array is None:
@@ -62,10 +73,29 @@ def _draw(fig: Any, ax: Any) -> None:
     bars = [t for t in fig.data if t.type == "bar"]
     nbar = max(len(bars), 1)
     bar_i = 0
+    cats: dict[str, int] = {}
     prev_y: np.ndarray | None = None
     for i, t in enumerate(fig.data):
         color = _COLORS[i % len(_COLORS)]
         name = t.name if getattr(t, "showlegend", True) is not False else None
+        if t.type == "scatter" and _categorical(t.y) and not _categorical(t.x):
+            labels = [str(v) for v in _arr(t.y)]
+            for lab in labels:
+                cats.setdefault(lab, len(cats))
+            pos = [cats[lab] for lab in labels]
+            x = _num(t.x).astype(float)
+            e = getattr(t, "error_x", None)
+            xerr = None
+            if e is not None and e.array is not None:
+                hi = _num(e.array).astype(float)
+                lo = _num(e.arrayminus).astype(float) if e.arrayminus is not None else hi
+                xerr = [lo, hi]
+            ax.errorbar(
+                x, pos, xerr=xerr, marker="o", linestyle="none", color=color, label=name, capsize=3
+            )
+            ax.set_yticks(list(cats.values()), list(cats.keys()), fontsize=7)
+            ax.invert_yaxis() if i == 0 else None
+            continue
         if t.type == "scatter":
             x, y = _arr(t.x), _num(t.y)
             line = getattr(t, "line", None)

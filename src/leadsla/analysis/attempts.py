@@ -1,0 +1,604 @@
+"""How many contact attempts, on the engine (METHODS.md §3): ``attempt_analysis -> AttemptsResult``.
+
+Two steps:
+
+1. :func:`count_attempts`, a pure Ibis expression (DuckDB, PySpark, PostgreSQL, …): per lead
+   the contact attempts (outbound activities of the attempt kinds strictly before
+   ``closed_at``; all of them for an open lead) and the end state, aggregated to counts per
+   (group…, attempts, state). Only this small table comes into Python.
+2. :func:`attempt_analysis`: per group, the life table, Π(N), N*, its bootstrap interval, the
+   knee and the warnings, all from :mod:`leadsla.analysis.lifetable` (the one place the
+   formulas live).
+
+End states: ``W`` won; ``L`` lost after contact (an activity with outcome ``connected`` or
+``replied`` up to the close); ``C`` censored (open, or lost without contact); ``A``
+ambiguous: lost, attempted, but the data cannot tell L from C (no outcome values for the
+lead, or only a contact count, like the UCI bank file). Ambiguous leads are analysed both ways
+(lower bound: treated as lost; upper: as censored) and the result says which is shown.
+
+Only *stale* leads count: created more than ``stale_after_days`` before the as-of instant
+(a recent lead is still being worked). Timestamps are compared as instants (``at <
+closed_at``, ``created_at < cutoff``), never subtracted: engines disagree on differences of
+time-zone-aware timestamps.
+
+>>> res = attempt_analysis(ws.leads, ws.activities, as_of=ws.as_of,
+...                        cost_per_attempt=10.0)                     # doctest: +SKIP
+>>> res.to_dict()["groups"]["smb"]["optimal_attempts"]               # doctest: +SKIP
+5
+"""
+
+from __future__ import annotations
+
+import functools
+import zlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from leadsla.analysis.lifetable import (
+    MIN_AT_RISK,
+    GroupAttempts,
+    HazardFit,
+    group_attempts,
+)
+from leadsla.errors import ConfigError, LeadslaError
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
+    from leadsla.io.source import Workspace
+    from leadsla.report.charts_attempts import ChartFiles, ChartKind
+
+__all__ = [
+    "CONTACT_OUTCOMES",
+    "STATES",
+    "AttemptGroup",
+    "AttemptsResult",
+    "MissingValueError",
+    "attempt_analysis",
+    "attempts_sql",
+    "count_attempts",
+    "from_workspace",
+]
+
+CONTACT_OUTCOMES = ("connected", "replied")
+"""Activity outcomes that mean the lead was reached (a lost lead with one is lost after contact)."""
+
+STATES = ("W", "L", "C", "A", "X")
+"""End states in the count table: won, lost after contact, censored, ambiguous (L or C), and
+``X`` for leads left out (``excluded`` says why)."""
+
+Bound = Literal["lower", "upper"]
+ProgressFn = Callable[[int, int], None]
+
+NONE_LABEL = "(none)"
+ALL_LABEL = "all"
+_NOT_GROUPS = {"lead_id", "created_at", "closed_at", "mql_at", "revenue", "attempts", "status"}
+_KEY = "__g"
+_EXCLUDED = {"not_stale": "not stale", "negative_count": "negative attempts count"}
+
+
+class MissingValueError(LeadslaError, ValueError):
+    """A group has won leads but no revenue: the value of a win must be given."""
+
+
+# --------------------------------------------------------------------------- the engine step
+
+
+def _by(by: str | Sequence[str], columns: Sequence[str]) -> tuple[str, ...]:
+    parts = [b.strip().lower() for b in (by.split(",") if isinstance(by, str) else by)]
+    out: list[str] = []
+    for b in parts:
+        if not b:
+            continue
+        if b not in columns or b in _NOT_GROUPS:
+            ok = ", ".join(sorted(c for c in columns if c not in _NOT_GROUPS))
+            raise ConfigError(f'cannot group attempts by "{b}": choose among {ok}.')
+        if b in out:
+            raise ConfigError(f'"{b}" appears twice in the grouping.')
+        out.append(b)
+    return tuple(out)
+
+
+def _utc(dt: datetime | str | pd.Timestamp) -> datetime:
+    ts = pd.Timestamp(dt)
+    if ts.tzinfo is None:
+        ts = ts.tz_localize("UTC")
+    return ts.tz_convert("UTC").to_pydatetime()
+
+
+def _lit(dt: datetime) -> ir.Scalar:
+    return ibis.literal(dt.astimezone(UTC), type="timestamp('UTC')")
+
+
+def count_attempts(
+    leads: ir.Table,
+    activities: ir.Table | None,
+    /,
+    *,
+    by: str | Sequence[str] = ("segment",),
+    attempt_kinds: Sequence[str] = ("call", "email"),
+    as_of: datetime | str | pd.Timestamp,
+    stale_after_days: float = 90,
+) -> ir.Table:
+    """Leads per (group…, ``attempts``, ``state``), with ``revenue_sum``/``revenue_n`` of their
+    revenues (for V, from the ``W`` rows), as one lazy Ibis expression.
+
+    ``attempts`` = the lead's activities of ``attempt_kinds`` with ``at < closed_at`` (all of
+    them when ``closed_at`` is empty); a lead without any activity row uses the leads table's
+    ``attempts`` column when there is one ("where activity rows exist, they win"), else 0.
+    ``state``: see :data:`STATES`; leads created at or after ``as_of - stale_after_days``
+    are ``X`` with 0 attempts (as are negative counts: ``excluded`` tells them apart by
+    ``reason``). The grouping columns are text, missing values ``(none)``.
+    """
+    keys_by = _by(by, leads.columns)
+    cutoff = _utc(as_of) - timedelta(days=stale_after_days)
+    kinds = [str(k) for k in attempt_kinds]
+    if not kinds:
+        raise ConfigError("attempt_kinds is empty: name the activity kinds that are attempts.")
+    keys = {
+        f"{_KEY}{i}": leads[b].cast("string").fill_null(NONE_LABEL) for i, b in enumerate(keys_by)
+    }
+    counted = leads["attempts"].cast("int64") if "attempts" in leads.columns else ibis.null("int64")
+    revenue = (
+        leads["revenue"].cast("float64") if "revenue" in leads.columns else ibis.null("float64")
+    )
+    base = leads.select(
+        _lid=leads.lead_id,
+        **keys,
+        _status=leads.status,
+        _closed=leads.closed_at,
+        _revenue=revenue,
+        _counted=counted,
+        _stale=leads.created_at < _lit(cutoff),
+    )
+    if activities is not None:
+        stale = base.filter(base._stale).select("_lid", "_closed")
+        acts = activities.select(
+            _aid=activities.lead_id,
+            _at=activities["at"],
+            _kind=activities.kind,
+            _outcome=activities.outcome,
+        )
+        j = acts.inner_join(stale, acts._aid == stale._lid)
+        open_ = j._closed.isnull()
+        per = j.group_by(_pid=j._aid).aggregate(
+            _n=ibis.ifelse(j._kind.isin(kinds) & (open_ | (j._at < j._closed)), 1, 0).sum(),
+            _contact=(j._outcome.isin(CONTACT_OUTCOMES) & (open_ | (j._at <= j._closed))).any(),
+            _known=j._outcome.notnull().any(),
+        )
+        t = base.left_join(per, base._lid == per._pid)
+        has_rows = t._pid.notnull()
+        n_acts = t._n.cast("int64")
+        contact = has_rows & t._contact.fill_null(False)
+        known = has_rows & t._known.fill_null(False)
+    else:
+        t = base
+        has_rows = ibis.literal(False)
+        n_acts = ibis.literal(0, type="int64")
+        contact = ibis.literal(False)
+        known = ibis.literal(False)
+    negative = ~has_rows & t._counted.notnull() & (t._counted < 0)
+    excluded = ~t._stale | negative
+    m = ibis.ifelse(has_rows, n_acts, t._counted.fill_null(0))
+    lost = t._status == "lost"
+    state = ibis.cases(
+        (excluded, "X"),
+        (t._status == "won", "W"),
+        (lost & contact, "L"),
+        (lost & (m > 0) & ~known, "A"),
+        else_="C",
+    )
+    reason = ibis.cases((~t._stale, "not_stale"), (negative, "negative_count"), else_="")
+    grouped = t.mutate(
+        attempts=ibis.ifelse(excluded, 0, m).cast("int64"), state=state, reason=reason
+    )
+    out_keys = {b: grouped[f"{_KEY}{i}"] for i, b in enumerate(keys_by)}
+    return grouped.group_by(
+        **out_keys, attempts=grouped.attempts, state=grouped.state, reason=grouped.reason
+    ).aggregate(
+        leads=grouped.count(),
+        revenue_sum=grouped._revenue.sum(),
+        revenue_n=grouped._revenue.count(),
+    )
+
+
+def attempts_sql(
+    leads: ir.Table,
+    activities: ir.Table | None,
+    /,
+    *,
+    by: str | Sequence[str] = ("segment",),
+    attempt_kinds: Sequence[str] = ("call", "email"),
+    as_of: datetime | str | pd.Timestamp,
+    stale_after_days: float = 90,
+) -> str:
+    """The SQL the engine runs for :func:`count_attempts` (the only query of the analysis)."""
+    expr = count_attempts(
+        leads,
+        activities,
+        by=by,
+        attempt_kinds=attempt_kinds,
+        as_of=as_of,
+        stale_after_days=stale_after_days,
+    )
+    return str(ibis.to_sql(expr))
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class AttemptGroup:
+    """One group: the counts per attempts k = 0..K and state, V, and the analysis shown.
+
+    ``analysis`` is the bound shown (``bound``); ``other`` the other bound when some leads are
+    ambiguous (lost, attempted, L or C unknown), else None.
+    """
+
+    name: str
+    keys: dict[str, str]
+    won: np.ndarray
+    lost: np.ndarray
+    censored: np.ndarray
+    ambiguous: np.ndarray
+    value: float
+    value_basis: str
+    analysis: GroupAttempts
+    other: GroupAttempts | None
+    bound: Bound | None
+
+    @property
+    def leads(self) -> int:
+        return int(self.won.sum() + self.lost.sum() + self.censored.sum() + self.ambiguous.sum())
+
+    @property
+    def ambiguous_leads(self) -> int:
+        return int(self.ambiguous.sum())
+
+    @property
+    def bounds(self) -> dict[str, GroupAttempts] | None:
+        """``{"lower": …, "upper": …}`` when L and C could not be told apart, else None."""
+        if self.other is None or self.bound is None:
+            return None
+        flip: Bound = "upper" if self.bound == "lower" else "lower"
+        return {self.bound: self.analysis, flip: self.other}
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {**self.analysis.to_dict()}
+        d["leads"] = self.leads
+        d["value_basis"] = self.value_basis
+        d["ambiguous_leads"] = self.ambiguous_leads
+        b = self.bounds
+        d["bounds"] = (
+            None
+            if b is None
+            else {
+                name: {
+                    "optimal_attempts": g.optimal_attempts,
+                    "optimal_attempts_ci": list(g.optimal_attempts_ci),
+                    "identified": g.identified,
+                    "knee": g.knee,
+                }
+                for name, g in sorted(b.items())
+            }
+        )
+        return d
+
+
+@dataclass(frozen=True)
+class AttemptsResult:
+    """The attempts analysis of every group; ``to_dict`` gives the SPEC.md ``attempts`` keys
+    (``cost_per_attempt``, ``groups``) plus ``excluded``, ``bound_shown`` and ``warnings``."""
+
+    by: tuple[str, ...]
+    cost_per_attempt: float
+    groups: dict[str, AttemptGroup]
+    excluded: dict[str, int]
+    bound_shown: Bound | None
+    warnings: list[str]
+    as_of: datetime
+    stale_after_days: float
+    counts: pd.DataFrame = field(repr=False)
+
+    def __getitem__(self, name: str) -> GroupAttempts:
+        return self.groups[name].analysis
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "cost_per_attempt": float(self.cost_per_attempt),
+            "groups": {name: g.to_dict() for name, g in self.groups.items()},
+            "excluded": dict(self.excluded),
+            "bound_shown": self.bound_shown,
+            "warnings": list(self.warnings),
+        }
+
+    def to_frame(self) -> pd.DataFrame:
+        """The life tables stacked, one row per (group, attempt), with Π(N)'s bootstrap band."""
+        frames = []
+        for name, g in self.groups.items():
+            a = g.analysis
+            t = a.table
+            bands = a.bootstrap.profit_bands
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "group": name,
+                        **{b: g.keys[b] for b in self.by},
+                        "attempt": t.attempt,
+                        "at_risk": t.at_risk,
+                        "won": t.won,
+                        "lost": t.lost,
+                        "censored": t.censored,
+                        "win_hazard": t.win_hazard,
+                        "lost_hazard": t.lost_hazard,
+                        "survival": t.survival,
+                        "cumulative_conversion": t.cumulative_conversion,
+                        "expected_attempts": t.expected_attempts,
+                        "expected_profit": a.expected_profit,
+                        "expected_profit_lo": bands[0],
+                        "expected_profit_hi": bands[-1],
+                        "cumulative_return": a.value * t.cumulative_conversion,
+                        "naive_cohort_rate": t.naive_cohort_rate,
+                        "optimal": t.attempt == a.optimal_attempts,
+                        "knee": t.attempt == (a.knee or 0),
+                    }
+                )
+            )
+        if not frames:
+            return pd.DataFrame(columns=["group", *self.by, "attempt"])
+        return pd.concat(frames, ignore_index=True)
+
+    def figure(self, kind: ChartKind = "return") -> go.Figure:
+        """A Plotly chart: ``"return"`` V·F(N) per group with knee and N*; ``"profit"`` Π(N)
+        with its bootstrap band; ``"naive"`` the hazard beside the guide's biased naive rate;
+        ``"all"`` the three stacked."""
+        from leadsla.report.charts_attempts import figure
+
+        return figure(self, kind)
+
+    def write_chart(self, path: str | Path, /, *, png: bool = False) -> ChartFiles:
+        """The three charts in one self-contained HTML page (and a PNG when ``png`` and kaleido
+        is importable)."""
+        from leadsla.report.charts_attempts import write_chart
+
+        return write_chart(self, path, png=png)
+
+
+# --------------------------------------------------------------------------- the analysis
+
+
+def _seed_for(seed: int, name: str) -> int:
+    return zlib.crc32(f"{seed}:{name}".encode())
+
+
+def _group_name(values: Sequence[str]) -> str:
+    return " / ".join(values) if values else ALL_LABEL
+
+
+def _arrays(rows: pd.DataFrame, k_max: int) -> dict[str, np.ndarray]:
+    out = {}
+    for s in ("W", "L", "C", "A"):
+        part = rows[rows.state == s]
+        out[s] = np.bincount(
+            part.attempts.to_numpy(np.int64),
+            weights=part.leads.to_numpy(np.float64),
+            minlength=k_max + 1,
+        ).astype(np.int64)
+    return out
+
+
+def attempt_analysis(
+    leads: ir.Table,
+    activities: ir.Table | None,
+    /,
+    *,
+    as_of: datetime | str | pd.Timestamp,
+    cost_per_attempt: float,
+    by: str | Sequence[str] = ("segment",),
+    value: float | Mapping[str, float] | None = None,
+    margin: float | None = None,
+    B: int = 1000,
+    seed: int = 0,
+    smooth: HazardFit = "raw",
+    attempt_kinds: Sequence[str] = ("call", "email"),
+    stale_after_days: float = 90,
+    bound: Bound = "lower",
+    min_at_risk: int = MIN_AT_RISK,
+    progress: ProgressFn | None = None,
+) -> AttemptsResult:
+    """N* and the life table per group (METHODS.md §3) from the canonical tables.
+
+    V per group = mean revenue of its won leads (from the engine), or ``value`` when given
+    (one amount, or a dict by group name), times ``margin`` when given; c =
+    ``cost_per_attempt`` (rep hourly cost ÷ attempts per hour). A group with won leads but
+    no revenue needs ``value`` (:class:`MissingValueError`). Where some lost leads cannot be
+    told apart as lost-after-contact or censored, both bounds are computed and ``bound``
+    (default ``"lower"``: treated as lost) is shown. ``progress(done, total)`` is called after
+    each group's bootstrap.
+    """
+    if bound not in ("lower", "upper"):
+        raise ConfigError(f'bound must be "lower" or "upper", not {bound!r}.')
+    if margin is not None and not 0 < margin <= 1:
+        raise ConfigError(f"margin {margin} must be above 0 and at most 1.")
+    if not np.isfinite(cost_per_attempt) or cost_per_attempt < 0:
+        raise ConfigError(f"cost per attempt {cost_per_attempt} must be a finite amount >= 0.")
+    keys_by = _by(by, leads.columns)
+    at = _utc(as_of)
+    expr = count_attempts(
+        leads,
+        activities,
+        by=keys_by,
+        attempt_kinds=attempt_kinds,
+        as_of=at,
+        stale_after_days=stale_after_days,
+    )
+    counts = expr.execute()
+    counts = counts.astype({"attempts": "int64", "leads": "int64", "revenue_n": "int64"})
+    counts["revenue_sum"] = counts["revenue_sum"].astype("float64").fillna(0.0)
+
+    excluded_rows = counts[counts.state == "X"]
+    excluded = {str(r): int(n) for r, n in excluded_rows.groupby("reason").leads.sum().items() if n}
+    used = counts[counts.state != "X"]
+    todo: list[tuple[str, dict[str, str], pd.DataFrame]] = []
+    if keys_by:
+        for key, rows in used.groupby(list(keys_by), sort=True):
+            kv = {b: str(x) for b, x in zip(keys_by, key, strict=True)}
+            todo.append((_group_name(list(kv.values())), kv, rows))
+    elif len(used):
+        todo.append((ALL_LABEL, {}, used))
+
+    warnings: list[str] = []
+    values = _values(todo, value, margin)
+    total = sum(2 if int(rows[rows.state == "A"].leads.sum()) else 1 for _, _, rows in todo)
+    done = 0
+    groups: dict[str, AttemptGroup] = {}
+    any_ambiguous = False
+    for name, kv, rows in todo:
+        k_max = int(rows.attempts.max()) if len(rows) else 0
+        arr = _arrays(rows, k_max)
+        val, basis, note = values[name]
+        if note:
+            warnings.append(note)
+        amb = arr["A"]
+
+        run = functools.partial(
+            group_attempts,
+            value=val,
+            cost_per_attempt=cost_per_attempt,
+            smooth=smooth,
+            B=B,
+            seed=_seed_for(seed, name),
+            min_at_risk=min_at_risk,
+        )
+        lower = run(arr["W"], arr["L"] + amb, arr["C"])
+        done += 1
+        if progress is not None:
+            progress(done, total)
+        other: GroupAttempts | None = None
+        shown = lower
+        group_bound: Bound | None = None
+        if amb.sum():
+            any_ambiguous = True
+            upper = run(arr["W"], arr["L"], arr["C"] + amb)
+            done += 1
+            if progress is not None:
+                progress(done, total)
+            shown, other = (lower, upper) if bound == "lower" else (upper, lower)
+            group_bound = bound
+            warnings.append(_bound_note(name, int(amb.sum()), lower, upper, bound))
+        groups[name] = AttemptGroup(
+            name=name,
+            keys=kv,
+            won=arr["W"],
+            lost=arr["L"],
+            censored=arr["C"],
+            ambiguous=amb,
+            value=val,
+            value_basis=basis,
+            analysis=shown,
+            other=other,
+            bound=group_bound,
+        )
+    if not groups:
+        warnings.append(
+            "No stale lead to analyse: every lead was created within "
+            f"{stale_after_days:g} days of the as-of date {at:%Y-%m-%d} (set stale_after_days "
+            "or as_of)."
+        )
+    n_out = excluded.get("not_stale", 0)
+    if n_out and groups:
+        warnings.append(
+            f"{n_out:,} leads created within {stale_after_days:g} days of the as-of date "
+            f"{at:%Y-%m-%d} are left out: they are still being worked."
+        )
+    return AttemptsResult(
+        by=keys_by,
+        cost_per_attempt=float(cost_per_attempt),
+        groups=groups,
+        excluded=excluded,
+        bound_shown=bound if any_ambiguous else None,
+        warnings=warnings,
+        as_of=at,
+        stale_after_days=stale_after_days,
+        counts=counts,
+    )
+
+
+def _values(
+    todo: list[tuple[str, dict[str, str], pd.DataFrame]],
+    value: float | Mapping[str, float] | None,
+    margin: float | None,
+) -> dict[str, tuple[float, str, str | None]]:
+    """V per group: (value, how it was obtained, a warning or None)."""
+    out: dict[str, tuple[float, str, str | None]] = {}
+    missing: list[str] = []
+    for name, _kv, rows in todo:
+        given = value.get(name) if isinstance(value, Mapping) else value
+        won = rows[rows.state == "W"]
+        n_won = int(won.leads.sum())
+        n_rev = int(won.revenue_n.sum())
+        note = None
+        if given is not None:
+            if not np.isfinite(given) or given < 0:
+                raise ConfigError(f'the value of a win for "{name}" ({given}) must be >= 0.')
+            base, basis = float(given), "given"
+        elif n_rev:
+            base = float(won.revenue_sum.sum()) / n_rev
+            basis = f"mean revenue of {n_rev:,} won leads"
+            if n_rev < n_won:
+                note = (
+                    f"{name}: {n_won - n_rev:,} of {n_won:,} won leads have no revenue; V is "
+                    "the mean over the others."
+                )
+        elif n_won == 0:
+            base, basis = 0.0, "no won leads"
+            note = f"{name}: no won lead, so V = 0 and no attempt pays."
+        else:
+            missing.append(name)
+            continue
+        if margin is not None:
+            base *= margin
+            basis += f" × margin {margin:g}"
+        out[name] = (base, basis, note)
+    if missing:
+        which = ", ".join(f'"{m}"' for m in missing)
+        raise MissingValueError(
+            f"no revenue for the won leads of {which}: the value of one win cannot be "
+            "measured. Give it with --value EUR (value= in Python), e.g. the average deal size "
+            "(a margin given with --margin applies to it)."
+        )
+    return out
+
+
+def _bound_note(name: str, n: int, lower: GroupAttempts, upper: GroupAttempts, shown: Bound) -> str:
+    return (
+        f"{name}: {n:,} lost leads have no outcome data, so lost-after-contact cannot be told "
+        f"from abandoned; showing the {shown} bound ("
+        + ("treated as lost" if shown == "lower" else "treated as censored")
+        + f"). N* = {lower.optimal_attempts_text} treated as lost, "
+        f"{upper.optimal_attempts_text} treated as censored."
+    )
+
+
+def from_workspace(ws: Workspace, /, **options: Any) -> AttemptsResult:
+    """:func:`attempt_analysis` on a workspace, its settings filling what ``options`` leaves
+    out (as_of, cost per attempt, margin, attempt kinds, stale-after, seed)."""
+    s = ws.settings
+    opts: dict[str, Any] = {
+        "as_of": ws.as_of,
+        "cost_per_attempt": s.cost_per_attempt_eur,
+        "margin": s.margin,
+        "attempt_kinds": s.attempt_kinds,
+        "stale_after_days": s.stale_after_days,
+        "seed": s.seed,
+    }
+    opts.update({k: v for k, v in options.items() if v is not None})
+    return attempt_analysis(ws.leads, ws.activities, **opts)

@@ -1,0 +1,366 @@
+"""``leadsla attempts`` (and ``leadsla sql attempts``): the attempt life table, N*, the plateau."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from leadsla.analysis.attempts import AttemptsResult, attempts_sql, from_workspace
+from leadsla.cli import (
+    AsOfOpt,
+    EncodingOpt,
+    FormatOpt,
+    MappingOpt,
+    OptionOpt,
+    OutOpt,
+    SourceArg,
+    TzOpt,
+    app,
+    console,
+    err,
+    open_source,
+    print_warnings,
+)
+from leadsla.errors import UsageError
+from leadsla.output import Format, emit, rich_table, to_csv, to_json
+
+ByOpt = Annotated[
+    str,
+    typer.Option(
+        "--by",
+        help="Lead types to analyse separately: comma-separated text columns "
+        "of leads (segment, campaign, source, owner); empty for all leads together.",
+    ),
+]
+HourlyOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--hourly-cost",
+        help="Rep cost per hour (EUR); cost per attempt = hourly cost "
+        "÷ attempts per hour (default: settings, 60).",
+    ),
+]
+PerHourOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--attempts-per-hour",
+        help="Contact attempts a rep makes in an hour (default: settings, 6).",
+    ),
+]
+ValueOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--value",
+        help="Revenue of one won lead (EUR), for every group; default the "
+        "mean revenue of each group's won leads. Needed when the data has no revenue.",
+    ),
+]
+MarginOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--margin",
+        help="Share of revenue that is profit (0-1]; V = revenue × margin "
+        "(default: settings, none).",
+    ),
+]
+BootstrapOpt = Annotated[
+    int, typer.Option("--bootstrap", help="Bootstrap resamples (by lead) for N*'s interval.", min=1)
+]
+SmoothOpt = Annotated[
+    str,
+    typer.Option(
+        "--smooth",
+        help="Win hazard: raw, or isotonic (non-increasing, weighted "
+        "by leads at risk) against noisy tails.",
+    ),
+]
+BoundOpt = Annotated[
+    str,
+    typer.Option(
+        "--bound",
+        help="When lost-after-contact cannot be told from abandoned: "
+        "show the lower bound (treated as lost) or the upper (as censored).",
+    ),
+]
+StaleOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--stale-after",
+        help="Only leads created more than this many days "
+        "before the as-of date count (default: settings, 90).",
+        min=0,
+    ),
+]
+SeedOpt = Annotated[
+    int | None, typer.Option("--seed", help="Seed of the bootstrap (default: settings).")
+]
+ChartOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--chart",
+        help="Write the charts (cumulative return with knee and N*, profit "
+        "with its band, the naive view) as one self-contained HTML file.",
+    ),
+]
+PngOpt = Annotated[
+    bool,
+    typer.Option(
+        "--png",
+        help="Also write PATH.png beside --chart (needs kaleido and a "
+        "Chrome; says so when they are missing).",
+    ),
+]
+
+
+def _num(x: Any, digits: int = 2) -> str:
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "–"
+    return f"{x:,.{digits}f}"
+
+
+def _money(x: float) -> str:
+    if not math.isfinite(x):
+        return "–"
+    if abs(x) >= 1e6:
+        return f"{x / 1e6:,.2f}M"
+    if abs(x) >= 1e5:
+        return f"{x / 1e3:,.0f}k"
+    return f"{x:,.0f}"
+
+
+def _span(ns: list[int]) -> str:
+    """``6–11`` for a run of attempt counts, else the list."""
+    if not ns:
+        return "–"
+    if ns == list(range(ns[0], ns[-1] + 1)):
+        return f"{ns[0]}–{ns[-1]}" if len(ns) > 1 else str(ns[0])
+    return ", ".join(map(str, ns))
+
+
+def _short(a: Any) -> str:
+    return str(a.optimal_attempts) if a.identified else f"≥ {a.optimal_attempts}"
+
+
+def _pct(x: Any) -> str:
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "–"
+    return f"{x:.1%}" if x >= 0.1 or x == 0 else f"{x:.2%}"
+
+
+def summary_rows(result: AttemptsResult) -> list[dict[str, Any]]:
+    """One display row per group: N*, its interval, knee, identified, near-optimal set."""
+    rows = []
+    for name, g in result.groups.items():
+        a = g.analysis
+        near = a.near_optimal
+        rows.append(
+            {
+                "group": name,
+                "leads": f"{g.leads:,}",
+                "V": _money(a.value),
+                "N*": str(a.optimal_attempts) if a.identified else f"≥ {a.optimal_attempts}",
+                "95% CI": f"{a.optimal_attempts_ci[0]}–{a.optimal_attempts_ci[1]}",
+                "ident.": "yes" if a.identified else "no",
+                "knee": str(a.knee) if a.knee is not None else "–",
+                "near-opt.": _span(near),
+                "Π(N*)": _num(float(a.expected_profit[a.optimal_attempts - 1]))
+                if a.optimal_attempts
+                else "–",
+            }
+        )
+        b = g.bounds
+        if b is not None:
+            rows[-1]["N* lost/cens."] = f"{_short(b['lower'])} / {_short(b['upper'])}"
+    return rows
+
+
+def print_attempts(result: AttemptsResult, out: Console) -> None:
+    """Rich tables: the summary per group, then each group's life table and warnings."""
+    by = ", ".join(result.by) or "all leads"
+    rows = summary_rows(result)
+    title = f"How many contact attempts, by {by} (c = {result.cost_per_attempt:,.2f} per attempt)"
+    if result.bound_shown:
+        title += f"; {result.bound_shown} bound shown"
+    table = rich_table(title, rows)
+    for c in table.columns[1:]:
+        c.justify = "right"
+    out.print(table)
+    for name, g in result.groups.items():
+        a = g.analysis
+        t = a.table
+        assert t.at_risk is not None and t.won is not None and t.lost is not None
+        assert t.naive_cohort_rate is not None
+        life = []
+        for i in range(t.max_attempt):
+            n = int(t.attempt[i])
+            life.append(
+                {
+                    "k": f"{n}{' ★' if n == a.optimal_attempts else ''}"
+                    f"{' ◆' if n == a.knee else ''}",
+                    "at risk": f"{int(t.at_risk[i]):,}",
+                    "won": f"{int(t.won[i]):,}",
+                    "lost": f"{int(t.lost[i]):,}",
+                    "h^W": _pct(float(t.win_hazard[i])),
+                    "F(k)": _pct(float(t.cumulative_conversion[i])),
+                    "A(k)": _num(float(t.expected_attempts[i])),
+                    "Π(k)": _num(float(a.expected_profit[i])),
+                    "naive (biased)": _pct(float(t.naive_cohort_rate[i])),
+                }
+            )
+        lt = rich_table(
+            f"{name}: life table (V = {a.value:,.0f}, {g.value_basis}; "
+            f"hazard {t.hazard_fit}; ★ N*, ◆ knee)",
+            life,
+        )
+        for c in lt.columns[1:]:
+            c.justify = "right"
+        out.print(lt)
+        for w in a.warnings:
+            out.print(f"  [yellow]•[/yellow] {escape(w)}", highlight=False)
+    ex = result.excluded
+    left = ", ".join(f"{n:,} {k.replace('_', ' ')}" for k, n in ex.items()) or "none"
+    out.print(
+        f"Leads left out: {left} (stale = created more than {result.stale_after_days:g} days "
+        f"before {result.as_of:%Y-%m-%d}). The naive rate (won ÷ closed with exactly k "
+        "attempts) is the guide's view and biased: the outcome decides the count.",
+        highlight=False,
+    )
+
+
+@app.command()
+def attempts(
+    source: SourceArg,
+    by: ByOpt = "segment",
+    hourly_cost: HourlyOpt = None,
+    attempts_per_hour: PerHourOpt = None,
+    value: ValueOpt = None,
+    margin: MarginOpt = None,
+    bootstrap: BootstrapOpt = 1000,
+    smooth: SmoothOpt = "raw",
+    bound: BoundOpt = "lower",
+    stale_after: StaleOpt = None,
+    seed: SeedOpt = None,
+    chart: ChartOpt = None,
+    png: PngOpt = False,
+    mapping: MappingOpt = None,
+    option: OptionOpt = None,
+    time_zone: TzOpt = None,
+    encoding: EncodingOpt = None,
+    as_of: AsOfOpt = None,
+    format: FormatOpt = Format.table,
+    out: OutOpt = None,
+) -> None:
+    """Attempt life table per lead type: N* (profit-optimal attempts), its interval, the plateau."""
+    if smooth not in ("raw", "isotonic"):
+        raise UsageError(f'--smooth "{smooth}" must be raw or isotonic.')
+    if bound not in ("lower", "upper"):
+        raise UsageError(f'--bound "{bound}" must be lower or upper.')
+    if png and chart is None:
+        raise UsageError("--png needs --chart PATH.html (the PNG is written beside it).")
+    with open_source(
+        source,
+        mapping,
+        option,
+        time_zone=time_zone,
+        encoding=encoding,
+        as_of=as_of,
+        hourly_cost_eur=hourly_cost,
+        attempts_per_hour=attempts_per_hour,
+        margin=margin,
+        stale_after_days=stale_after,
+        seed=seed,
+    ) as ws:
+        print_warnings(ws)
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+        ) as progress:
+            task = progress.add_task("Counting attempts", total=None)
+
+            def step(done: int, total: int) -> None:
+                progress.update(
+                    task,
+                    description=f"Bootstrap ({bootstrap:,} resamples)",
+                    completed=done,
+                    total=total,
+                )
+
+            result = from_workspace(
+                ws, by=by, value=value, B=bootstrap, smooth=smooth, bound=bound, progress=step
+            )
+    if chart is not None:
+        files = result.write_chart(chart, png=png)
+        err.print(
+            f"wrote {files.html}" + (f" and {files.png}" if files.png else ""), highlight=False
+        )
+        if files.note:
+            err.print(f"[yellow]NOTE[/yellow] {escape(files.note)}", highlight=False)
+    if format is Format.json:
+        emit(to_json(result.to_dict()), out, console)
+    elif format is Format.csv:
+        rows = [{str(k): v for k, v in r.items()} for r in result.to_frame().to_dict("records")]
+        emit(to_csv(rows), out, console)
+    else:
+        target = Console(file=open(out, "w", encoding="utf-8"), width=200) if out else console
+        try:
+            print_attempts(result, target)
+        finally:
+            if out:
+                target.file.close()
+                err.print(f"wrote {out}", highlight=False)
+    for w in result.warnings:
+        err.print(f"[yellow]WARNING[/yellow] {escape(w)}", highlight=False)
+
+
+def _sql_app() -> typer.Typer:
+    """The ``sql`` command group, shared by every command module that prints its SQL."""
+    for g in app.registered_groups:
+        if g.name == "sql" and isinstance(g.typer_instance, typer.Typer):
+            return g.typer_instance
+    group = typer.Typer(help="Print the SQL an analysis runs on the engine.", no_args_is_help=True)
+    app.add_typer(group, name="sql")
+    return group
+
+
+@_sql_app().command("attempts")
+def sql_attempts(
+    source: SourceArg,
+    by: ByOpt = "segment",
+    stale_after: StaleOpt = None,
+    mapping: MappingOpt = None,
+    option: OptionOpt = None,
+    time_zone: TzOpt = None,
+    encoding: EncodingOpt = None,
+    as_of: AsOfOpt = None,
+    out: OutOpt = None,
+) -> None:
+    """Print the SQL `leadsla attempts` runs: attempts and end state per lead, counted."""
+    with open_source(
+        source,
+        mapping,
+        option,
+        time_zone=time_zone,
+        encoding=encoding,
+        as_of=as_of,
+        stale_after_days=stale_after,
+    ) as ws:
+        s = ws.settings
+        sql = attempts_sql(
+            ws.leads,
+            ws.activities,
+            by=by,
+            attempt_kinds=s.attempt_kinds,
+            as_of=ws.as_of,
+            stale_after_days=s.stale_after_days,
+        )
+    emit(f"-- leads per (group, attempts, state, reason)\n{sql.rstrip()};\n", out, console)

@@ -1,0 +1,94 @@
+"""``leadsla report``: everything in one self-contained HTML page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from leadsla.cli import (
+    AsOfOpt,
+    EncodingOpt,
+    MappingOpt,
+    OptionOpt,
+    SourceArg,
+    TzOpt,
+    _parse_instant,
+    app,
+    console,
+    open_source,
+    print_warnings,
+)
+
+
+@app.command()
+def report(
+    source: SourceArg,
+    out: Annotated[Path, typer.Option("--out", "-o", help="The HTML file to write.")] = Path(
+        "report.html"
+    ),
+    quota: Annotated[
+        float | None, typer.Option("--quota", help="Sales quota per period (EUR) for the plan.")
+    ] = None,
+    policy: Annotated[
+        Path | None, typer.Option("--policy", help="An sla.toml policy: adds compliance.")
+    ] = None,
+    originated_share: Annotated[
+        float | None, typer.Option("--originated-share", help="Marketing's originated share.")
+    ] = None,
+    influenced_share: Annotated[
+        float | None, typer.Option("--influenced-share", help="Marketing's influenced share.")
+    ] = None,
+    mql_value: Annotated[
+        float | None, typer.Option("--mql-value", help="MQL value (EUR) instead of measuring it.")
+    ] = None,
+    hourly_cost: Annotated[
+        float | None, typer.Option("--hourly-cost", help="Rep hourly cost (EUR).")
+    ] = None,
+    attempts_per_hour: Annotated[
+        float | None,
+        typer.Option("--attempts-per-hour", help="Contact attempts a rep makes an hour."),
+    ] = None,
+    bootstrap: Annotated[
+        int, typer.Option("--bootstrap", help="Bootstrap resamples for N*.", min=100)
+    ] = 1000,
+    png: Annotated[
+        bool, typer.Option("--png/--no-png", help="Also write PNG copies of the charts.")
+    ] = True,
+    mapping: MappingOpt = None,
+    option: OptionOpt = None,
+    time_zone: TzOpt = None,
+    encoding: EncodingOpt = None,
+    as_of: AsOfOpt = None,
+) -> None:
+    """Write every analysis of SOURCE into one self-contained HTML page (opens offline)."""
+    from leadsla.report.build import build_report
+
+    ws = open_source(source, mapping, option, time_zone=time_zone, encoding=encoding, as_of=as_of)
+    with ws:
+        print_warnings(ws)
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                      console=console, transient=True) as progress:  # fmt: skip
+            task = progress.add_task("Analysing", total=None)
+            rep = build_report(
+                ws,
+                quota_eur=quota,
+                policy=policy,
+                as_of=_parse_instant(as_of) if as_of else None,
+                bootstrap=bootstrap,
+                originated_share=originated_share,
+                influenced_share=influenced_share,
+                mql_value=mql_value,
+                hourly_cost_eur=hourly_cost,
+                attempts_per_hour=attempts_per_hour,
+                progress=lambda step: progress.update(task, description=str(step)),
+            )
+            progress.update(task, description="Writing the report")
+            files = rep.write(out, png=png)
+    for s in rep.sections:
+        if s.missing:
+            console.print(f"[yellow]Not computed[/yellow] {s.title}: {s.missing}", highlight=False)
+    console.print(f"Wrote {files.html}" + (f" and {len(files.pngs)} PNG charts in "
+                  f"{files.pngs[0].parent}" if files.pngs else ""), highlight=False)  # fmt: skip
