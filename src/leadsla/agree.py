@@ -1254,8 +1254,12 @@ def draft_agreement(
     bootstrap: int = 1000,
     draws: int = 10_000,
     progress: Progress | None = None,
+    require_quota: bool = True,
 ) -> Agreement:
     """Run value, plan, attempts and speed on ``ws`` and draft both sides' commitments.
+
+    With ``require_quota=False`` a missing quota leaves the plan (marketing's side) out, said
+    in ``missing``, instead of failing (the report does this).
 
     The analyses are called exactly as ``leadsla value``, ``plan``, ``attempts`` and ``speed``
     call them with the same flags, so ``to_dict()`` carries their JSON. Options left ``None``
@@ -1298,9 +1302,12 @@ def draft_agreement(
         raise ConfigError(f'period "{per}" must be month or quarter.')
     orig = originated_share if originated_share is not None else s.originated_share
     infl = influenced_share if influenced_share is not None else s.influenced_share
-    if quota is None and not seg_q:
-        raise ConfigError("no quota: give --quota EUR (per period) or quotas per segment "
-                          "(--segment-quota NAME=EUR, or quota_eur in leadsla.toml).")  # fmt: skip
+    no_quota = (
+        "no quota: give --quota EUR (per period) or quotas per segment "
+        "(--segment-quota NAME=EUR, or quota_eur in leadsla.toml)."
+    )
+    if quota is None and not seg_q and require_quota:
+        raise ConfigError(no_quota)
     if seg_q:
         segs = ws.leads.select(segment=ws.leads.segment.fill_null("all")).distinct()
         have = {str(x) for x in segs.execute()["segment"]}
@@ -1325,16 +1332,20 @@ def draft_agreement(
 
     say("Plan")
     plan: SlaPlan | None = None
-    try:
-        plan = plan_sla(
-            ws.leads, touches=ws.table("touches") if ws.has("touches") else None,
-            as_of=as_of_value, maturity="cohort", maturity_quantile=s.maturity_quantile,
-            quota=quota, period=cast(Period, per),
-            quota_by_segment=seg_q or None, originated_share=orig, influenced_share=infl,
-            mql_value=mql_value, seed=s.seed, draws=draws, attempts_per_hour=s.attempts_per_hour,
-        )  # fmt: skip
-    except ConfigError as e:
-        missing["plan"] = f"{e} Marketing's side of the agreement is left out."
+    if quota is None and not seg_q:
+        missing["plan"] = f"{no_quota} Marketing's side of the agreement is left out."
+    else:
+        try:
+            plan = plan_sla(
+                ws.leads, touches=ws.table("touches") if ws.has("touches") else None,
+                as_of=as_of_value, maturity="cohort", maturity_quantile=s.maturity_quantile,
+                quota=quota, period=cast(Period, per),
+                quota_by_segment=seg_q or None, originated_share=orig, influenced_share=infl,
+                mql_value=mql_value, seed=s.seed, draws=draws,
+                attempts_per_hour=s.attempts_per_hour,
+            )  # fmt: skip
+        except ConfigError as e:
+            missing["plan"] = f"{e} Marketing's side of the agreement is left out."
 
     say("Contact attempts")
     attempts_res: AttemptsResult | None = None

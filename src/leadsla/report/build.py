@@ -184,7 +184,9 @@ def build_report(
 
     warnings = [str(i) for i in ws.issues.warnings]
     if agreement is None:
-        agreement = draft_agreement(ws, quota_eur=quota_eur, bootstrap=bootstrap, **agree_options)
+        agreement = draft_agreement(
+            ws, quota_eur=quota_eur, bootstrap=bootstrap, require_quota=False, **agree_options
+        )
     missing = agreement.missing
     warnings += agreement.warnings
     sections = [

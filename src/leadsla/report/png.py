@@ -43,9 +43,14 @@ def _err(trace: Any, n: int) -> tuple[np.ndarray, np.ndarray] | None:
     e = getattr(trace, "error_y", None)
     if e is None or e.array is None:
         return None
-    hi = _num(e.array)
-    lo = _num(e.arrayminus) if e.arrayminus is not None else hi
-    return lo[:n], hi[:n]
+    hi = _num(e.array).astype(float)
+    lo = _num(e.arrayminus).astype(float) if e.arrayminus is not None else hi
+    return _nonneg(lo[:n]), _nonneg(hi[:n])
+
+
+def _nonneg(a: np.ndarray) -> np.ndarray:
+    """Error-bar lengths: missing or negative (rounding) ones drawn as 0."""
+    return np.maximum(np.nan_to_num(np.asarray(a, dtype=float)), 0.0)
 
 
 def figure_to_png(
@@ -89,7 +94,7 @@ def _draw(fig: Any, ax: Any) -> None:
             if e is not None and e.array is not None:
                 hi = _num(e.array).astype(float)
                 lo = _num(e.arrayminus).astype(float) if e.arrayminus is not None else hi
-                xerr = [lo, hi]
+                xerr = [_nonneg(lo), _nonneg(hi)]
             ax.errorbar(
                 x, pos, xerr=xerr, marker="o", linestyle="none", color=color, label=name, capsize=3
             )
