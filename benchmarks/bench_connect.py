@@ -37,7 +37,7 @@ def main() -> None:
         t = time.perf_counter()
         counts = {name: int(tab.count().execute()) for name, tab in ws.tables.items()}
         t_count = time.perf_counter() - t
-        print(f"connect + validate: {t_connect:.2f} s; counting the canonical tables: {t_count:.2f} s")
+        print(f"connect + validate: {t_connect:.2f} s; counting the tables: {t_count:.2f} s")
         print("rows:", {k: f"{v:,}" for k, v in counts.items()})
         print(f"issues: {len(ws.issues.errors)} errors, {len(ws.issues.warnings)} warnings")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -76,8 +76,9 @@ def test_report_renders_every_chart_in_chromium(demo: tuple[Path, str]) -> None:
             page.route("**/*", lambda r: r.abort() if r.request.url.startswith("http")
                        else r.continue_())  # fmt: skip
             page.goto(html.as_uri())
+            drawn = "document.querySelectorAll('.chart .js-plotly-plot .main-svg').length"
             page.wait_for_function(
-                f"document.querySelectorAll('.chart .js-plotly-plot .main-svg').length >= {n_charts}",
+                f"{drawn} >= {n_charts}",
                 timeout=30_000,
             )
             charts = page.locator(".chart")

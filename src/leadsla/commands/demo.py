@@ -61,11 +61,20 @@ def demo(
                TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn())  # fmt: skip
     with Progress(*columns, console=console) as progress:
         gen = progress.add_task("Generating the synthetic CRM", total=leads)
-        synth.generate(data, leads=leads, seed=seed,
-                       progress=lambda done, total: progress.update(gen, completed=done, total=total))  # fmt: skip
+        synth.generate(
+            data,
+            leads=leads,
+            seed=seed,
+            progress=lambda done, total: progress.update(gen, completed=done, total=total),
+        )
         (data / "leadsla.toml").write_text(DEMO_SETTINGS, encoding="utf-8")
-        steps = ["Validating", "value, plan, attempts, speed", "Writing the SLA", "Checking compliance",
-                 "Writing the report"]  # fmt: skip
+        steps = [
+            "Validating",
+            "value, plan, attempts, speed",
+            "Writing the SLA",
+            "Checking compliance",
+            "Writing the report",
+        ]
         task = progress.add_task(steps[0], total=len(steps))
         ws = connect(data, settings=load_settings(data))
         with ws:
@@ -93,10 +102,15 @@ def demo(
         f"{leads_c['breached']:,} breached, {leads_c['pending']:,} pending.",
         highlight=False,
     )
+    sla_files = f"{files.markdown.name}, {files.html.name} and {files.policy.name} (the policy)"
+    charts = (
+        f" ({len(report.pngs)} PNG charts in {report.pngs[0].parent.name}/)" if report.pngs else ""
+    )
     console.print(
         f"Files in {out}/:\n"
         f"  crm/            the synthetic CRM (Parquet) and its ground truth (truth.json)\n"
-        f"  sla/            {files.markdown.name}, {files.html.name} and {files.policy.name} (the policy)\n"
-        f"  report.html     everything in one page"
-        + (f" ({len(report.pngs)} PNG charts in {report.pngs[0].parent.name}/)" if report.pngs else "")
-        + f"\nDone in {time.perf_counter() - started:.1f} s.", highlight=False)  # fmt: skip
+        f"  sla/            {sla_files}\n"
+        f"  report.html     everything in one page{charts}\n"
+        f"Done in {time.perf_counter() - started:.1f} s.",
+        highlight=False,
+    )

@@ -25,10 +25,12 @@ h3 { font-size: 1.02rem; margin: 18px 0 6px; }
 .subtitle, .muted { color: var(--muted); }
 nav ol { columns: 2; padding-left: 18px; margin: 8px 0 0; }
 table { border-collapse: collapse; margin: 8px 0 14px; font-size: 0.88rem; width: auto; }
-th, td { border-bottom: 1px solid var(--line); padding: 4px 10px; text-align: left; vertical-align: top; }
+th, td { border-bottom: 1px solid var(--line); padding: 4px 10px; text-align: left;
+         vertical-align: top; }
 th { background: #f4f6f9; font-weight: 600; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-.headline { display: grid; grid-template-columns: repeat(auto-fit, minmax(220px, 1fr)); gap: 12px; margin: 16px 0; }
+.headline { display: grid; grid-template-columns: repeat(auto-fit, minmax(220px, 1fr));
+            gap: 12px; margin: 16px 0; }
 .card { border: 1px solid var(--line); border-radius: 8px; padding: 10px 14px; }
 .card .big { font-size: 1.5rem; font-weight: 650; }
 .card .long { font-size: 1.02rem; font-weight: 600; }

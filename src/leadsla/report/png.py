@@ -152,10 +152,10 @@ def _draw(fig: Any, ax: Any) -> None:
             if t.orientation == "h":
                 ax.barh(list(_arr(t.y)), _num(t.x).astype(float), color=color, label=name)
                 continue
-            pos = np.arange(len(x)) + (bar_i - (nbar - 1) / 2) * 0.8 / nbar
+            offsets = np.arange(len(x)) + (bar_i - (nbar - 1) / 2) * 0.8 / nbar
             err = _err(t, len(y))
             ax.bar(
-                pos,
+                offsets,
                 y.astype(float),
                 width=0.8 / nbar,
                 color=color,
