@@ -161,8 +161,9 @@ def print_value(result: ValueResult, out: Console) -> None:
     ex = m.excluded()
     out.print(
         f"{m.mature_leads:,} of {m.leads_read:,} leads counted; {ex['total']:,} left out "
-        f"({ex['immature']:,} recent, {ex['created_after_as_of']:,} created after the "
-        f"as-of date): {ex['why']}.",
+        f"({ex['immature']:,} recent: {ex['immature_open']:,} open, "
+        f"{ex['immature_closed']:,} already closed; {ex['created_after_as_of']:,} created "
+        f"after the as-of date): {ex['why']}.",
         highlight=False,
     )
     out.print(result.interval_note(), highlight=False)
