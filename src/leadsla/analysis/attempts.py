@@ -507,6 +507,12 @@ def attempt_analysis(
             other=other,
             bound=group_bound,
         )
+    if groups and all(g.analysis.table.max_attempt == 0 for g in groups.values()):
+        kinds = ", ".join(attempt_kinds)
+        warnings.append(
+            f"No lead has a contact attempt ({kinds} before the close): the source needs an "
+            "activities table (lead_id, at, kind, outcome) or an attempts column in leads."
+        )
     if not groups:
         warnings.append(
             "No stale lead to analyse: every lead was created within "

@@ -144,6 +144,9 @@ def _span(ns: list[int]) -> str:
 
 
 def _short(a: Any) -> str:
+    """N* for the table: ``8``, ``≥ 25`` at the edge of the data, ``–`` without attempts."""
+    if not a.optimal_attempts:
+        return "–"
     return str(a.optimal_attempts) if a.identified else f"≥ {a.optimal_attempts}"
 
 
@@ -164,7 +167,7 @@ def summary_rows(result: AttemptsResult) -> list[dict[str, Any]]:
                 "group": name,
                 "leads": f"{g.leads:,}",
                 "V": _money(a.value),
-                "N*": str(a.optimal_attempts) if a.identified else f"≥ {a.optimal_attempts}",
+                "N*": _short(a),
                 "95% CI": f"{a.optimal_attempts_ci[0]}–{a.optimal_attempts_ci[1]}",
                 "ident.": "yes" if a.identified else "no",
                 "knee": str(a.knee) if a.knee is not None else "–",
@@ -220,7 +223,8 @@ def print_attempts(result: AttemptsResult, out: Console) -> None:
         )
         for c in lt.columns[1:]:
             c.justify = "right"
-        out.print(lt)
+        if t.max_attempt:
+            out.print(lt)
         for w in a.warnings:
             out.print(f"  [yellow]•[/yellow] {escape(w)}", highlight=False)
     ex = result.excluded
