@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,6 +43,7 @@ class Workspace:
     accounting: dict[str, v.Accounting]
     as_of: datetime
     temp_files: list[Path] = field(default_factory=list)
+    temp_dirs: list[Path] = field(default_factory=list)
 
     @property
     def leads(self) -> ir.Table:
@@ -73,6 +76,8 @@ class Workspace:
         finally:
             for p in self.temp_files:
                 p.unlink(missing_ok=True)
+            for d in self.temp_dirs:
+                shutil.rmtree(d, ignore_errors=True)
 
     def __enter__(self) -> Workspace:
         return self
@@ -119,10 +124,13 @@ def connect(
         return _connect_backend(src, m, s, strict)
     con = ibis.duckdb.connect(str(workspace) if workspace else ":memory:")
     con.raw_sql("SET enable_progress_bar = false")
+    # the engine's memory: past the limit DuckDB spills to a temporary folder of ours
+    spill = Path(tempfile.mkdtemp(prefix="leadsla-duckdb-"))
+    con.raw_sql(f"SET temp_directory = {sql_str(str(spill))}")
     limit = os.environ.get("LEADSLA_MEMORY_LIMIT") or s.memory_limit
     if limit:
         con.raw_sql(f"SET memory_limit = {sql_str(limit)}")
-    ws = Workspace(con, src, s, m, {}, IssueSet(), {}, datetime.now(UTC))
+    ws = Workspace(con, src, s, m, {}, IssueSet(), {}, datetime.now(UTC), temp_dirs=[spill])
     try:
         _build(
             ws,
