@@ -56,6 +56,58 @@ TzOpt = Annotated[
 EncodingOpt = Annotated[
     str | None, typer.Option("--encoding", help="Encoding of CSV files (default utf-8).")
 ]
+QuotaOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--quota", help="Sales quota per period (EUR); default quota_eur of leadsla.toml."
+    ),
+]
+PeriodOpt = Annotated[
+    str | None, typer.Option("--period", help="month or quarter (the quota's period).")
+]
+SegmentQuotaOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--segment-quota",
+        help="Quota of one segment, NAME=EUR (repeatable); each segment then gets its own "
+        "MQL target.",
+    ),
+]
+OriginatedShareOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--originated-share",
+        help="Share of won revenue marketing originates (0-1); default measured on SOURCE "
+        "(touches, else source).",
+    ),
+]
+InfluencedShareOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--influenced-share",
+        help="Share of won revenue with a marketing touch (0-1), a separate commitment; "
+        "default measured from touches.",
+    ),
+]
+MqlValueOpt = Annotated[
+    float | None,
+    typer.Option("--mql-value", help="Value of one MQL (EUR); default measured on SOURCE."),
+]
+HourlyCostOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--hourly-cost",
+        help="Rep cost per hour (EUR); cost per attempt = hourly cost ÷ attempts per hour "
+        "(default: settings, 60).",
+    ),
+]
+AttemptsPerHourOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--attempts-per-hour",
+        help="Contact attempts a rep makes in an hour (default: settings, 6).",
+    ),
+]
 AsOfOpt = Annotated[
     str | None, typer.Option("--as-of", help="The data's as-of instant (ISO 8601); default now.")
 ]

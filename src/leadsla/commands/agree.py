@@ -13,9 +13,17 @@ from rich.status import Status
 from leadsla.agree import Agreement, draft_agreement
 from leadsla.cli import (
     AsOfOpt,
+    AttemptsPerHourOpt,
     EncodingOpt,
+    HourlyCostOpt,
+    InfluencedShareOpt,
     MappingOpt,
+    MqlValueOpt,
     OptionOpt,
+    OriginatedShareOpt,
+    PeriodOpt,
+    QuotaOpt,
+    SegmentQuotaOpt,
     SourceArg,
     TzOpt,
     app,
@@ -91,58 +99,14 @@ def print_agreement(agreement: Agreement) -> None:
 @app.command()
 def agree(
     source: SourceArg,
-    quota: Annotated[
-        float | None,
-        typer.Option(
-            "--quota", help="Sales quota per period (EUR); default quota_eur of leadsla.toml."
-        ),
-    ] = None,
-    period: Annotated[
-        str | None, typer.Option("--period", help="month or quarter (the quota's period).")
-    ] = None,
-    originated_share: Annotated[
-        float | None,
-        typer.Option(
-            "--originated-share",
-            help="Share of won revenue marketing originates "
-            "(0-1); default measured on SOURCE (touches, else source).",
-        ),
-    ] = None,
-    influenced_share: Annotated[
-        float | None,
-        typer.Option(
-            "--influenced-share",
-            help="Share of won revenue with a marketing touch "
-            "(0-1), a separate commitment; default measured from touches.",
-        ),
-    ] = None,
-    segment_quota: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--segment-quota",
-            help="Quota of one segment, NAME=EUR (repeatable); "
-            "each segment then gets its own MQL target.",
-        ),
-    ] = None,
-    mql_value: Annotated[
-        float | None,
-        typer.Option("--mql-value", help="Value of one MQL (EUR); default measured on SOURCE."),
-    ] = None,
-    hourly_cost: Annotated[
-        float | None,
-        typer.Option(
-            "--hourly-cost",
-            help="Rep cost per hour (EUR); cost per attempt = hourly "
-            "cost ÷ attempts per hour (default: settings, 60).",
-        ),
-    ] = None,
-    attempts_per_hour: Annotated[
-        float | None,
-        typer.Option(
-            "--attempts-per-hour",
-            help="Contact attempts a rep makes in an hour (default: settings, 6).",
-        ),
-    ] = None,
+    quota: QuotaOpt = None,
+    period: PeriodOpt = None,
+    originated_share: OriginatedShareOpt = None,
+    influenced_share: InfluencedShareOpt = None,
+    segment_quota: SegmentQuotaOpt = None,
+    mql_value: MqlValueOpt = None,
+    hourly_cost: HourlyCostOpt = None,
+    attempts_per_hour: AttemptsPerHourOpt = None,
     first_response_hours: Annotated[
         float | None,
         typer.Option(

@@ -14,8 +14,10 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from leadsla.analysis.attempts import AttemptsResult, attempts_sql, from_workspace
 from leadsla.cli import (
     AsOfOpt,
+    AttemptsPerHourOpt,
     EncodingOpt,
     FormatOpt,
+    HourlyCostOpt,
     MappingOpt,
     OptionOpt,
     OutOpt,
@@ -36,21 +38,6 @@ ByOpt = Annotated[
         "--by",
         help="Lead types to analyse separately: comma-separated text columns "
         "of leads (segment, campaign, source, owner); empty for all leads together.",
-    ),
-]
-HourlyOpt = Annotated[
-    float | None,
-    typer.Option(
-        "--hourly-cost",
-        help="Rep cost per hour (EUR); cost per attempt = hourly cost "
-        "÷ attempts per hour (default: settings, 60).",
-    ),
-]
-PerHourOpt = Annotated[
-    float | None,
-    typer.Option(
-        "--attempts-per-hour",
-        help="Contact attempts a rep makes in an hour (default: settings, 6).",
     ),
 ]
 ValueOpt = Annotated[
@@ -241,8 +228,8 @@ def print_attempts(result: AttemptsResult, out: Console) -> None:
 def attempts(
     source: SourceArg,
     by: ByOpt = "segment",
-    hourly_cost: HourlyOpt = None,
-    attempts_per_hour: PerHourOpt = None,
+    hourly_cost: HourlyCostOpt = None,
+    attempts_per_hour: AttemptsPerHourOpt = None,
     value: ValueOpt = None,
     margin: MarginOpt = None,
     bootstrap: BootstrapOpt = 1000,

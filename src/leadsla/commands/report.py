@@ -10,9 +10,15 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from leadsla.cli import (
     AsOfOpt,
+    AttemptsPerHourOpt,
     EncodingOpt,
+    HourlyCostOpt,
+    InfluencedShareOpt,
     MappingOpt,
+    MqlValueOpt,
     OptionOpt,
+    OriginatedShareOpt,
+    QuotaOpt,
     SourceArg,
     TzOpt,
     _parse_instant,
@@ -29,28 +35,15 @@ def report(
     out: Annotated[Path, typer.Option("--out", "-o", help="The HTML file to write.")] = Path(
         "report.html"
     ),
-    quota: Annotated[
-        float | None, typer.Option("--quota", help="Sales quota per period (EUR) for the plan.")
-    ] = None,
+    quota: QuotaOpt = None,
     policy: Annotated[
         Path | None, typer.Option("--policy", help="An sla.toml policy: adds compliance.")
     ] = None,
-    originated_share: Annotated[
-        float | None, typer.Option("--originated-share", help="Marketing's originated share.")
-    ] = None,
-    influenced_share: Annotated[
-        float | None, typer.Option("--influenced-share", help="Marketing's influenced share.")
-    ] = None,
-    mql_value: Annotated[
-        float | None, typer.Option("--mql-value", help="MQL value (EUR) instead of measuring it.")
-    ] = None,
-    hourly_cost: Annotated[
-        float | None, typer.Option("--hourly-cost", help="Rep hourly cost (EUR).")
-    ] = None,
-    attempts_per_hour: Annotated[
-        float | None,
-        typer.Option("--attempts-per-hour", help="Contact attempts a rep makes an hour."),
-    ] = None,
+    originated_share: OriginatedShareOpt = None,
+    influenced_share: InfluencedShareOpt = None,
+    mql_value: MqlValueOpt = None,
+    hourly_cost: HourlyCostOpt = None,
+    attempts_per_hour: AttemptsPerHourOpt = None,
     bootstrap: Annotated[
         int, typer.Option("--bootstrap", help="Bootstrap resamples for N*.", min=100)
     ] = 1000,

@@ -26,9 +26,15 @@ from leadsla.cli import (
     AsOfOpt,
     EncodingOpt,
     FormatOpt,
+    InfluencedShareOpt,
     MappingOpt,
+    MqlValueOpt,
     OptionOpt,
+    OriginatedShareOpt,
     OutOpt,
+    PeriodOpt,
+    QuotaOpt,
+    SegmentQuotaOpt,
     SourceArg,
     TzOpt,
     app,
@@ -468,16 +474,9 @@ def plan(
             "file, DuckDB file or database URL)."
         ),
     ] = None,
-    quota: Annotated[
-        float | None, typer.Option("--quota", help="Sales quota per period (EUR).")
-    ] = None,
-    period: Annotated[
-        str | None, typer.Option("--period", help="month or quarter (the quota's period).")
-    ] = None,
-    segment_quota: Annotated[
-        list[str] | None,
-        typer.Option("--segment-quota", help="Quota of one segment, NAME=EUR (repeatable)."),
-    ] = None,
+    quota: QuotaOpt = None,
+    period: PeriodOpt = None,
+    segment_quota: SegmentQuotaOpt = None,
     period_quotas: Annotated[
         str | None,
         typer.Option(
@@ -485,25 +484,9 @@ def plan(
             help="Quotas of the coming periods, comma-separated, for the lag spread.",
         ),
     ] = None,
-    originated_share: Annotated[
-        float | None,
-        typer.Option(
-            "--originated-share",
-            help="Share of won revenue marketing originates (0-1); default measured on SOURCE.",
-        ),
-    ] = None,
-    influenced_share: Annotated[
-        float | None,
-        typer.Option(
-            "--influenced-share",
-            help="Share of won revenue with a marketing touch "
-            "(0-1), a separate commitment; default measured from touches.",
-        ),
-    ] = None,
-    mql_value: Annotated[
-        float | None,
-        typer.Option("--mql-value", help="Value of one MQL (EUR); default measured on SOURCE."),
-    ] = None,
+    originated_share: OriginatedShareOpt = None,
+    influenced_share: InfluencedShareOpt = None,
+    mql_value: MqlValueOpt = None,
     close_rate: Annotated[
         float | None,
         typer.Option(
