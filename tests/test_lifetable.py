@@ -550,3 +550,24 @@ def test_max_attempts_supported_counts_k_with_30_at_risk() -> None:
     assert max_attempts_supported(t) == int(np.count_nonzero(t.at_risk >= 30))
     assert max_attempts_supported(t, min_at_risk=1) == 8
     assert max_attempts_supported(from_hazards(HAZARD_W, HAZARD_L)) == 15
+
+
+def test_vectorised_knee_equals_kneed_on_many_curves() -> None:
+    """knees_batch (the bootstrap's) and kneed (the point estimate's) find the same knees."""
+    from leadsla.analysis.lifetable import _knee_of_curve, knees_batch
+
+    rng = np.random.default_rng(7)
+    curves, lengths = [], []
+    for _ in range(600):
+        n = int(rng.integers(1, 30))
+        h = np.sort(rng.uniform(0, 0.3, n))[::-1] * rng.uniform(0.2, 1.5)
+        if rng.random() < 0.3:  # plateaus and flat stretches, as bootstrap curves have
+            h[rng.integers(0, n) :] = 0.0
+        y = np.cumsum(h) * rng.uniform(10, 5000)
+        if rng.random() < 0.1:
+            y[:] = y[0]
+        curves.append(np.pad(y, (0, 30 - n)))
+        lengths.append(n)
+    got = knees_batch(np.array(curves), np.array(lengths))
+    want = [_knee_of_curve(np.array(c[:n])) or 0 for c, n in zip(curves, lengths, strict=True)]
+    assert got.tolist() == want
