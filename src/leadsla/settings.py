@@ -40,7 +40,7 @@ class Settings:
     originated_share: float | None = None
     influenced_share: float | None = None
     seed: int = 0
-    memory_limit: str | None = "1GB"  # the engine's (DuckDB): larger data spills to disk
+    memory_limit: str | None = "600MB"  # the engine's (DuckDB): larger data spills to disk
 
     @property
     def cost_per_attempt_eur(self) -> float:
