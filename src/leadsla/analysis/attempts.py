@@ -33,7 +33,7 @@ import functools
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -49,6 +49,7 @@ from leadsla.analysis.lifetable import (
     group_attempts,
 )
 from leadsla.errors import ConfigError, LeadslaError
+from leadsla.times import to_utc, utc_literal
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -107,17 +108,6 @@ def _by(by: str | Sequence[str], columns: Sequence[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _utc(dt: datetime | str | pd.Timestamp) -> datetime:
-    ts = pd.Timestamp(dt)
-    if ts.tzinfo is None:
-        ts = ts.tz_localize("UTC")
-    return ts.tz_convert("UTC").to_pydatetime()
-
-
-def _lit(dt: datetime) -> ir.Scalar:
-    return ibis.literal(dt.astimezone(UTC), type="timestamp('UTC')")
-
-
 def count_attempts(
     leads: ir.Table,
     activities: ir.Table | None,
@@ -139,7 +129,7 @@ def count_attempts(
     ``reason``). The grouping columns are text, missing values ``(none)``.
     """
     keys_by = _by(by, leads.columns)
-    cutoff = _utc(as_of) - timedelta(days=stale_after_days)
+    cutoff = to_utc(as_of) - timedelta(days=stale_after_days)
     kinds = [str(k) for k in attempt_kinds]
     if not kinds:
         raise ConfigError("attempt_kinds is empty: name the activity kinds that are attempts.")
@@ -157,7 +147,7 @@ def count_attempts(
         _closed=leads.closed_at,
         _revenue=revenue,
         _counted=counted,
-        _stale=leads.created_at < _lit(cutoff),
+        _stale=leads.created_at < utc_literal(cutoff),
     )
     if activities is not None:
         stale = base.filter(base._stale).select("_lid", "_closed")
@@ -431,7 +421,7 @@ def attempt_analysis(
     if not np.isfinite(cost_per_attempt) or cost_per_attempt < 0:
         raise ConfigError(f"cost per attempt {cost_per_attempt} must be a finite amount >= 0.")
     keys_by = _by(by, leads.columns)
-    at = _utc(as_of)
+    at = to_utc(as_of)
     expr = count_attempts(
         leads,
         activities,

@@ -64,6 +64,7 @@ from numpy.typing import NDArray
 
 from leadsla.clock import BusinessCalendar
 from leadsla.policy import Policy
+from leadsla.times import to_utc, utc_literal
 
 __all__ = [
     "RULES",
@@ -318,17 +319,6 @@ def _ints(s: pd.Series) -> list[int | None]:
     return [None if m else v for v, m in zip(values, mask.tolist(), strict=True)]
 
 
-def _utc(t: datetime | str | pd.Timestamp, zone: str) -> datetime:
-    ts = pd.Timestamp(t)
-    if ts.tzinfo is None:
-        ts = ts.tz_localize(zone)
-    return ts.tz_convert("UTC").to_pydatetime()
-
-
-def _lit(t: datetime) -> ir.Scalar:
-    return ibis.literal(t, type="timestamp('UTC')")
-
-
 def _ns(col: pa.ChunkedArray | pa.Array) -> I64:
     """Arrow timestamps -> int64 ns since the UTC epoch (null -> int64 min)."""
     arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
@@ -467,16 +457,16 @@ def check_compliance(
     """
     cal = policy.business_calendar()
     zone = cal.time_zone
-    as_of_utc = _utc(as_of, zone)
-    since_utc = None if since is None else _utc(since, zone)
+    as_of_utc = to_utc(as_of, zone)
+    since_utc = None if since is None else to_utc(since, zone)
     as_of_ns = int(pd.Timestamp(as_of_utc).as_unit("ns").value)
     sales = policy.sales
 
     # 1. the leads in scope (one fetch)
     leads = _with_start(leads)
-    cond = leads.mql_at.notnull() & (leads.mql_at <= _lit(as_of_utc))
+    cond = leads.mql_at.notnull() & (leads.mql_at <= utc_literal(as_of_utc))
     if since_utc is not None:
-        cond &= leads.mql_at >= _lit(since_utc)
+        cond &= leads.mql_at >= utc_literal(since_utc)
     scope = (
         leads.filter(cond)
         .select("lead_id", "mql_at", "closed_at", "status", "owner", "segment")
@@ -526,7 +516,8 @@ def check_compliance(
             )
         )
         att = activities.filter(
-            activities.kind.isin(list(sales.attempt_kinds)) & (activities.at <= _lit(as_of_utc))
+            activities.kind.isin(list(sales.attempt_kinds))
+            & (activities.at <= utc_literal(as_of_utc))
         ).select("lead_id", "at")
         joined = att.join(deadlines, [att.lead_id == deadlines.lead_id, att.at >= deadlines._start])
         agg = (
@@ -681,7 +672,7 @@ def _marketing(
         return None
     p_start, p_end = period_bounds(as_of, m.period, zone)
     leads = _with_start(leads)
-    in_period = (leads.mql_at >= _lit(p_start)) & (leads.mql_at <= _lit(as_of))
+    in_period = (leads.mql_at >= utc_literal(p_start)) & (leads.mql_at <= utc_literal(as_of))
     is_mkt = leads.source.notnull() & (leads.source.lower() == MARKETING)
     grouped = (
         leads.group_by(segment=leads.segment.fill_null("all"))

@@ -48,7 +48,6 @@ from leadsla.analysis.value import (
     Maturity,
     MaturityRule,
     _flags,
-    _lit,
     _measure_maturity,
     _mode,
     resolve_as_of,
@@ -56,6 +55,7 @@ from leadsla.analysis.value import (
 from leadsla.analysis.valuestats import MIN_MATURE_LEADS, wilson_interval
 from leadsla.clock import BusinessCalendar
 from leadsla.errors import ConfigError
+from leadsla.times import utc_literal
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -383,7 +383,7 @@ def first_attempts(
                           'contact attempts, e.g. ["call", "email"].')  # fmt: skip
     acts = activities.filter(activities.kind.lower().isin(kinds), activities["at"].notnull())
     if as_of is not None:
-        acts = acts.filter(acts["at"] <= _lit(as_of))
+        acts = acts.filter(acts["at"] <= utc_literal(as_of))
     created = leads.select(__lid=leads.lead_id, __created=leads.created_at)
     j = acts.inner_join(created, acts.lead_id == created["__lid"])
     per = j.group_by(__lid=j["__lid"]).aggregate(

@@ -52,6 +52,7 @@ from leadsla.analysis.valuestats import (
     value_warnings,
 )
 from leadsla.errors import ConfigError
+from leadsla.times import to_utc, utc_literal
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -321,12 +322,7 @@ def resolve_as_of(
     as_of: datetime | str | pd.Timestamp | None, time_zone: str = "UTC"
 ) -> datetime | None:
     """An aware UTC ``datetime`` (naive values are read in ``time_zone``), or None."""
-    if as_of is None:
-        return None
-    ts = pd.Timestamp(as_of)
-    if ts.tzinfo is None:
-        ts = ts.tz_localize(time_zone)
-    return ts.tz_convert("UTC").to_pydatetime()
+    return None if as_of is None else to_utc(as_of, time_zone)
 
 
 def _ts(x: Any) -> datetime | None:
@@ -362,10 +358,6 @@ def epoch_seconds(ts: ir.TimestampValue) -> ir.NumericValue:
     return ts.epoch_seconds()
 
 
-def _lit(when: datetime) -> ir.Scalar:
-    return ibis.literal(when.astimezone(UTC), type="timestamp('UTC')")
-
-
 def _keyed(leads: ir.Table, by: tuple[str, ...], campaigns: ir.Table | None) -> ir.Table:
     """The leads with the grouping columns as text (missing → ``(none)``) under ``__k*``."""
     t = leads
@@ -398,7 +390,7 @@ def maturity_query(leads: ir.Table, as_of: datetime | None, quantile: float) -> 
     """One row: the latest timestamps (when ``as_of`` is None), the lag quantile, closed count."""
     closed = leads.status.isin(["won", "lost"])
     if as_of is not None:
-        closed &= leads.closed_at.isnull() | (leads.closed_at <= _lit(as_of))
+        closed &= leads.closed_at.isnull() | (leads.closed_at <= utc_literal(as_of))
     has_lag = closed & leads.closed_at.notnull()
     lag = epoch_seconds(leads.closed_at) - epoch_seconds(leads.created_at)
     aggs: dict[str, Any] = {
@@ -448,7 +440,7 @@ def maturity_flags(t: ir.Table, rule: MaturityCutoff, mode: MaturityRule) -> dic
     mature and won by as-of; ``won_rev``: that, with a revenue; ``left_closed``: closed by
     as-of but left out as recent (the cohort rule).
     """
-    as_of = _lit(rule.as_of)
+    as_of = utc_literal(rule.as_of)
     closed_by = t.closed_at.isnull() | (t.closed_at <= as_of)
     created = t.created_at <= as_of
     closed = t.status.isin(["won", "lost"]) & closed_by
@@ -458,9 +450,9 @@ def maturity_flags(t: ir.Table, rule: MaturityCutoff, mode: MaturityRule) -> dic
     elif rule.cutoff is None:
         mature = created & closed
     elif mode == "cohort":
-        mature = created & (t.created_at < _lit(rule.cutoff))
+        mature = created & (t.created_at < utc_literal(rule.cutoff))
     else:
-        mature = created & (closed | (t.created_at < _lit(rule.cutoff)))
+        mature = created & (closed | (t.created_at < utc_literal(rule.cutoff)))
     return {"created": created, "mature": mature, "won": mature & won,
             "won_rev": mature & won & t.revenue.notnull(),
             "left_closed": created & ~mature & closed}  # fmt: skip

@@ -16,6 +16,7 @@ import ibis.expr.types as ir
 
 from leadsla.errors import Issue, Severity
 from leadsla.schema import STATUSES, TABLES
+from leadsla.times import utc_literal
 
 EXAMPLES = 6
 TIMESTAMP_FIX = (
@@ -270,7 +271,7 @@ def activity_checks(stage: ir.Table, leads: ir.Table, as_of: datetime) -> list[C
         Check(
             "WARNING",
             "activity-after-as-of",
-            live & (stage["at"] > ibis.literal(as_of, type="timestamp('UTC')")),
+            live & (stage["at"] > utc_literal(as_of)),
             f"activity at {{value}} is after the data's as-of date {as_of:%Y-%m-%d %H:%M %Z}; "
             "it is left out.",
             "at",

@@ -1,0 +1,29 @@
+"""Instants: one way to read a user's time as UTC and to put it into an engine expression.
+
+Comparisons in the engine are made between instants (never differences of epoch seconds,
+on which DuckDB and Spark disagree), so every analysis uses :func:`utc_literal`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+
+def to_utc(t: datetime | str | pd.Timestamp, /, time_zone: str = "UTC") -> datetime:
+    """An aware UTC ``datetime``; a naive value is read in ``time_zone``.
+
+    ``to_utc("2025-11-17 12:55", "Europe/Berlin")`` → 2025-11-17 11:55 UTC.
+    """
+    ts = pd.Timestamp(t)
+    if ts.tzinfo is None:
+        ts = ts.tz_localize(time_zone)
+    return ts.tz_convert("UTC").to_pydatetime()
+
+
+def utc_literal(t: datetime, /) -> ir.Scalar:
+    """An aware instant as an engine literal of type ``timestamp('UTC')``."""
+    return ibis.literal(t.astimezone(UTC), type="timestamp('UTC')")
