@@ -62,7 +62,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
 
-from leadsla.clock import BusinessCalendar
+from leadsla.clock import BusinessCalendar, business_day_seconds
 from leadsla.policy import Policy
 from leadsla.times import to_utc, utc_literal
 
@@ -335,12 +335,6 @@ def _codes(col: pa.ChunkedArray, missing: str) -> tuple[I64, list[str]]:
     enc = arr.dictionary_encode()
     labels = [str(x) for x in enc.dictionary.to_pylist()]
     return np.asarray(enc.indices.to_numpy(zero_copy_only=False), dtype=np.int64), labels
-
-
-def business_day_seconds(calendar: BusinessCalendar, /) -> float:
-    """Mean open seconds per working weekday (Mon-Fri 09:00-18:00 -> 32,400)."""
-    days = sum(1 for d in calendar.hours if d)
-    return calendar.weekly_seconds / max(days, 1)
 
 
 def window_ends(

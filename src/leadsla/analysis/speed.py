@@ -53,7 +53,7 @@ from leadsla.analysis.value import (
     resolve_as_of,
 )
 from leadsla.analysis.valuestats import MIN_MATURE_LEADS, wilson_interval
-from leadsla.clock import BusinessCalendar
+from leadsla.clock import BusinessCalendar, business_day_seconds
 from leadsla.errors import ConfigError
 from leadsla.times import utc_literal
 
@@ -101,12 +101,6 @@ _TOL = 1e-12  # rate differences are compared with this slack (0.12 - 0.10 < 0.0
 
 
 # --------------------------------------------------------------------------- buckets
-
-
-def business_day_seconds(calendar: BusinessCalendar, /) -> float:
-    """Length of one business day: open seconds a week ÷ open days (Mon–Fri 09–18 → 32,400)."""
-    open_days = sum(1 for day in calendar.hours if day)
-    return calendar.weekly_seconds / open_days if open_days else 0.0
 
 
 def bucket_edges(calendar: BusinessCalendar, /) -> npt.NDArray[np.float64]:

@@ -4,7 +4,14 @@ from leadsla.clock.calendar import (
     DAYS,
     BusinessCalendar,
     CalendarConfigError,
+    business_day_seconds,
     business_seconds_between,
 )
 
-__all__ = ["DAYS", "BusinessCalendar", "CalendarConfigError", "business_seconds_between"]
+__all__ = [
+    "DAYS",
+    "BusinessCalendar",
+    "CalendarConfigError",
+    "business_day_seconds",
+    "business_seconds_between",
+]

@@ -43,6 +43,7 @@ __all__ = [
     "DAYS",
     "BusinessCalendar",
     "CalendarConfigError",
+    "business_day_seconds",
     "business_seconds_between",
 ]
 
@@ -977,6 +978,12 @@ class BusinessCalendar:
 def business_seconds_between(calendar: BusinessCalendar, a: Times, b: Times, /) -> Any:
     """Business seconds in ``[a, b)`` under ``calendar`` (same as ``calendar.elapsed(a, b)``)."""
     return calendar.elapsed(a, b)
+
+
+def business_day_seconds(calendar: BusinessCalendar, /) -> float:
+    """One business day: open seconds a week ÷ open weekdays (Mon–Fri 09–18 → 32,400; 0 if none)."""
+    open_days = sum(1 for day in calendar.hours if day)
+    return calendar.weekly_seconds / open_days if open_days else 0.0
 
 
 def _year(day: int) -> int:
