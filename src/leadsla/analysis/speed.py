@@ -47,9 +47,9 @@ from leadsla.analysis.value import (
     NONE_LABEL,
     Maturity,
     MaturityRule,
-    _flags,
-    _measure_maturity,
-    _mode,
+    maturity_flags,
+    maturity_mode,
+    measure_maturity,
     resolve_as_of,
 )
 from leadsla.analysis.valuestats import MIN_MATURE_LEADS, wilson_interval
@@ -501,27 +501,27 @@ def speed_analysis(
     """
     if by is not None and by not in BY_CHOICES:
         raise ConfigError(f'cannot stratify speed by "{by}": choose segment or source.')
-    mode = _mode(maturity, mature_only, maturity_quantile)
+    mode = maturity_mode(maturity, mature_only, maturity_quantile)
     if not 0.0 <= threshold < 1.0:
         raise ConfigError(f"threshold {threshold} must be a rate difference between 0 and 1.")
     given = resolve_as_of(as_of)
-    rule = _measure_maturity(leads, given, maturity_quantile)
+    rule = measure_maturity(leads, given, maturity_quantile)
     kinds = tuple(attempt_kinds)
     fa = first_attempts(leads, activities, attempt_kinds=kinds, as_of=given)
-    t, f = _flags(fa, rule, mode)
+    f = maturity_flags(fa, rule, mode)
 
     cols: dict[str, Any] = {
-        "created_at": t.created_at,
-        "first_attempt_at": t.first_attempt_at,
-        "early": t.attempts_before_creation,
+        "created_at": fa.created_at,
+        "first_attempt_at": fa.first_attempt_at,
+        "early": fa.attempts_before_creation,
         "created": f["created"],
         "mature": f["mature"],
         "won": f["won"],
         "left_closed": f["left_closed"],
     }
     if by is not None:
-        cols["stratum"] = t[by].cast("string").fill_null(NONE_LABEL)
-    rows_q = t.select(**cols)
+        cols["stratum"] = fa[by].cast("string").fill_null(NONE_LABEL)
+    rows_q = fa.select(**cols)
     # one pull, through Arrow (much faster than the engine's own pandas conversion)
     everyone = rows_q.to_pyarrow().to_pandas()
     for flag in ("created", "mature", "won", "left_closed"):

@@ -430,9 +430,6 @@ def measure_maturity(leads: ir.Table, as_of: datetime | None, quantile: float) -
 
 
 _Rule = MaturityCutoff  # early spellings, kept for callers
-_measure_maturity = measure_maturity
-
-
 def maturity_flags(t: ir.Table, rule: MaturityCutoff, mode: MaturityRule) -> dict[str, Any]:
     """Boolean expressions on lead rows ``t`` at the as-of date (reused by other analyses).
 
@@ -456,13 +453,6 @@ def maturity_flags(t: ir.Table, rule: MaturityCutoff, mode: MaturityRule) -> dic
     return {"created": created, "mature": mature, "won": mature & won,
             "won_rev": mature & won & t.revenue.notnull(),
             "left_closed": created & ~mature & closed}  # fmt: skip
-
-
-def _flags(
-    t: ir.Table, rule: MaturityCutoff, mode: MaturityRule
-) -> tuple[ir.Table, dict[str, Any]]:
-    """Deprecated spelling of :func:`maturity_flags` (kept for its early callers)."""
-    return t, maturity_flags(t, rule, mode)
 
 
 def flagged(keyed: ir.Table, n_keys: int, rule: MaturityCutoff, mode: MaturityRule) -> ir.Table:
@@ -563,9 +553,6 @@ def maturity_mode(maturity: str, mature_only: bool, quantile: float) -> Maturity
     if not 0.0 < quantile < 1.0:
         raise ConfigError(f"maturity_quantile {quantile} must be between 0 and 1.")
     return "all" if not mature_only else maturity  # type: ignore[return-value]
-
-
-_mode = maturity_mode
 
 
 def _summary(n: int, total: float, sumsq: float) -> RevenueSummary:
