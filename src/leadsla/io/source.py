@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import duckdb
 import ibis
@@ -225,7 +226,7 @@ def _text_stage(ws: Workspace, rule: TableRule, raws: dict[str, RawFile]) -> Com
 def _build(ws: Workspace, path: Path, *, materialize: bool) -> None:
     s = ws.settings
     if s.as_of is not None:
-        as_of = s.as_of if s.as_of.tzinfo else s.as_of.replace(tzinfo=_zone(s.time_zone))
+        as_of = s.as_of if s.as_of.tzinfo else s.as_of.replace(tzinfo=ZoneInfo(s.time_zone))
         ws.as_of = as_of.astimezone(UTC)
     raws, issues = _inputs(ws, path)
     ws.issues.extend(issues)
@@ -267,12 +268,6 @@ def _build(ws: Workspace, path: Path, *, materialize: bool) -> None:
     if "leads" not in stages:
         return
     _validate_and_publish(ws, stages, materialize)
-
-
-def _zone(tz: str) -> Any:
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(tz)
 
 
 def _typed_stage(ws: Workspace, table: str, parts: list[Compiled], present: set[str]) -> ir.Table:
@@ -332,7 +327,7 @@ def _validate_and_publish(
             if dup:
                 ws.issues.add(dup)
         # the filled timestamps (missing = "latest")
-        canonical[table] = _canonical_select(ws, table, present)
+        canonical[table] = _canonical_select(ws, table)
     leads_stage = stages["leads"][0]
     latest = _latest(ws, leads_stage)
     for table, (stage, _present, label) in stages.items():
@@ -420,7 +415,7 @@ def _latest(ws: Workspace, leads: ir.Table) -> datetime:
     return max(vals).to_pydatetime()
 
 
-def _canonical_select(ws: Workspace, table: str, present: set[str]) -> str:
+def _canonical_select(ws: Workspace, table: str) -> str:
     spec = TABLES[table]
     fills = {c for c, _ in _fill_rules(ws, table)}
     out = []
@@ -434,10 +429,8 @@ def _canonical_select(ws: Workspace, table: str, present: set[str]) -> str:
             out.append(f"COALESCE({c}, created_at) AS {c}")
         elif table == "leads" and col.name == "closed_at":
             out.append(f"CASE WHEN {c} < created_at THEN created_at ELSE {c} END AS {c}")
-        elif col.name in present or col.required:
-            out.append(c)
         else:
-            out.append(f"{c}")
+            out.append(c)
     return ", ".join(out)
 
 

@@ -114,10 +114,6 @@ def run_checks(
     return issues, hits
 
 
-def _present(stage: ir.Table, col: str) -> bool:
-    return col in stage.columns and f"{col}__raw" in stage.columns
-
-
 def value_checks(
     stage: ir.Table,
     table: str,
