@@ -1343,6 +1343,7 @@ def draft_agreement(
                 quota_by_segment=seg_q or None, originated_share=orig, influenced_share=infl,
                 mql_value=mql_value, seed=s.seed, draws=draws,
                 attempts_per_hour=s.attempts_per_hour,
+                value=value,  # the table above: the same inputs, not computed again
             )  # fmt: skip
         except ConfigError as e:
             missing["plan"] = f"{e} Marketing's side of the agreement is left out."
