@@ -56,6 +56,7 @@ from leadsla.analysis.speed import SpeedResult, hours_text, speed_analysis
 from leadsla.analysis.value import ValueResult, epoch_seconds, mql_value_table, resolve_as_of
 from leadsla.clock import DAYS, BusinessCalendar
 from leadsla.errors import ConfigError
+from leadsla.output import pct
 from leadsla.policy import (
     AttemptRule,
     DataProvenance,
@@ -525,7 +526,7 @@ class Agreement:
         m = self.marketing
         if m is not None:
             share = (
-                f" ({_pct(m.originated_share)} of the {_money(m.quota_eur)} {cur} quota)"
+                f" ({pct(m.originated_share)} of the {_money(m.quota_eur)} {cur} quota)"
                 if m.quota_eur and m.originated_share is not None
                 else ""
             )
@@ -537,9 +538,9 @@ class Agreement:
             )
             if m.influenced_share is not None:
                 out.append(
-                    f"Separately, at least {_pct(m.influenced_share)} of won revenue has a "
+                    f"Separately, at least {pct(m.influenced_share)} of won revenue has a "
                     f"marketing touch (influenced; it includes the originated "
-                    f"{_pct(m.originated_share)}, never added to it)."
+                    f"{pct(m.originated_share)}, never added to it)."
                 )
         else:
             out.append(f"Marketing: not computed ({self.missing.get('plan', 'no plan')}).")
@@ -588,7 +589,7 @@ class Agreement:
                 f"{_money(m.mql_value_eur)} {cur} each on average, for "
                 f"{_money(m.revenue_responsibility_eur)} {cur} of marketing-originated revenue"
                 + (
-                    f" = {_money(m.quota_eur)} {cur} quota × {_pct(m.originated_share)} "
+                    f" = {_money(m.quota_eur)} {cur} quota × {pct(m.originated_share)} "
                     f"originated share ({m.originated_basis})."
                     if m.quota_eur and m.originated_share is not None
                     else "."
@@ -607,7 +608,7 @@ class Agreement:
             if m.influenced_share is not None:
                 lines += [
                     f"Influenced share (a separate commitment, never added to the originated "
-                    f"share): at least **{_pct(m.influenced_share)}** of won revenue has a "
+                    f"share): at least **{pct(m.influenced_share)}** of won revenue has a "
                     f"marketing touch ({m.influenced_basis}).",
                     "",
                 ]
@@ -621,7 +622,7 @@ class Agreement:
             rows = [
                 [t.segment, f"{t.mqls:,}", f"{_money(t.mql_value_eur)} {cur}",
                  f"{_money(t.value_eur)} {cur}",
-                 _pct(t.mix_share) if t.mix_share is not None else _money(t.quota_eur)]
+                 pct(t.mix_share) if t.mix_share is not None else _money(t.quota_eur)]
                 for t in m.segments
             ]  # fmt: skip
             rows.append(
@@ -698,7 +699,7 @@ class Agreement:
             e = r.estimate
             lo, hi = e.mql_value_ci
             rows.append([
-                r.label, f"{e.leads:,}", f"{e.won:,}", _pct(e.close_rate),
+                r.label, f"{e.leads:,}", f"{e.won:,}", pct(e.close_rate),
                 f"{_money(e.avg_revenue)} {cur}", f"{_money(e.mql_value)} {cur}",
                 f"{_money(lo)}–{_money(hi)}",
             ])  # fmt: skip
@@ -756,8 +757,8 @@ class Agreement:
         if sp is None:
             return out + [f"Not computed: {self.missing.get('speed', '')}", ""]
         rows = [
-            [b.bucket, f"{b.leads:,}", f"{b.won:,}", _pct(b.rate) if b.leads else "–",
-             f"{_pct(b.rate_ci[0])}–{_pct(b.rate_ci[1])}" if b.leads else "–"]
+            [b.bucket, f"{b.leads:,}", f"{b.won:,}", pct(b.rate) if b.leads else "–",
+             f"{pct(b.rate_ci[0])}–{pct(b.rate_ci[1])}" if b.leads else "–"]
             for b in sp.buckets
         ]  # fmt: skip
         out += _md_table(["business time to first attempt", "leads", "won", "close rate",
@@ -811,7 +812,7 @@ class Agreement:
                 {"segment": t.segment, f"MQLs per {m.period}": t.mqls,
                  "MQL value": f"{_money(t.mql_value_eur)} {cur}",
                  "value of the MQLs": f"{_money(t.value_eur)} {cur}",
-                 "share of mature leads": _pct(t.mix_share),
+                 "share of mature leads": pct(t.mix_share),
                  "set by": t.basis}
                 for t in m.segments
             ]  # fmt: skip
@@ -824,14 +825,14 @@ class Agreement:
                 f"<p>Per {m.period}: <strong>{m.mqls:,} MQLs</strong>, worth "
                 f"{_money(m.mql_value_eur)} {cur} each on average, for "
                 f"{_money(m.revenue_responsibility_eur)} {cur} of marketing-originated revenue "
-                f"(originated share {_pct(m.originated_share)}: {esc(m.originated_basis)}). "
+                f"(originated share {pct(m.originated_share)}: {esc(m.originated_basis)}). "
                 f"Euro form: Σ over campaigns of MQLs × MQL value ≥ "
                 f"{_money(m.revenue_responsibility_eur)} {cur}.</p>"
             )
             if m.influenced_share is not None:
                 body += (
                     f"<p>Influenced share, a separate commitment never added to the originated "
-                    f"share: at least <strong>{_pct(m.influenced_share)}</strong> of won revenue "
+                    f"share: at least <strong>{pct(m.influenced_share)}</strong> of won revenue "
                     f"has a marketing touch ({esc(m.influenced_basis)}).</p>"
                 )
             body += table_html(rows)
@@ -871,7 +872,7 @@ class Agreement:
             parts.append("<h3>MQL value per campaign and segment (mature leads)</h3>")
             parts.append(table_html(
                 [{"group": r.label, "level": r.level, "leads": r.estimate.leads,
-                  "won": r.estimate.won, "close rate": _pct(r.estimate.close_rate),
+                  "won": r.estimate.won, "close rate": pct(r.estimate.close_rate),
                   "MQL value": _money(r.estimate.mql_value),
                   "95% interval": f"{_money(r.estimate.mql_value_ci[0])}–"
                                   f"{_money(r.estimate.mql_value_ci[1])}"}
@@ -888,7 +889,7 @@ class Agreement:
             parts.append("<h3>Speed to lead</h3>")
             parts.append(table_html(
                 [{"bucket": b.bucket, "leads": b.leads, "won": b.won,
-                  "close rate": _pct(b.rate) if b.leads else "–"} for b in self.speed.buckets]
+                  "close rate": pct(b.rate) if b.leads else "–"} for b in self.speed.buckets]
             ))  # fmt: skip
             parts.append(f"<p class='caveat'>{esc(self.speed.caveat)}</p>")
         for part, why in self.missing.items():
@@ -962,12 +963,6 @@ def _money(x: float | None) -> str:
 
 def _cents(x: float) -> float:
     return round(float(x), 2)
-
-
-def _pct(x: float | None) -> str:
-    if x is None or not math.isfinite(x):
-        return "–"
-    return f"{x:.1%}"
 
 
 def _num(x: Any) -> str:

@@ -85,6 +85,13 @@ def fmt(v: Any) -> str:
     return str(v)
 
 
+def pct(x: float | None, /, *, fine: bool = False) -> str:
+    """A rate as a percentage, "–" when missing; ``fine`` gives two decimals below 10%."""
+    if x is None or not math.isfinite(x):
+        return "–"
+    return f"{x:.2%}" if fine and 0 < x < 0.1 else f"{x:.1%}"
+
+
 def emit(text: str, out: Path | None, console: Console) -> None:
     """Print ``text`` or write it to ``out``."""
     if out is None:

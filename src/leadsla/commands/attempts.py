@@ -30,7 +30,7 @@ from leadsla.cli import (
     print_warnings,
 )
 from leadsla.errors import UsageError
-from leadsla.output import Format, emit, rich_table, to_csv, to_json
+from leadsla.output import Format, emit, pct, rich_table, to_csv, to_json
 
 ByOpt = Annotated[
     str,
@@ -137,12 +137,6 @@ def _short(a: Any) -> str:
     return str(a.optimal_attempts) if a.identified else f"≥ {a.optimal_attempts}"
 
 
-def _pct(x: Any) -> str:
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "–"
-    return f"{x:.1%}" if x >= 0.1 or x == 0 else f"{x:.2%}"
-
-
 def summary_rows(result: AttemptsResult) -> list[dict[str, Any]]:
     """One display row per group: N*, its interval, knee, identified, near-optimal set."""
     rows = []
@@ -196,11 +190,11 @@ def print_attempts(result: AttemptsResult, out: Console) -> None:
                     "at risk": f"{int(t.at_risk[i]):,}",
                     "won": f"{int(t.won[i]):,}",
                     "lost": f"{int(t.lost[i]):,}",
-                    "h^W": _pct(float(t.win_hazard[i])),
-                    "F(k)": _pct(float(t.cumulative_conversion[i])),
+                    "h^W": pct(float(t.win_hazard[i]), fine=True),
+                    "F(k)": pct(float(t.cumulative_conversion[i]), fine=True),
                     "A(k)": _num(float(t.expected_attempts[i])),
                     "Π(k)": _num(float(a.expected_profit[i])),
-                    "naive (biased)": _pct(float(t.naive_cohort_rate[i])),
+                    "naive (biased)": pct(float(t.naive_cohort_rate[i]), fine=True),
                 }
             )
         lt = rich_table(

@@ -29,7 +29,7 @@ from leadsla.cli import (
     print_warnings,
 )
 from leadsla.errors import UsageError
-from leadsla.output import Format, emit, fmt, rich_table, to_csv, to_json
+from leadsla.output import Format, emit, fmt, pct, rich_table, to_csv, to_json
 from leadsla.policy import load_policy
 
 #: Exit code of ``--fail-on-breach`` when a sales rule is breached (0 ok, 1 user error, 2 usage).
@@ -109,10 +109,6 @@ def _instant(text: str, flag: str) -> pd.Timestamp:
         ) from None
 
 
-def _pct(x: float | None) -> str:
-    return "–" if x is None else f"{x:.1%}"
-
-
 def _local(t: Any, zone: str, pattern: str = "%a %Y-%m-%d %H:%M") -> str:
     if t is None or pd.isna(t):
         return "–"
@@ -159,7 +155,7 @@ def _tables(r: CheckResult, limit: int, out: Path | None) -> None:
                 "pending": x["pending"],
                 "late 1st response": x["first_response_breached"],
                 "too few attempts": x["attempts_breached"],
-                "compliance": _pct(x["compliance"]),
+                "compliance": pct(x["compliance"]),
             }
             for x in rows
         ]
@@ -172,7 +168,7 @@ def _tables(r: CheckResult, limit: int, out: Path | None) -> None:
                 "segment": "all",
                 "target": m.target,
                 "delivered": m.delivered,
-                "pace": _pct(m.pace),
+                "pace": pct(m.pace),
                 "projected": None if m.projected is None else round(m.projected),
                 "value delivered": m.value_delivered_eur,
             }
@@ -181,7 +177,7 @@ def _tables(r: CheckResult, limit: int, out: Path | None) -> None:
                 "segment": x["segment"],
                 "target": x["target"],
                 "delivered": x["delivered"],
-                "pace": _pct(x["pace"]),
+                "pace": pct(x["pace"]),
                 "projected": None if x["projected"] is None else round(x["projected"]),
                 "value delivered": x["value_delivered_eur"],
             }
@@ -226,5 +222,5 @@ def _counts(d: dict[str, Any]) -> dict[str, Any]:
         "met": d["met"],
         "breached": d["breached"],
         "pending": d["pending"],
-        "compliance": _pct(d["compliance"]),
+        "compliance": pct(d["compliance"]),
     }

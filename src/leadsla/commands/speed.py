@@ -27,7 +27,7 @@ from leadsla.cli import (
 )
 from leadsla.clock import BusinessCalendar
 from leadsla.errors import DataError, Issue
-from leadsla.output import Format, emit, rich_table, to_csv, to_json
+from leadsla.output import Format, emit, pct, rich_table, to_csv, to_json
 from leadsla.settings import SETTINGS_FILE
 
 
@@ -103,15 +103,11 @@ def _rows(t: SpeedTable) -> list[dict[str, Any]]:
             "bucket": b.bucket,
             "leads": b.leads,
             "won": b.won,
-            "rate": _pct(b.rate),
-            "95% interval": f"{_pct(b.rate_ci[0])} – {_pct(b.rate_ci[1])}" if b.leads else "–",
+            "rate": pct(b.rate),
+            "95% interval": f"{pct(b.rate_ci[0])} – {pct(b.rate_ci[1])}" if b.leads else "–",
         }
         for b in t.buckets
     ]
-
-
-def _pct(x: float) -> str:
-    return "–" if x != x else f"{100 * x:.1f}%"
 
 
 def _sla_line(t: SpeedTable) -> str:

@@ -45,7 +45,7 @@ from leadsla.cli import (
 )
 from leadsla.errors import ConfigError, UsageError
 from leadsla.io.source import Workspace
-from leadsla.output import Format, emit, fmt, rich_table, to_csv, to_json
+from leadsla.output import Format, emit, fmt, pct, rich_table, to_csv, to_json
 from leadsla.settings import load_settings
 
 ByOpt = Annotated[
@@ -99,12 +99,6 @@ def _maturity(maturity: str, all_leads: bool) -> Any:
     return "all" if all_leads else maturity
 
 
-def _pct(x: float | None) -> str:
-    if x is None or not math.isfinite(x):
-        return "–"
-    return f"{x:.1%}" if x >= 0.1 or x == 0 else f"{x:.2%}"
-
-
 def _money(x: float | None) -> str:
     """Whole euros up to 100,000, then 123.4k and 1.23M (JSON keeps the exact figures)."""
     if x is None or not math.isfinite(x):
@@ -114,6 +108,10 @@ def _money(x: float | None) -> str:
     if abs(x) >= 1e5:
         return f"{x / 1e3:,.1f}k"
     return f"{x:,.0f}"
+
+
+def _fine(x: float | None) -> str:
+    return pct(x, fine=True)
 
 
 def _ci(ci: Any, f: Any) -> str:
@@ -141,8 +139,8 @@ def value_rows(result: ValueResult) -> list[dict[str, Any]]:
         rows.append({
             **keys,
             "leads": f"{e.leads:,}", "won": f"{e.won:,}",
-            "close rate\n95% CI": f"{_pct(e.close_rate)}\n{_ci(e.close_rate_ci, _pct)}",
-            "shrunk": _pct(r.shrunk_close_rate),
+            "close rate\n95% CI": f"{_fine(e.close_rate)}\n{_ci(e.close_rate_ci, _fine)}",
+            "shrunk": pct(r.shrunk_close_rate, fine=True),
             "avg revenue\n(median)": f"{_money(e.avg_revenue)}\n"
                                      f"({_money(e.median_revenue)})",
             "MQL value\n95% CI": f"{_money(e.mql_value)}\n{_ci(e.mql_value_ci, _money)}",
@@ -189,7 +187,7 @@ def print_attribution(res: AttributionResult, out: Console) -> None:
         "time_decay": "time-decay (7-day half-life)",
         "last_touch": "last touch",
     }
-    rows = [{"model": names[k], "marketing share": _pct(v)} for k, v in res.shares.items()]
+    rows = [{"model": names[k], "marketing share": _fine(v)} for k, v in res.shares.items()]
     out.print(
         rich_table(
             f"Marketing's share of won revenue ({res.deals:,} won deals, "
@@ -351,13 +349,13 @@ def plan_rows(result: SlaPlan) -> list[dict[str, Any]]:
             {
                 "segment": name,
                 "quota": _money(p.quota),
-                "originated": _pct(p.originated_share),
+                "originated": pct(p.originated_share, fine=True),
                 "revenue responsibility": _money(p.revenue_responsibility),
                 "MQL value": _money(p.mql_value),
                 "MQLs required": f"{p.mqls_required:,}",
                 "80% chance": fmt(p.risk_buffer_mqls),
                 "pipeline needed": _money(p.pipeline_needed),
-                "influenced": _pct((p.influenced_commitment or {}).get("share")),
+                "influenced": pct((p.influenced_commitment or {}).get("share"), fine=True),
             }
         )
     return rows
