@@ -166,16 +166,16 @@ def test_cli_table_and_csv(guide_crm: Path, tmp_path: Path) -> None:
 
 
 def test_maturity_rule_against_direct_count(tmp_path: Path) -> None:
-    """Recent leads (younger than the 90% lag of closed leads at the as-of date) are left
-    out; the counts equal a direct pandas computation of the same rule."""
+    """Recent leads (younger than the 90% lag of won leads at the as-of date, METHODS §1)
+    are left out; the counts equal a direct pandas computation of the same rule."""
     df = guide_leads()
     # as in a live CRM: nothing closes after the last lead came in (those are still open)
     later = pd.to_datetime(df["closed_at"], utc=True) > pd.to_datetime(df["created_at"]).max()
     df.loc[later, ["status", "closed_at", "revenue"]] = ["open", None, None]
     crm = write_csv(df, tmp_path / "crm")  # no as-of: the latest timestamp in the data
-    closed = df[df["status"] != "open"]
-    lag = (pd.to_datetime(closed["closed_at"], utc=True)
-           - pd.to_datetime(closed["created_at"], utc=True)).dt.total_seconds()  # fmt: skip
+    won = df[df["status"] == "won"]
+    lag = (pd.to_datetime(won["closed_at"], utc=True)
+           - pd.to_datetime(won["created_at"], utc=True)).dt.total_seconds()  # fmt: skip
     as_of = max(pd.to_datetime(df["created_at"], utc=True).max(),
                 pd.to_datetime(df["closed_at"], utc=True).max())  # fmt: skip
     cutoff = as_of - pd.Timedelta(seconds=float(np.quantile(lag, 0.9)))
@@ -364,8 +364,8 @@ def test_maven_value_by_sector_and_product(by: str) -> None:
     with connect(MAVEN, mapping="maven-crm") as ws:
         res = mql_value_table(ws.leads, by=by)
     m = res.maturity
-    closed = df[df["status"].isin(["won", "lost"])]
-    lag = (closed["closed"] - closed["created"]).dt.total_seconds().clip(lower=0)
+    won_leads = df[df["status"] == "won"]
+    lag = (won_leads["closed"] - won_leads["created"]).dt.total_seconds().clip(lower=0)
     assert m.lag_seconds == pytest.approx(float(np.quantile(lag, 0.9)))
     assert m.as_of == pd.Timestamp(df["created"].max(), tz="UTC").to_pydatetime()
     assert m.cutoff is not None

@@ -53,7 +53,7 @@ from leadsla.analysis.attempts import NONE_LABEL, AttemptsResult, MissingValueEr
 from leadsla.analysis.attempts import from_workspace as attempts_from_workspace
 from leadsla.analysis.plan import Period, SlaPlan, plan_sla
 from leadsla.analysis.speed import SpeedResult, hours_text, speed_analysis
-from leadsla.analysis.value import ValueResult, epoch_seconds, mql_value_table, resolve_as_of
+from leadsla.analysis.value import ValueResult, epoch_seconds, mql_value_table
 from leadsla.clock import DAYS, BusinessCalendar
 from leadsla.errors import ConfigError
 from leadsla.output import pct
@@ -227,7 +227,7 @@ def data_fingerprint(ws: Workspace, /, *, tables: tuple[str, ...] = HASH_TABLES)
         rows=rows,
         first_created_at=_utc(span["first"].iloc[0]),
         last_created_at=_utc(span["last"].iloc[0]),
-        time_zone=ws.settings.time_zone,
+        time_zone=ws.time_zone,
     )
 
 
@@ -1311,7 +1311,7 @@ def draft_agreement(
             raise ConfigError(f"segment quota for {', '.join(unknown)}: not a segment of the "
                               f"data; its segments are {', '.join(sorted(have))}.")  # fmt: skip
     cal_cfg, cal = _calendar(calendar, ws)
-    as_of_value = resolve_as_of(s.as_of, s.time_zone) if s.as_of is not None else None
+    as_of_value = ws.as_of
     missing: dict[str, str] = {}
     warnings: list[str] = []
 
@@ -1381,7 +1381,7 @@ def draft_agreement(
     else:
         speed = speed_analysis(
             ws.leads, ws.activities, calendar=cal, attempt_kinds=s.attempt_kinds,
-            as_of=ws.as_of if s.as_of is not None else None,
+            as_of=ws.as_of,
             maturity_quantile=s.maturity_quantile,
         )  # fmt: skip
 

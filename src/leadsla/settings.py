@@ -23,7 +23,8 @@ class Settings:
     """Workspace settings (SPEC.md "Settings")."""
 
     currency: str = "EUR"
-    time_zone: str = "UTC"
+    #: None: not given (the workspace infers it from the data's offsets, else UTC)
+    time_zone: str | None = None
     encoding: str = "utf-8"
     delimiter: str | None = None
     as_of: datetime | None = None
@@ -55,7 +56,8 @@ class Settings:
 
 def _checked(s: Settings) -> Settings:
     try:
-        ZoneInfo(s.time_zone)
+        if s.time_zone is not None:
+            ZoneInfo(s.time_zone)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(
             f'time_zone "{s.time_zone}" is not an IANA time zone. '
@@ -96,5 +98,11 @@ def load_settings(path: str | Path | None = None, /, **overrides: Any) -> Settin
     if "attempt_kinds" in values:
         values["attempt_kinds"] = tuple(values["attempt_kinds"])
     if isinstance(values.get("as_of"), str):
-        values["as_of"] = datetime.fromisoformat(values["as_of"])
+        try:
+            values["as_of"] = datetime.fromisoformat(values["as_of"])
+        except ValueError:
+            raise ConfigError(
+                f'as_of "{values["as_of"]}" is not an ISO 8601 instant. Write it like '
+                "2026-06-30T18:00:00+02:00 (or 2026-06-30, read in the workspace time zone)."
+            ) from None
     return _checked(Settings(**values))

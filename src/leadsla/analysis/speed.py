@@ -43,15 +43,15 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from leadsla.analysis.value import (
-    NONE_LABEL,
+from leadsla.analysis.maturity import (
     Maturity,
     MaturityRule,
+    as_of_for,
     maturity_flags,
     maturity_mode,
     measure_maturity,
-    resolve_as_of,
 )
+from leadsla.analysis.value import NONE_LABEL
 from leadsla.analysis.valuestats import MIN_MATURE_LEADS, wilson_interval
 from leadsla.clock import BusinessCalendar, business_day_seconds
 from leadsla.errors import ConfigError
@@ -489,12 +489,13 @@ def speed_analysis(
 ) -> SpeedResult:
     """Close rate by business time to the first attempt, and the first-response SLA.
 
-    Population: mature leads, by the rule of :mod:`leadsla.analysis.value` (one definition for
-    every analysis): ``cutoff = as_of −`` the ``maturity_quantile`` of the creation→close lag;
-    ``maturity="cohort"`` (default, as ``value``) counts leads created before the cutoff,
-    ``"closed-or-old"`` also the closed leads created after it (METHODS §1 literally), ``"all"``
-    or ``mature_only=False`` every lead created by ``as_of``. ``as_of`` defaults to the
-    latest timestamp in the leads; when given, activities after it are left out. ``by``:
+    Population: mature leads, by the rule of :mod:`leadsla.analysis.maturity` (one definition
+    for every analysis): ``cutoff = as_of −`` the ``maturity_quantile`` of the won leads'
+    creation→close lag (every lead when none is open); ``maturity="cohort"`` (default, as
+    ``value``) counts leads created before the cutoff, ``"closed-or-old"`` also the closed
+    leads created after it, ``"all"`` or ``mature_only=False`` every lead created by
+    ``as_of``. ``as_of``: ``ws.as_of`` from the command line, else the latest event in
+    ``leads`` and ``activities``; activities after it are left out. ``by``:
     ``segment`` or ``source`` adds one table per stratum (missing values → ``(none)``).
 
     Example: 3 leads called within 5 minutes, 2 won → "<5 min" 66.7% [20.8%, 93.9%].
@@ -504,10 +505,10 @@ def speed_analysis(
     mode = maturity_mode(maturity, mature_only, maturity_quantile)
     if not 0.0 <= threshold < 1.0:
         raise ConfigError(f"threshold {threshold} must be a rate difference between 0 and 1.")
-    given = resolve_as_of(as_of)
-    rule = measure_maturity(leads, given, maturity_quantile)
+    at = as_of_for(as_of, leads, activities)
+    rule = measure_maturity(leads, at, maturity_quantile)
     kinds = tuple(attempt_kinds)
-    fa = first_attempts(leads, activities, attempt_kinds=kinds, as_of=given)
+    fa = first_attempts(leads, activities, attempt_kinds=kinds, as_of=at)
     f = maturity_flags(fa, rule, mode)
 
     cols: dict[str, Any] = {
@@ -546,11 +547,10 @@ def speed_analysis(
             sel = labels == name
             strata[str(name)] = _table(str(name), seconds[sel], won[sel], edges, threshold)
 
-    mat = Maturity(
-        as_of=rule.as_of, quantile=maturity_quantile, lag_seconds=rule.lag_seconds,
-        cutoff=rule.cutoff if mode != "all" else None, closed_leads=rule.closed,
-        leads_read=read, mature_leads=mature, immature=read - mature - future,
-        immature_closed=int(everyone["left_closed"].sum()), created_after_as_of=future, rule=mode,
+    mat = Maturity.of(
+        rule, mode, maturity_quantile, leads_read=read, mature_leads=mature,
+        immature=read - mature - future, immature_closed=int(everyone["left_closed"].sum()),
+        created_after_as_of=future,
     )  # fmt: skip
     if mature == 0:
         warnings.append(f"no mature leads: nothing to estimate ({mat.why}).")

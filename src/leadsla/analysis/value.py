@@ -1,17 +1,16 @@
 """MQL value per group (METHODS §1) on the engine: ``mql_value_table(leads) -> ValueResult``.
 
-Population: *mature* leads. With ``cutoff = as-of − the 90th percentile of the creation→close
-lag of closed leads`` (``maturity_quantile``), the default ``cohort`` rule counts the leads
-created before the cutoff, closed or not; a recent cohort has not had time to close. METHODS
-§1 words it "closed, or older than the cutoff" (``maturity="closed-or-old"``), which also keeps
-the recent leads that already closed — the fast ones, mostly wins — and so overstates close
-rates (measured on the synthetic CRM: +0.5 standard errors per cell at 200k leads, +0.9 at 1M,
-where 7 of 30 of the 95% intervals miss the true rate).
+Population: *mature* leads, by the one rule of :mod:`leadsla.analysis.maturity` (METHODS §1):
+created before ``as-of − L90``, ``L90`` the 90th percentile of the won leads' creation→close
+lag; every lead when none is open. ``maturity="closed-or-old"`` also keeps the recent leads
+that already closed — the fast ones, mostly wins — and so overstates close rates (measured
+on the synthetic CRM: +0.5 standard errors per cell at 200k leads, +0.9 at 1M, where 7 of 30
+of the 95% intervals miss the true rate).
 
 The engine does every per-lead step (Ibis expressions; DuckDB, PostgreSQL, …), in at most
 three statements:
 
-1. maturity: the as-of instant (given, or the latest timestamp in the data), the lag quantile;
+1. maturity: the won leads' lag quantile at the as-of instant, and the leads still open;
 2. per group: leads read, future, mature, recent-closed, won, and over won revenues count,
    sum, sum of squares, max and median; then the medians of the segment totals and of all
    leads (``UNION ALL`` over one shared CTE: GROUPING SETS without the dialect dependence);
@@ -35,15 +34,25 @@ import math
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 import ibis
-import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
+from leadsla.analysis.maturity import MATURITY_RULES as MATURITY_RULES  # re-exported
+from leadsla.analysis.maturity import (
+    Maturity,
+    MaturityCutoff,
+    MaturityRule,
+    as_of_for,
+    maturity_flags,
+    maturity_mode,
+    maturity_query,
+    measure_maturity,
+)
 from leadsla.analysis.valuestats import (
     RevenueSummary,
     ValueEstimate,
@@ -52,7 +61,8 @@ from leadsla.analysis.valuestats import (
     value_warnings,
 )
 from leadsla.errors import ConfigError
-from leadsla.times import to_utc, utc_literal
+from leadsla.times import epoch_seconds as epoch_seconds  # re-exported
+from leadsla.times import to_utc
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -72,80 +82,11 @@ CAMPAIGN_TYPE = "campaign_type"
 _ALIASES = {"type": CAMPAIGN_TYPE, "campaign type": CAMPAIGN_TYPE, "campaign-type": CAMPAIGN_TYPE}
 _NOT_GROUPS = {"lead_id", "created_at", "closed_at", "mql_at", "revenue"}
 Level = Literal["group", "segment total", "overall"]
-#: ``cohort``: leads created before as-of − lag quantile (default); ``closed-or-old``:
-#: METHODS §1 literally (closed, or created before that cutoff); ``all``: every lead.
-MaturityRule = Literal["cohort", "closed-or-old", "all"]
-MATURITY_RULES: tuple[str, ...] = ("cohort", "closed-or-old", "all")
 
 _KEY = "__k"  # prefix of the grouping columns inside the engine queries
 
 
 # --------------------------------------------------------------------------- results
-
-
-@dataclass(frozen=True)
-class Maturity:
-    """Who counts: the as-of instant, the lag rule, and how many leads were left out and why."""
-
-    as_of: datetime
-    quantile: float
-    lag_seconds: float | None  # the quantile of creation→close lag; None without closed leads
-    cutoff: datetime | None  # leads created at or after this are recent (immature)
-    closed_leads: int  # closed leads the lag quantile was measured on
-    leads_read: int
-    mature_leads: int
-    immature: int  # recent leads left out (created after ``cutoff``)
-    immature_closed: int  # of which closed by the as-of date (left out by the cohort rule)
-    created_after_as_of: int
-    rule: MaturityRule
-
-    @property
-    def lag_days(self) -> float | None:
-        return None if self.lag_seconds is None else self.lag_seconds / 86_400.0
-
-    @property
-    def why(self) -> str:
-        if self.rule == "all":
-            return "every lead created by the as-of date counts (maturity rule switched off)"
-        if self.lag_seconds is None:
-            return "no closed leads to measure the creation→close lag on: only closed leads count"
-        who = "leads" if self.rule == "cohort" else "open leads"
-        text = (
-            f"{who} created less than {self.lag_days:,.1f} days (the {self.quantile:.0%} "
-            f"quantile of the creation→close lag of {self.closed_leads:,} closed leads) "
-            f"before the as-of date {self.as_of:%Y-%m-%d %H:%M} UTC have not had time to "
-            "close"
-        )
-        if self.rule == "cohort":
-            text += (
-                "; the recent ones already closed are left out too, since keeping only "
-                "the fast closers of a recent cohort would overstate its close rate"
-            )
-        return text
-
-    def excluded(self) -> dict[str, Any]:
-        """The SPEC ``excluded`` block: counts per reason, their total and the rule."""
-        return {
-            "total": self.immature + self.created_after_as_of,
-            "immature": self.immature,
-            "immature_open": self.immature - self.immature_closed,
-            "immature_closed": self.immature_closed,
-            "created_after_as_of": self.created_after_as_of,
-            "why": self.why,
-        }
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "as_of": self.as_of.isoformat(),
-            "rule": self.rule,
-            "mature_only": self.rule != "all",
-            "quantile": self.quantile,
-            "lag_days": self.lag_days,
-            "cutoff": self.cutoff.isoformat() if self.cutoff else None,
-            "closed_leads": self.closed_leads,
-            "leads_read": self.leads_read,
-            "mature_leads": self.mature_leads,
-        }
 
 
 @dataclass(frozen=True)
@@ -325,39 +266,6 @@ def resolve_as_of(
     return None if as_of is None else to_utc(as_of, time_zone)
 
 
-def _ts(x: Any) -> datetime | None:
-    if x is None or x is pd.NaT or (isinstance(x, float) and math.isnan(x)):
-        return None
-    ts = pd.Timestamp(x)
-    if ts is pd.NaT:
-        return None
-    if ts.tzinfo is None:
-        ts = ts.tz_localize("UTC")
-    return ts.tz_convert("UTC").to_pydatetime()
-
-
-@ibis.udf.scalar.builtin(name="epoch")
-def _duckdb_epoch(x: dt.Timestamp(timezone="UTC")) -> dt.float64:  # type: ignore[valid-type]
-    """DuckDB's ``epoch(TIMESTAMPTZ)``: seconds since 1970 as a double."""
-
-
-def epoch_seconds(ts: ir.TimestampValue) -> ir.NumericValue:
-    """Seconds since 1970 of a timestamp, as the engine computes them fastest.
-
-    Ibis compiles ``epoch_seconds()`` on DuckDB to ``EPOCH(CAST(ts AS TIMESTAMP))``, and that
-    cast of a TIMESTAMPTZ goes through the time-zone library: 3 s per 10M rows, more than the
-    rest of the maturity query. On DuckDB with a UTC column this calls ``epoch(ts)`` directly;
-    elsewhere (PostgreSQL: ``EXTRACT(epoch FROM ts)``) Ibis's own expression.
-    """
-    try:
-        backend = ibis.get_backend(ts).name
-    except Exception:  # an unbound expression (SQL printing, tests)
-        backend = None
-    if backend == "duckdb" and getattr(ts.type(), "timezone", None) == "UTC":
-        return _duckdb_epoch(ts)
-    return ts.epoch_seconds()
-
-
 def _keyed(leads: ir.Table, by: tuple[str, ...], campaigns: ir.Table | None) -> ir.Table:
     """The leads with the grouping columns as text (missing → ``(none)``) under ``__k*``."""
     t = leads
@@ -384,75 +292,6 @@ def _keyed(leads: ir.Table, by: tuple[str, ...], campaigns: ir.Table | None) -> 
 
 
 # --------------------------------------------------------------------------- engine steps
-
-
-def maturity_query(leads: ir.Table, as_of: datetime | None, quantile: float) -> ir.Table:
-    """One row: the latest timestamps (when ``as_of`` is None), the lag quantile, closed count."""
-    closed = leads.status.isin(["won", "lost"])
-    if as_of is not None:
-        closed &= leads.closed_at.isnull() | (leads.closed_at <= utc_literal(as_of))
-    has_lag = closed & leads.closed_at.notnull()
-    lag = epoch_seconds(leads.closed_at) - epoch_seconds(leads.created_at)
-    aggs: dict[str, Any] = {
-        "lag_q": lag.quantile(quantile, where=has_lag),
-        "closed": leads.count(where=has_lag),
-    }
-    if as_of is None:
-        aggs |= {
-            "max_created": leads.created_at.max(),
-            "max_closed": leads.closed_at.max(),
-            "max_mql": leads.mql_at.max(),
-        }
-    return leads.aggregate(**aggs)
-
-
-@dataclass(frozen=True)
-class MaturityCutoff:
-    """The measured maturity rule: as-of instant, lag quantile, cutoff, closed leads used."""
-
-    as_of: datetime
-    lag_seconds: float | None
-    cutoff: datetime | None
-    closed: int
-
-
-def measure_maturity(leads: ir.Table, as_of: datetime | None, quantile: float) -> MaturityCutoff:
-    """Run the maturity query: as-of (given or the latest timestamp), lag quantile, cutoff."""
-    row = maturity_query(leads, as_of, quantile).execute().iloc[0]
-    if as_of is None:
-        stamps = [_ts(row[c]) for c in ("max_created", "max_closed", "max_mql")]
-        found = [s for s in stamps if s is not None]
-        as_of = max(found) if found else datetime.now(UTC)
-    lag = row["lag_q"]
-    lag_s = None if lag is None or pd.isna(lag) else max(float(lag), 0.0)
-    cutoff = None if lag_s is None else as_of - timedelta(seconds=lag_s)
-    return MaturityCutoff(as_of, lag_s, cutoff, int(row["closed"]))
-
-
-_Rule = MaturityCutoff  # early spellings, kept for callers
-def maturity_flags(t: ir.Table, rule: MaturityCutoff, mode: MaturityRule) -> dict[str, Any]:
-    """Boolean expressions on lead rows ``t`` at the as-of date (reused by other analyses).
-
-    ``created``: created by as-of; ``mature``: counted (see :data:`MaturityRule`); ``won``:
-    mature and won by as-of; ``won_rev``: that, with a revenue; ``left_closed``: closed by
-    as-of but left out as recent (the cohort rule).
-    """
-    as_of = utc_literal(rule.as_of)
-    closed_by = t.closed_at.isnull() | (t.closed_at <= as_of)
-    created = t.created_at <= as_of
-    closed = t.status.isin(["won", "lost"]) & closed_by
-    won = (t.status == "won") & closed_by
-    if mode == "all":
-        mature = created
-    elif rule.cutoff is None:
-        mature = created & closed
-    elif mode == "cohort":
-        mature = created & (t.created_at < utc_literal(rule.cutoff))
-    else:
-        mature = created & (closed | (t.created_at < utc_literal(rule.cutoff)))
-    return {"created": created, "mature": mature, "won": mature & won,
-            "won_rev": mature & won & t.revenue.notnull(),
-            "left_closed": created & ~mature & closed}  # fmt: skip
 
 
 def flagged(keyed: ir.Table, n_keys: int, rule: MaturityCutoff, mode: MaturityRule) -> ir.Table:
@@ -546,15 +385,6 @@ def raw_limit(groups: Sequence[int], totals: Sequence[int], *, max_raw: int, bud
     return limit
 
 
-def maturity_mode(maturity: str, mature_only: bool, quantile: float) -> MaturityRule:
-    """The rule to apply (``all`` when ``mature_only`` is False), checked."""
-    if maturity not in MATURITY_RULES:
-        raise ConfigError(f'maturity rule "{maturity}" must be one of {", ".join(MATURITY_RULES)}.')
-    if not 0.0 < quantile < 1.0:
-        raise ConfigError(f"maturity_quantile {quantile} must be between 0 and 1.")
-    return "all" if not mature_only else maturity  # type: ignore[return-value]
-
-
 def _summary(n: int, total: float, sumsq: float) -> RevenueSummary:
     if n == 0:
         return RevenueSummary(0, float("nan"), float("nan"))
@@ -582,14 +412,15 @@ def mql_value_table(
 
     ``by``: grouping columns of ``leads`` (``campaign``, ``segment``, ``source``, ``owner``, …)
     or ``campaign_type`` (through ``campaigns``: campaign, type). ``as_of``: aware or UTC
-    instant; default the latest created/closed/MQL timestamp in the data. Mature leads, with
-    ``cutoff = as_of − the maturity_quantile (0.9) of the creation→close lag of closed leads``:
+    instant — ``ws.as_of`` from the command line; without it the latest created/closed/MQL
+    timestamp of ``leads``. Mature leads (:mod:`leadsla.analysis.maturity`), with
+    ``cutoff = as_of − the maturity_quantile (0.9) of the won leads' creation→close lag``;
+    every lead when none is open at ``as_of``:
 
-    - ``maturity="cohort"`` (default): leads created before the cutoff, closed or not;
-    - ``"closed-or-old"``: METHODS §1 as written, closed leads of any age plus leads created
-      before the cutoff. It keeps the fast closers of the recent cohort and drops its slow
-      ones, so it overstates close rates (on the synthetic CRM by ~0.5 standard errors per
-      cell at 200k leads, a bias that grows with the data);
+    - ``maturity="cohort"`` (default, METHODS §1): leads created before the cutoff;
+    - ``"closed-or-old"``: also the recent leads already closed. It keeps the fast closers of
+      the recent cohort and drops its slow ones, so it overstates close rates (on the
+      synthetic CRM by ~0.5 standard errors per cell at 200k leads);
     - ``"all"`` or ``mature_only=False``: every lead created by ``as_of``.
 
     Status is read at ``as_of`` (a lead closed later is open). Per row: close rate with
@@ -601,7 +432,7 @@ def mql_value_table(
     """
     mode = maturity_mode(maturity, mature_only, maturity_quantile)
     keys_by = normalize_by(by, leads.columns)
-    at = resolve_as_of(as_of)
+    at = as_of_for(as_of, leads)
     rule = measure_maturity(leads, at, maturity_quantile)
     keyed = _keyed(leads, keys_by, campaigns)
     n_keys = len(keys_by)
@@ -711,13 +542,12 @@ def mql_value_table(
         where = f" ({hit} of {len(built[0])} groups have such leads)" if n_keys else ""
         warnings += [w + where for w in value_warnings("all leads", 10**9, None, no_revenue)]
 
-    mat = Maturity(
-        as_of=rule.as_of, quantile=maturity_quantile, lag_seconds=rule.lag_seconds,
-        cutoff=rule.cutoff if mode != "all" else None, closed_leads=rule.closed,
+    mat = Maturity.of(
+        rule, mode, maturity_quantile,
         leads_read=int(total["read"]), mature_leads=int(total["leads"]),
         immature=int(total["read"] - total["leads"] - total["future"]),
         immature_closed=int(total["left_closed"]),
-        created_after_as_of=int(total["future"]), rule=mode,
+        created_after_as_of=int(total["future"]),
     )  # fmt: skip
     if mat.mature_leads == 0:
         warnings.insert(0, f"no mature leads: nothing to estimate ({mat.why})")
@@ -811,7 +641,7 @@ def value_sql(
     """
     mode = maturity_mode(maturity, mature_only, maturity_quantile)
     keys_by = normalize_by(by, leads.columns)
-    at = resolve_as_of(as_of)
+    at = as_of_for(as_of, leads)
     rule = measure_maturity(leads, at, maturity_quantile)
     keyed = _keyed(leads, keys_by, campaigns)
     n = len(keys_by)

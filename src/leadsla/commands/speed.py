@@ -73,7 +73,7 @@ def speed(
             )
         s = ws.settings
         calendar = BusinessCalendar.from_config(
-            s.business_hours, time_zone=s.time_zone, source=f"{SETTINGS_FILE} [business_hours]"
+            s.business_hours, time_zone=ws.time_zone, source=f"{SETTINGS_FILE} [business_hours]"
         )
         result = speed_analysis(
             ws.leads,
@@ -81,7 +81,7 @@ def speed(
             calendar=calendar,
             attempt_kinds=s.attempt_kinds,
             by=by.value if by is not None else None,
-            as_of=ws.as_of if s.as_of is not None else None,
+            as_of=ws.as_of,
             maturity_quantile=s.maturity_quantile,
         )
     if chart is not None:

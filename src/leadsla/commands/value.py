@@ -19,7 +19,6 @@ from leadsla.analysis.value import (
     ValueResult,
     mql_value_table,
     normalize_by,
-    resolve_as_of,
     value_sql,
 )
 from leadsla.cli import (
@@ -79,10 +78,9 @@ LookbackOpt = Annotated[
 ]
 
 
-def _as_of(ws: Workspace) -> datetime | None:
-    """The as-of instant of the settings (None: the latest timestamp in the data)."""
-    s = ws.settings
-    return resolve_as_of(s.as_of, s.time_zone) if s.as_of is not None else None
+def _as_of(ws: Workspace) -> datetime:
+    """The run's as-of instant (``--as-of``, else the latest event in the data)."""
+    return ws.as_of
 
 
 def _check_by(by: str, ws: Workspace) -> None:

@@ -7,9 +7,9 @@ import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -21,10 +21,16 @@ from leadsla.io import validate as v
 from leadsla.io.files import RawFile, find_file, ident, load_file, sql_str
 from leadsla.io.mapping import Compiled, Mapping, TableRule, compile_rule, load_mapping
 from leadsla.io.typing_sql import raw_expr, typed_expr
+from leadsla.io.zones import ISO_WITH_OFFSET, OFFSET_AT_END, ZoneGuess, infer_zone, parse_offset
 from leadsla.schema import TABLES
 from leadsla.settings import Settings, load_settings
 
 DUCKDB_SUFFIXES = (".duckdb", ".ddb", ".db")
+#: How many days the as-of may lie past the data's last event before ``check`` warns.
+AS_OF_GAP_DAYS = 7
+_UNSET = datetime(1970, 1, 1, tzinfo=UTC)
+AsOfBasis = Literal["given", "data"]
+ZoneBasis = Literal["given", "data", "default"]
 
 
 @dataclass
@@ -33,6 +39,12 @@ class Workspace:
 
     ``ws.leads`` and ``ws.activities`` are Ibis tables on the source's engine (DuckDB for
     files); every analysis takes them as inputs.
+
+    Two instants of the run are resolved here once, for every analysis: ``as_of`` (given, else
+    the latest event in the data: a lead created, closed or made an MQL, an activity, a touch
+    — never the wall clock) and ``time_zone`` (given by flag, settings or mapping, else
+    inferred from the UTC offsets the timestamps carry, else UTC). ``stamp()`` is what every
+    analysis reports of them.
     """
 
     con: Any
@@ -42,9 +54,55 @@ class Workspace:
     tables: dict[str, ir.Table]
     issues: IssueSet
     accounting: dict[str, v.Accounting]
-    as_of: datetime
+    as_of: datetime = _UNSET
+    as_of_basis: AsOfBasis = "data"
+    time_zone: str = "UTC"
+    time_zone_basis: ZoneBasis = "default"
+    time_zone_note: str = ""  # where the zone comes from, in words
+    last_event: datetime | None = None  # the latest event in the data (UTC)
     temp_files: list[Path] = field(default_factory=list)
     temp_dirs: list[Path] = field(default_factory=list)
+
+    def stamp(self) -> dict[str, str]:
+        """``as_of`` (ISO 8601 UTC), ``as_of_basis``, ``time_zone``, ``time_zone_basis``."""
+        return {
+            "as_of": self.as_of.astimezone(UTC).isoformat(),
+            "as_of_basis": self.as_of_basis,
+            "time_zone": self.time_zone,
+            "time_zone_basis": self.time_zone_basis,
+        }
+
+    @property
+    def time_zone_warning(self) -> str | None:
+        """What a command using business time must say about the zone (None when given)."""
+        if self.time_zone_basis == "data":
+            return (
+                f"time zone {self.time_zone} inferred from the data: {self.time_zone_note}. "
+                "Business hours run in it; public holidays still need a country (holidays in "
+                "[business_hours] of leadsla.toml), and --time-zone or time_zone in "
+                "leadsla.toml fixes the zone."
+            )
+        if self.time_zone_basis == "default":
+            return (
+                f"no time zone given and none found in the data ({self.time_zone_note}): "
+                "business hours run in UTC, which may be hours off the team's day. Give "
+                '--time-zone (e.g. Europe/Berlin) or time_zone = "..." in leadsla.toml.'
+            )
+        return None
+
+    def as_of_gap_warning(self, days: float = AS_OF_GAP_DAYS) -> str | None:
+        """A warning when the as-of lies more than ``days`` after the data's last event."""
+        last = self.last_event
+        if last is None or self.as_of - last <= timedelta(days=days):
+            return None
+        gap = (self.as_of - last).total_seconds() / 86_400
+        return (
+            f"as-of {self.as_of:%Y-%m-%d} is {gap:,.0f} days after the last event in the "
+            f"data ({last:%Y-%m-%d}): leads whose window runs past the data's end show as "
+            "breached only because the export stops; pass --as-of "
+            f"{last.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ} (or leave --as-of out) to judge at "
+            "the data's end."
+        )
 
     @property
     def leads(self) -> ir.Table:
@@ -119,10 +177,11 @@ def connect(
             "file, a DuckDB file or a database URL."
         )
     s = settings or load_settings(path if path.is_dir() else path.parent if not is_url else None)
-    if m.time_zone and settings is None:
-        s = s.replace(time_zone=m.time_zone)
+    zone_note = "given"
+    if s.time_zone is None and m.time_zone:
+        s, zone_note = s.replace(time_zone=m.time_zone), f"the mapping {m.name}"
     if is_url and not src.startswith("duckdb://"):
-        return _connect_backend(src, m, s, strict)
+        return _connect_backend(src, m, s, strict, zone_note)
     con = ibis.duckdb.connect(str(workspace) if workspace else ":memory:")
     con.raw_sql("SET enable_progress_bar = false")
     # the engine's memory: past the limit DuckDB spills to a temporary folder of ours
@@ -131,7 +190,8 @@ def connect(
     limit = os.environ.get("LEADSLA_MEMORY_LIMIT") or s.memory_limit
     if limit:
         con.raw_sql(f"SET memory_limit = {sql_str(limit)}")
-    ws = Workspace(con, src, s, m, {}, IssueSet(), {}, datetime.now(UTC), temp_dirs=[spill])
+    ws = Workspace(con, src, s, m, {}, IssueSet(), {}, temp_dirs=[spill])
+    _given_zone(ws, zone_note)
     try:
         _build(
             ws,
@@ -223,18 +283,127 @@ def _text_stage(ws: Workspace, rule: TableRule, raws: dict[str, RawFile]) -> Com
     return compile_rule(rule, ws.mapping, headers, files)
 
 
+def _given_zone(ws: Workspace, note: str) -> None:
+    """The zone of the flags, settings or mapping, when one was given."""
+    if ws.settings.time_zone is not None:
+        ws.time_zone, ws.time_zone_basis, ws.time_zone_note = ws.settings.time_zone, "given", note
+
+
+def _set_zone(ws: Workspace, zone: str, basis: ZoneBasis, note: str) -> None:
+    ws.time_zone, ws.time_zone_basis, ws.time_zone_note = zone, basis, note
+    ws.settings = ws.settings.replace(time_zone=zone)
+
+
+def _infer_zone(ws: Workspace, texts: dict[str, list[tuple[str, dict[str, str]]]]) -> None:
+    """The zone from the offsets of the timestamps written as text (before typing them)."""
+    if ws.time_zone_basis == "given":
+        return
+    parts = []
+    for table, views in texts.items():
+        stamps = [c.name for c in TABLES[table].columns if c.kind == "timestamp"]
+        for view, types in views:
+            for col in stamps:
+                if types.get(col, "").upper() != "VARCHAR":
+                    continue
+                v = f"trim({ident(col)})"
+                parts.append(
+                    f"SELECT DISTINCT regexp_extract({v}, {sql_str(OFFSET_AT_END)}, 1) AS o, "
+                    f"left({v}, 13) AS h FROM {view} "
+                    f"WHERE regexp_matches({v}, {sql_str(ISO_WITH_OFFSET)})"
+                )
+    guess = ZoneGuess(None, (), (), 0, why="no timestamp is written as text with an offset")
+    if parts:
+        rows = ws.con.raw_sql(" UNION ".join(parts)).fetchall()
+        pairs = [(off, str(h)) for o, h in rows if (off := parse_offset(str(o))) is not None]
+        guess = infer_zone(pairs)
+    if guess.zone is None:
+        _set_zone(ws, "UTC", "default", guess.why)
+    else:
+        _set_zone(ws, guess.zone, "data", guess.describe())
+
+
+def _resolve_as_of(ws: Workspace, last: datetime | None) -> None:
+    """``--as-of`` (naive: in the workspace zone), else the data's latest event."""
+    ws.last_event = last
+    given = ws.settings.as_of
+    if given is not None:
+        at = given if given.tzinfo else given.replace(tzinfo=ZoneInfo(ws.time_zone))
+        ws.as_of, ws.as_of_basis = at.astimezone(UTC), "given"
+    elif last is not None:
+        ws.as_of, ws.as_of_basis = last, "data"
+    else:
+        ws.issues.add(
+            Issue(
+                "ERROR",
+                "no-as-of",
+                "the data hold no timestamp to take the as-of instant from.",
+                file=ws.source,
+                fix="Give --as-of (ISO 8601, e.g. 2026-06-30T18:00Z), or as_of in leadsla.toml.",
+            )
+        )
+
+
+def _latest_event(
+    ws: Workspace, stages: dict[str, tuple[ir.Table, set[str], str]]
+) -> datetime | None:
+    """The latest lead creation, close, MQL, activity or touch among the rows kept."""
+    found: list[datetime] = []
+    leads = stages["leads"][0]
+    kept_leads = leads.filter(leads._exclude.isnull())
+    for table, cols in (("leads", ("created_at", "closed_at", "mql_at")),
+                        ("activities", ("at",)), ("touches", ("at",))):  # fmt: skip
+        if table not in stages:
+            continue
+        t = stages[table][0]
+        t = t.filter(t._exclude.isnull())
+        if table != "leads":
+            t = t.filter(t.lead_id.isin(kept_leads.lead_id))
+        found += _maxima(t, cols)
+    return max(found) if found else None
+
+
+def latest_event(
+    leads: ir.Table, /, activities: ir.Table | None = None, touches: ir.Table | None = None
+) -> datetime:
+    """The latest event in canonical tables: a lead created, closed or made an MQL, an
+    activity, a touch. What ``ws.as_of`` is without ``--as-of``; analyses called on bare
+    tables without an ``as_of`` use it on the tables they were given."""
+    found = _maxima(leads, ("created_at", "closed_at", "mql_at"))
+    for t in (activities, touches):
+        if t is not None:
+            found += _maxima(t, ("at",))
+    if not found:
+        raise DataError(
+            Issue(
+                "ERROR",
+                "no-as-of",
+                "the data hold no timestamp to take the as-of instant from.",
+                fix="Give an as-of instant (--as-of 2026-06-30T18:00Z).",
+            )
+        )
+    return max(found)
+
+
+def _maxima(t: ir.Table, cols: tuple[str, ...]) -> list[datetime]:
+    have = [c for c in cols if c in t.columns]
+    if not have:
+        return []
+    row = t.aggregate(**{c: t[c].max() for c in have}).to_pyarrow().to_pylist()[0]
+    return [
+        (x if x.tzinfo else x.replace(tzinfo=UTC)).astimezone(UTC)
+        for x in row.values()
+        if isinstance(x, datetime)
+    ]
+
+
 def _build(ws: Workspace, path: Path, *, materialize: bool) -> None:
-    s = ws.settings
-    if s.as_of is not None:
-        as_of = s.as_of if s.as_of.tzinfo else s.as_of.replace(tzinfo=ZoneInfo(s.time_zone))
-        ws.as_of = as_of.astimezone(UTC)
     raws, issues = _inputs(ws, path)
     ws.issues.extend(issues)
     if any(i.severity == "ERROR" for i in issues) and "leads" not in {
         r.table for rules in ws.mapping.tables.values() for r in rules if r.source in raws
     }:
         return
-    stages: dict[str, tuple[ir.Table, set[str], str]] = {}
+    built: list[tuple[str, list[Compiled], set[str], str]] = []
     for table, rules in ws.mapping.tables.items():
         parts = []
         present: set[str] = set()
@@ -249,36 +418,62 @@ def _build(ws: Workspace, path: Path, *, materialize: bool) -> None:
             parts.append(compiled)
             present |= compiled.present
             label = label or raws[rule.source].path.name
-        if not parts:
-            continue
-        try:
-            stage = _typed_stage(ws, table, parts, present)
-        except duckdb.Error as e:  # a binder error in a mapping's SQL expression
-            ws.issues.add(
-                Issue(
-                    "ERROR",
-                    "mapping-sql",
-                    f"the mapping's SQL for {table} fails: {str(e).splitlines()[0]}",
-                    file=label,
-                    fix=f"Fix the sql rule in {ws.mapping.origin}.",
+        if parts:
+            built.append((table, parts, present, label))
+    texts: dict[str, list[tuple[str, dict[str, str]]]] = {}
+    stages: dict[str, tuple[ir.Table, set[str], str]] = {}
+    for step in ("text", "typed"):
+        if step == "typed":  # the zone from the text's offsets, before naive times are typed
+            _infer_zone(ws, texts)
+        for table, parts, present, label in built:
+            try:
+                if step == "text":
+                    texts[table] = _text_views(ws, table, parts)
+                elif table in texts:
+                    stage = _typed_stage(ws, table, parts, texts[table], present)
+                    stages[table] = (stage, present, label)
+            except duckdb.Error as e:  # a binder error in a mapping's SQL expression
+                texts.pop(table, None)
+                ws.issues.add(
+                    Issue(
+                        "ERROR",
+                        "mapping-sql",
+                        f"the mapping's SQL for {table} fails: {str(e).splitlines()[0]}",
+                        file=label,
+                        fix=f"Fix the sql rule in {ws.mapping.origin}.",
+                    )
                 )
-            )
-            continue
-        stages[table] = (stage, present, label)
     if "leads" not in stages:
+        if ws.settings.as_of is not None:
+            _resolve_as_of(ws, None)
         return
+    _resolve_as_of(ws, _latest_event(ws, stages))
     _validate_and_publish(ws, stages, materialize)
 
 
-def _typed_stage(ws: Workspace, table: str, parts: list[Compiled], present: set[str]) -> ir.Table:
-    con = ws.con
-    spec = TABLES[table]
-    texts = []
+def _text_views(
+    ws: Workspace, table: str, parts: list[Compiled]
+) -> list[tuple[str, dict[str, str]]]:
+    """One view per part of the text stage, with its columns' engine types."""
+    out = []
     for i, part in enumerate(parts):
         text = ident(f"_text_{table}_{i}")
-        con.raw_sql(f"CREATE OR REPLACE TEMP VIEW {text} AS {part.sql}")
-        types = {r[0]: r[1] for r in con.raw_sql(f"DESCRIBE {text}").fetchall()}
-        texts.append((part, text, types))
+        ws.con.raw_sql(f"CREATE OR REPLACE TEMP VIEW {text} AS {part.sql}")
+        types = {r[0]: r[1] for r in ws.con.raw_sql(f"DESCRIBE {text}").fetchall()}
+        out.append((text, types))
+    return out
+
+
+def _typed_stage(
+    ws: Workspace,
+    table: str,
+    parts: list[Compiled],
+    views: list[tuple[str, dict[str, str]]],
+    present: set[str],
+) -> ir.Table:
+    con = ws.con
+    spec = TABLES[table]
+    texts = [(part, text, types) for part, (text, types) in zip(parts, views, strict=True)]
     # the original text is kept only where parsing can fail: text read as a timestamp or number
     with_raw = {
         c.name
@@ -290,7 +485,7 @@ def _typed_stage(ws: Workspace, table: str, parts: list[Compiled], present: set[
         cols = ["_file", "_row", "_exclude"]
         for col in spec.columns:
             rule = part.rule.columns.get(col.name)
-            typed = typed_expr(col, types.get(col.name, "VARCHAR"), rule, ws.settings.time_zone)
+            typed = typed_expr(col, types.get(col.name, "VARCHAR"), rule, ws.time_zone)
             cols.append(f"{typed} AS {ident(col.name)}")
             if col.name in with_raw:
                 raw = raw_expr(col, types.get(col.name, "VARCHAR"), rule)
@@ -434,10 +629,13 @@ def _canonical_select(ws: Workspace, table: str) -> str:
     return ", ".join(out)
 
 
-def _connect_backend(url: str, m: Mapping, s: Settings, strict: bool) -> Workspace:
+def _connect_backend(url: str, m: Mapping, s: Settings, strict: bool, zone_note: str) -> Workspace:
     """A database holding the canonical tables (typed), through its Ibis backend."""
     con = ibis.connect(url)
-    ws = Workspace(con, url, s, m, {}, IssueSet(), {}, datetime.now(UTC))
+    ws = Workspace(con, url, s, m, {}, IssueSet(), {})
+    _given_zone(ws, zone_note)
+    if ws.time_zone_basis != "given":
+        _set_zone(ws, "UTC", "default", "the database's timestamps carry no offsets to read")
     have = set(con.list_tables())
     for name, spec in TABLES.items():
         if name not in have:
@@ -485,6 +683,11 @@ def _connect_backend(url: str, m: Mapping, s: Settings, strict: bool) -> Workspa
         ws.tables["leads"] = lt.mutate(
             segment=lt.segment.fill_null("all"), mql_at=lt.mql_at.fill_null(lt.created_at)
         )
+        found = _maxima(ws.tables["leads"], ("created_at", "closed_at", "mql_at"))
+        for name in ("activities", "touches"):
+            if name in ws.tables:
+                found += _maxima(ws.tables[name], ("at",))
+        _resolve_as_of(ws, max(found) if found else None)
     if strict and ws.issues.errors:
         con.disconnect()
         raise DataError(ws.issues)
