@@ -178,5 +178,6 @@ def _match(
             "export mixes zones)",
         )  # fmt: skip
     chosen = next((z for z in PREFERRED if z in fit), fit[0])
-    others = tuple(z for z in fit if z != chosen)
+    rank = {z: i for i, z in enumerate(PREFERRED)}  # the well-known ones named first
+    others = tuple(sorted((z for z in fit if z != chosen), key=lambda z: (rank.get(z, 99), z)))
     return ZoneGuess(chosen, others, offs, len(rows), dropped_zero=dropped_zero)
