@@ -15,6 +15,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
+from leadsla.errors import ConfigError
+
 RISK_PROBABILITY = 0.8
 # Ratios such as 400,000 × 0.4 / 1,600 land a hair above an integer in floating point; round
 # to this many decimals before taking the ceiling so 100.00000000000001 MQLs stays 100.
@@ -26,15 +28,22 @@ def _ceil(x: float) -> int:
 
 
 def _check_rate(name: str, x: float, *, open_low: bool = False) -> None:
+    """A user's share or rate: a :class:`ConfigError` (a ``ValueError``) naming the fix."""
     ok = (0.0 < x <= 1.0) if open_low else (0.0 <= x <= 1.0)
     if not (math.isfinite(x) and ok):
         bound = "(0, 1]" if open_low else "[0, 1]"
-        raise ValueError(f"{name} must be a rate in {bound}, got {x!r}")
+        raise ConfigError(
+            f"{name} must be a rate in {bound}, got {x!r}. Write a share as a fraction: "
+            "0.4 for 40%."
+        )
 
 
 def _check_positive(name: str, x: float) -> None:
     if not (math.isfinite(x) and x > 0):
-        raise ValueError(f"{name} must be a positive number, got {x!r}")
+        raise ConfigError(
+            f"{name} must be a positive number, got {x!r}. Give an amount above 0, or leave "
+            "it out to measure it on the data."
+        )
 
 
 # --------------------------------------------------------------------------- requirement
@@ -50,7 +59,10 @@ class MqlRequirement(NamedTuple):
 def revenue_responsibility(quota: float, originated_share: float) -> float:
     """Marketing's revenue responsibility ``R_M = quota × originated_share``."""
     if not (math.isfinite(quota) and quota >= 0):
-        raise ValueError(f"quota must be a non-negative amount, got {quota!r}")
+        raise ConfigError(
+            f"quota must be a non-negative amount, got {quota!r}. Give the sales quota per "
+            "period in the workspace currency (e.g. 400000)."
+        )
     _check_rate("originated_share", originated_share)
     return quota * originated_share
 

@@ -629,9 +629,33 @@ def _canonical_select(ws: Workspace, table: str) -> str:
     return ", ".join(out)
 
 
+def redact(url: str) -> str:
+    """A database URL without its password (``postgres://u:***@host/db``)."""
+    head, sep, rest = url.partition("://")
+    creds, at, host = rest.rpartition("@")
+    if not at or ":" not in creds:
+        return url
+    return f"{head}{sep}{creds.split(':', 1)[0]}:***@{host}"
+
+
+def _open_url(url: str) -> Any:
+    """``ibis.connect``, its failures (refused, unknown database, bad scheme) as ConfigError."""
+    try:
+        return ibis.connect(url)
+    except Exception as e:  # the driver's own exception types (psycopg, sqlite3, …)
+        first = next((line.strip() for line in str(e).splitlines() if line.strip()), "")
+        first = first.replace(url, redact(url))
+        raise ConfigError(
+            f"cannot open the database {redact(url)}: {first or type(e).__name__}. Check that "
+            "the server runs and accepts connections on that host and port, that the database "
+            "exists and the user may read it; URLs look like "
+            "postgresql://USER:PASSWORD@HOST:5432/DATABASE or sqlite:///path/to/file.db."
+        ) from e
+
+
 def _connect_backend(url: str, m: Mapping, s: Settings, strict: bool, zone_note: str) -> Workspace:
     """A database holding the canonical tables (typed), through its Ibis backend."""
-    con = ibis.connect(url)
+    con = _open_url(url)
     ws = Workspace(con, url, s, m, {}, IssueSet(), {})
     _given_zone(ws, zone_note)
     if ws.time_zone_basis != "given":
