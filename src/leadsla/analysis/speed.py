@@ -557,11 +557,13 @@ class _Leads:
     in_period: npt.NDArray[np.bool_]
     value: npt.NDArray[np.float64] | None  # V of the lead's segment
     deadlines: npt.NDArray[np.float64]  # (candidates, leads) minutes
+    late: npt.NDArray[np.bool_] | None = None  # (candidates, leads): missed, by instants
 
     def take(self, sel: npt.NDArray[np.bool_]) -> _Leads:
         return _Leads(self.minutes[sel], self.won[sel], self.stratum[sel], self.off_hours[sel],
                       self.in_period[sel], None if self.value is None else self.value[sel],
-                      self.deadlines[:, sel])  # fmt: skip
+                      self.deadlines[:, sel],
+                      None if self.late is None else self.late[:, sel])  # fmt: skip
 
 
 def _table(
@@ -605,7 +607,7 @@ def _table(
     per = pop.take(pop.in_period)
     targets = candidate_outcomes(
         curve, cands, stratum=per.stratum, minutes=per.minutes, deadline_minutes=per.deadlines,
-        value=per.value, hours_per_lead=hours_per_lead, hourly_cost=hourly_cost,
+        value=per.value, late=per.late, hours_per_lead=hours_per_lead, hourly_cost=hourly_cost,
     )  # fmt: skip
     contacted = np.isfinite(pop.minutes)
     median = float(np.median(pop.minutes[contacted])) / 60 if contacted.any() else None
@@ -690,16 +692,23 @@ def _recommend(
 def _deadlines(
     calendar: BusinessCalendar,
     start: pd.Series[Any],
+    first: pd.Series[Any],
+    minutes: npt.NDArray[np.float64],
     cands: list[Candidate],
-) -> npt.NDArray[np.float64]:
-    """(candidates, leads) business minutes from each lead's clock start to its deadline."""
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+    """(candidates, leads): business minutes from each lead's clock start to its deadline,
+    and whether its first attempt came after it (by business time for the durations, by the
+    instant for the calendar targets: a call at 18:30 is still the same day)."""
     n = len(start)
     out = np.empty((len(cands), n), dtype=np.float64)
+    late = np.zeros((len(cands), n), dtype=bool)
+    contacted = np.isfinite(minutes)
     for j, c in enumerate(cands):
         if c.key not in ("same_day", "next_noon"):
             out[j] = c.hours * 60.0
+            late[j] = contacted & (minutes > out[j] + 1e-9)
     if n == 0:
-        return out
+        return out, late
     zone = calendar.time_zone
     opened = pd.Series(calendar.next_open(start), index=start.index)
     local_day = opened.dt.tz_convert(zone).dt.tz_localize(None).dt.normalize()
@@ -710,12 +719,14 @@ def _deadlines(
                   + pd.Timedelta(hours=12), zone)  # fmt: skip
     noon = noon.where(noon >= nxt, nxt)
     nextnoon = np.asarray(calendar.elapsed(start, noon), dtype=np.float64) / 60.0
+    first_ns = first.to_numpy(dtype="datetime64[ns]")
     for j, c in enumerate(cands):
-        if c.key == "same_day":
-            out[j] = same
-        elif c.key == "next_noon":
-            out[j] = nextnoon
-    return out
+        if c.key in ("same_day", "next_noon"):
+            out[j] = same if c.key == "same_day" else nextnoon
+            instant = (close_day if c.key == "same_day" else noon).to_numpy(dtype="datetime64[ns]")
+            late[j] = contacted & (first_ns >= instant if c.key == "same_day"
+                                   else first_ns > instant)  # fmt: skip
+    return out, late
 
 
 def _local(naive: pd.Series[Any], zone: str) -> pd.Series[Any]:
@@ -824,8 +835,9 @@ def speed_analysis(
         if margin is not None:
             value = value * margin
     cands = candidates_for(calendar)
-    deadlines = _deadlines(calendar, start, cands)
-    pop = _Leads(minutes, won, stratum.astype(np.int64), off_hours, in_period, value, deadlines)
+    deadlines, late = _deadlines(calendar, start, first, minutes, cands)
+    pop = _Leads(minutes, won, stratum.astype(np.int64), off_hours, in_period, value, deadlines,
+                 late)  # fmt: skip
 
     day_seconds = business_day_seconds(calendar)
     edges = bucket_edges(calendar)

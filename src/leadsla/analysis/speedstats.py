@@ -363,28 +363,32 @@ def candidate_outcomes(
     deadline_minutes: npt.ArrayLike,
     value: npt.ArrayLike | None,
     weight: npt.ArrayLike | None = None,
+    late: npt.ArrayLike | None = None,
     hours_per_lead: float,
     hourly_cost: float,
 ) -> list[CandidateOutcome]:
     """Per candidate: met (``minutes ≤ deadline``), missed among the contacted, the modelled gain
     ``Σ V·(p(deadline) − p(minutes))`` over contacted misses, rep hours = misses ×
     ``hours_per_lead``. ``deadline_minutes``: (candidates, leads), each lead's own deadline;
-    ``weight``: leads per row (for aggregated rows)."""
+    ``weight``: leads per row (for aggregated rows); ``late``: (candidates, leads), whether
+    each contacted lead missed its deadline when that is decided by instants (a call at
+    18:30 is the same business moment as 09:00 the next day, but not the same day)."""
     s = np.asarray(stratum, dtype=np.int64)
     t = np.asarray(minutes, dtype=np.float64)
     d = np.asarray(deadline_minutes, dtype=np.float64).reshape(len(candidates), t.size)
     w = np.ones(t.size) if weight is None else np.asarray(weight, dtype=np.float64)
     total = float(w.sum())
     never = np.isnan(t)
+    late_all = None if late is None else np.asarray(late, dtype=bool).reshape(d.shape)
     p_now = curve.p(s, np.where(never, 0.0, t))
     v = None if value is None else np.asarray(value, dtype=np.float64)
     out = []
     for j, cand in enumerate(candidates):
-        late = ~never & (t > d[j] + 1e-9)
-        met = float(w[~never & ~late].sum())
-        gain_p = np.where(late, curve.p(s, d[j]) - p_now, 0.0)
+        miss = ~never & (t > d[j] + 1e-9 if late_all is None else late_all[j])
+        met = float(w[~never & ~miss].sum())
+        gain_p = np.where(miss, curve.p(s, d[j]) - p_now, 0.0)
         gain_p = np.maximum(gain_p, 0.0) * w
-        missed = float(w[late].sum())
+        missed = float(w[miss].sum())
         rep_hours = missed * hours_per_lead
         out.append(CandidateOutcome(
             candidate=cand, leads=round(total), met=round(met), missed_contacted=round(missed),
