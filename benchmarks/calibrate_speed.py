@@ -293,8 +293,14 @@ def summarise(rows: list[dict]) -> dict[str, Any]:
     fp = sum(r["tighter_than_pace_on_evidence"] for r in none) / max(1, len(none))
     worth = [r for r in rows if r["true_tighter"]]
     hit = sum(r["tighter_than_p90"] for r in worth) / max(1, len(worth))
-    return {"crms": len(rows), "coverage": cov, "no_effect_false_tighter": fp,
-            "no_effect_crms": len(none), "worth_crms": len(worth), "worth_tighter_than_p90": hit}
+    return {
+        "crms": len(rows),
+        "coverage": cov,
+        "no_effect_false_tighter": fp,
+        "no_effect_crms": len(none),
+        "worth_crms": len(worth),
+        "worth_tighter_than_p90": hit,
+    }
 
 
 def table(rows: list[dict]) -> str:
