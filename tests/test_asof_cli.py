@@ -18,9 +18,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from leadsla.synth import generate
-
 from conftest import RunCli
+from leadsla.synth import generate
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "leadsla"
 STAMP_KEYS = ("as_of", "as_of_basis", "time_zone", "time_zone_basis")
@@ -47,8 +46,11 @@ def crms(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     the EU daylight-saving dates) and with naive UTC wall-clock times; no leadsla.toml."""
     base = tmp_path_factory.mktemp("crm")
     generate(base / "utc", leads=700, seed=11, format="csv")
-    eu = _rewrite(base / "utc", base / "eu",
-                  lambda s: [t.isoformat() for t in s.dt.tz_convert("Europe/Berlin")])
+    eu = _rewrite(
+        base / "utc",
+        base / "eu",
+        lambda s: [t.isoformat() for t in s.dt.tz_convert("Europe/Berlin")],
+    )
     naive = _rewrite(base / "utc", base / "naive",
                      lambda s: [t.strftime("%Y-%m-%d %H:%M:%S") for t in s])  # fmt: skip
     return {"eu": eu, "naive": naive}
@@ -70,8 +72,11 @@ def test_every_command_reports_one_as_of(crms: dict[str, Path], run_cli: RunCli,
         "plan": _json(run_cli("plan", crm, "--quota", "200000", "-f", "json")),
         "attempts": _json(run_cli("attempts", crm, "-f", "json", "--bootstrap", "50")),
         "speed": _json(run_cli("speed", crm, "-f", "json")),
-        "agree": _json(run_cli("agree", crm, "--quota", "200000", "--out", out, "-f", "json",
-                               "--bootstrap", "50")),  # fmt: skip
+        "agree": _json(
+            run_cli(
+                "agree", crm, "--quota", "200000", "--out", out, "-f", "json", "--bootstrap", "50"
+            )
+        ),  # fmt: skip
     }
     runs["check"] = _json(run_cli("check", crm, "--policy", out / "sla.toml", "-f", "json"))
     stamps = {name: {k: r.get(k) for k in STAMP_KEYS} for name, r in runs.items()}
@@ -195,8 +200,9 @@ def _user_error(proc: subprocess.CompletedProcess[str], *needles: str) -> str:
          ["yesterday", "ISO 8601"]),
     ],
 )  # fmt: skip
-def test_user_mistakes_are_one_paragraph(args: list[str], needles: list[str],
-                                         crms: dict[str, Path], run_cli: RunCli) -> None:  # fmt: skip
+def test_user_mistakes_are_one_paragraph(
+    args: list[str], needles: list[str], crms: dict[str, Path], run_cli: RunCli
+) -> None:
     argv = [a.replace("{crm}", str(crms["eu"])) for a in args]
     text = _user_error(run_cli(*argv), *needles)
     assert "secret" not in text
