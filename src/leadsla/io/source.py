@@ -331,16 +331,7 @@ def _resolve_as_of(ws: Workspace, last: datetime | None) -> None:
         ws.as_of, ws.as_of_basis = at.astimezone(UTC), "given"
     elif last is not None:
         ws.as_of, ws.as_of_basis = last, "data"
-    else:
-        ws.issues.add(
-            Issue(
-                "ERROR",
-                "no-as-of",
-                "the data hold no timestamp to take the as-of instant from.",
-                file=ws.source,
-                fix="Give --as-of (ISO 8601, e.g. 2026-06-30T18:00Z), or as_of in leadsla.toml.",
-            )
-        )
+    # no timestamp at all: no lead to analyse (validation reports why); as_of stays unset
 
 
 def _latest_event(
