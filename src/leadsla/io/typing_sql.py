@@ -5,7 +5,7 @@ time in the workspace (or mapping) time zone, expanded through the zone's rules,
 fixed offset; a date without a time (``2026-10-14``) is midnight in that zone. 12-hour clocks
 (``4:01 PM``) are read as such; ``30/01/2025`` and ``01/30/2025`` are read day-first or
 month-first as the column's own values show (``detect_styles``); a column of numbers only is
-read as Excel serial dates.
+read as Excel serial dates (to the second).
 
 Numbers may carry currency signs, spaces and thousands separators; whether the decimal mark is
 ``.`` or ``,`` is decided per column from its values ("1.234,56", "937,68" say comma; "1,234.56",
@@ -155,7 +155,7 @@ def parse_naive(v: str, style: Style) -> str:
         serial = (
             f"CASE WHEN regexp_matches({v}, {sql_str(SERIAL_RE)}) THEN "
             f"TIMESTAMP '1899-12-30' + to_microseconds("
-            f"CAST(round(CAST({v} AS DOUBLE) * 86400000000) AS BIGINT)) END"
+            f"CAST(round(CAST({v} AS DOUBLE) * 86400) * 1000000 AS BIGINT)) END"
         )
         return serial
     return (
@@ -174,6 +174,11 @@ def typed_expr(
     c = ident(col.name)
     t = src_type.upper()
     if col.kind == "string":
+        if _is_numeric(t):  # a spreadsheet's number column: 74218350101, not 74218350101.0
+            c = (
+                f"CASE WHEN {c} = floor({c}) AND abs({c}) < 1e15 "
+                f"THEN CAST(CAST({c} AS HUGEINT) AS VARCHAR) ELSE CAST({c} AS VARCHAR) END"
+            )
         e = text_of(c, r.nulls)
         if rule is not None and rule.default is not None:
             e = f"COALESCE({e}, {sql_str(rule.default)})"
@@ -186,7 +191,7 @@ def typed_expr(
         if _is_numeric(t):  # a spreadsheet's serial day numbers
             return (
                 f"timezone({sql_str(r.tz)}, TIMESTAMP '1899-12-30' + to_microseconds("
-                f"CAST(round(CAST({c} AS DOUBLE) * 86400000000) AS BIGINT)))"
+                f"CAST(round(CAST({c} AS DOUBLE) * 86400) * 1000000 AS BIGINT)))"
             )
         v = text_of(c, r.nulls)
         naive = parse_naive(v, r.style)
