@@ -392,33 +392,34 @@ def _empty(label: str) -> Issue:
 
 
 def _cell_text(v: Any) -> str | None:
-    """A spreadsheet cell as text: dates ISO, whole numbers without ".0"."""
+    """A spreadsheet cell as text, the way the text stage reads it without doubt.
+
+    Dates ISO (``2025-01-30 16:01``), whole numbers without ".0" (ids stay ids), other numbers
+    with a decimal point and never exactly three decimals (``123.4560``), so that no number
+    cell can look like "1.234" with a thousands separator.
+    """
     if v is None or v == "":
         return None
     if isinstance(v, bool):
         return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
     if isinstance(v, float):
-        return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
+        if v.is_integer() and abs(v) < 1e15:
+            return str(int(v))
+        text = repr(v)
+        if "e" not in text and len(text.split(".")[1]) == 3:
+            text += "0"
+        return text
     if isinstance(v, dt.datetime):
+        if v.second == 0 and v.microsecond == 0:
+            return v.strftime("%Y-%m-%d %H:%M")
         return v.isoformat(sep=" ")
     if isinstance(v, dt.date | dt.time):
         return v.isoformat()
     if isinstance(v, dt.timedelta):
         return str(v)
     return str(v)
-
-
-def _column_array(cells: list[Any]) -> pa.Array:
-    """A column of cells: numbers as DOUBLE, dates and times as TIMESTAMP when every filled
-    cell is one, else text."""
-    filled = [c for c in cells if c is not None and c != ""]
-    if filled and all(isinstance(c, int | float) and not isinstance(c, bool) for c in filled):
-        return pa.array([None if c is None or c == "" else float(c) for c in cells], pa.float64())
-    if filled and all(isinstance(c, dt.datetime) for c in filled):
-        return pa.array(
-            [c if isinstance(c, dt.datetime) else None for c in cells], pa.timestamp("us")
-        )
-    return pa.array([_cell_text(c) for c in cells], pa.string())
 
 
 def load_spreadsheet(
@@ -471,7 +472,7 @@ def load_spreadsheet(
     cols: dict[str, pa.Array] = {}
     for j, header in enumerate(names):
         key = header or f"column{j}"
-        cols[key] = _column_array([r[j] for r in body])
+        cols[key] = pa.array([_cell_text(r[j]) for r in body], pa.string())
     first = shape.header_index + 2  # the spreadsheet's number of the first data row
     cols["_row"] = pa.array(range(first, first + len(body)), pa.int64())
     table = pa.table(cols)
