@@ -133,3 +133,60 @@ def test_export_through_validate(case: str) -> None:
     assert sorted(i["code"] for i in doc["issues"] if i["severity"] == "ERROR") == sorted(
         i["code"] for i in exp.get("issues", []) if i["severity"] == "ERROR"
     )
+
+
+# --- leaks and revenue concentration ---------------------------------------------------------
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def test_a_segment_filled_only_for_won_leads_is_a_leak(tmp_path: Path) -> None:
+    rows = ["lead_id,created_at,status,closed_at,revenue,segment,campaign"]
+    for i in range(40):
+        won = i < 8
+        segment = ["retail", "pharma"][i % 2] if won else ""
+        closed = "2025-03-01" if won else ""
+        revenue = "1000" if won else ""
+        rows.append(
+            f"L{i},2025-01-{1 + i % 28:02d},{'won' if won else 'open'},{closed},{revenue},"
+            f"{segment},c{i % 3}"
+        )
+    (tmp_path / "leads.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    with leadsla.connect(tmp_path) as ws:
+        [leak] = [i for i in ws.issues if i.code == "grouping-leak"]
+        assert ws.leaks == {"segment"}  # the campaign, filled for all, is no leak
+    assert leak.severity == "WARNING" and leak.column == "segment"
+    assert "100% of the won leads but 0.0% of the others" in leak.message
+    assert "left out of the default groupings" in leak.message
+
+
+def test_olist_no_longer_takes_the_won_deals_segment() -> None:
+    folder = DATA / "olist_marketing_funnel"
+    with leadsla.connect(folder, mapping="olist") as ws:
+        segments = ws.leads.segment.value_counts().execute()
+        assert "segment" not in ws.leaks
+    assert segments.segment.tolist() == ["all"]
+    option = {"segment_column": "deals.business_segment"}
+    with leadsla.connect(folder, mapping="olist", options=option) as ws:
+        assert "segment" in ws.leaks
+        [leak] = [i for i in ws.issues if i.code == "grouping-leak" and i.column == "segment"]
+        n_segments = ws.leads.segment.nunique().execute()
+    assert n_segments > 10 and "filled for 100% of the won leads" in leak.message
+
+
+def test_revenue_concentration_is_warned_whatever_the_grouping(tmp_path: Path) -> None:
+    from leadsla.analysis.value import mql_value_table
+
+    rows = ["lead_id,created_at,status,closed_at,revenue,campaign"]
+    for i in range(60):
+        won = i % 6 == 0
+        revenue = ("50000000" if i == 0 else "1000") if won else ""
+        status = "won" if won else "lost"
+        rows.append(f"L{i},2024-01-{1 + i % 28:02d},{status},2024-02-15,{revenue},c{i % 2}")
+    (tmp_path / "leads.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    with leadsla.connect(tmp_path) as ws:
+        for by in ("", "campaign"):
+            result = mql_value_table(ws.leads, by=by, as_of="2025-01-01T00:00:00Z")
+            hits = [w for w in result.warnings if w.startswith("all leads: one deal is")]
+            assert len(hits) == 1, (by, result.warnings)
+            assert "100% of the group's revenue" in hits[0]  # 50M of 50,009,000

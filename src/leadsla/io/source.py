@@ -53,6 +53,8 @@ class Workspace:
     as_of: datetime
     temp_files: list[Path] = field(default_factory=list)
     temp_dirs: list[Path] = field(default_factory=list)
+    # grouping columns filled (nearly) only for won leads: left out of default groupings
+    leaks: set[str] = field(default_factory=set)
     # all-empty rows skipped in each loaded file (counted in the accounting of its table)
     empty_rows: dict[str, int] = field(default_factory=dict)
     # (table, column) whose number or date style could not be decided (already reported)
@@ -311,7 +313,8 @@ def _typed_stage(ws: Workspace, table: str, parts: list[Compiled], present: set[
         styles = _styles(ws, table, part, text, types, nulls)
         cols = ["_file", "_row", "_exclude"]
         for col in spec.columns:
-            rule = part.rule.columns.get(col.name)
+            # an unmapped column (an option left empty) takes no default either
+            rule = part.rule.columns.get(col.name) if col.name in part.present else None
             src_type = types.get(col.name, "VARCHAR")
             reading = Reading(ws.settings.time_zone, nulls, styles.get(col.name, Style()))
             cols.append(f"{typed_expr(col, src_type, rule, reading)} AS {ident(col.name)}")
@@ -418,6 +421,9 @@ def _validate_and_publish(
         issues, _ = v.run_checks(kept, checks, label)
         ws.issues.extend(_with_severity(ws, issues))
         if table == "leads":
+            leaks = v.leak_issues(kept, present, _defaults(ws, table), label)
+            ws.issues.extend(leaks)
+            ws.leaks |= {i.column for i in leaks if i.column}
             dup = v.duplicate_issue(kept, "lead_id", label)
             if dup:
                 ws.issues.add(dup)
@@ -487,6 +493,15 @@ def _with_severity(ws: Workspace, issues: list[Issue]) -> list[Issue]:
     for i in issues:
         sev = ws.mapping.severity.get(i.code)
         out.append(dataclasses.replace(i, severity=sev) if sev else i)  # type: ignore[arg-type]
+    return out
+
+
+def _defaults(ws: Workspace, table: str) -> dict[str, str | None]:
+    """Each column's default value (a rule's ``default``), which counts as not filled."""
+    out: dict[str, str | None] = {}
+    for rule in ws.mapping.tables.get(table, ()):
+        for col, r in rule.columns.items():
+            out.setdefault(col, r.default)
     return out
 
 

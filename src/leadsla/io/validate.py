@@ -393,3 +393,51 @@ def activity_timing_checks(joined: ir.Table) -> list[Check]:
             "Usually a dialer that writes local wall time as UTC: check the export's time zone.",
         )
     ]
+
+
+GROUPINGS = ("segment", "campaign", "source", "owner")
+
+
+def leak_issues(
+    stage: ir.Table, present: set[str], defaults: dict[str, str | None], file: str
+) -> list[Issue]:
+    """Grouping columns (nearly) only filled for won leads: a leak of the outcome.
+
+    A column recorded when a deal is won (Olist's business_segment) makes every group of it
+    convert and puts the open and lost leads in one "unknown" group. Filled means not empty
+    and not the rule's default. A leak: at least 90% of the won leads filled and at most 10%
+    of the others (with 5 won and 20 other leads at least).
+    """
+    cols = [c for c in GROUPINGS if c in present]
+    if not cols:
+        return []
+    won = stage.status == "won"
+    aggs: dict[str, Any] = {"won": won.cast("int64").sum(), "other": (~won).cast("int64").sum()}
+    for c in cols:
+        filled = stage[c].notnull()
+        if defaults.get(c) is not None:
+            filled = filled & (stage[c] != defaults[c])
+        aggs[f"{c}_won"] = (filled & won).cast("int64").sum()
+        aggs[f"{c}_other"] = (filled & ~won).cast("int64").sum()
+    row = stage.aggregate(**aggs).execute().iloc[0]
+    n_won, n_other = int(row["won"] or 0), int(row["other"] or 0)
+    if n_won < 5 or n_other < 20:
+        return []
+    out = []
+    for c in cols:
+        fw, fo = int(row[f"{c}_won"] or 0) / n_won, int(row[f"{c}_other"] or 0) / n_other
+        if fw >= 0.9 and fo <= 0.1:
+            out.append(
+                Issue(
+                    "WARNING",
+                    "grouping-leak",
+                    f"{c} is filled for {fw:.0%} of the won leads but {fo:.1%} of the others: it "
+                    "is recorded when a lead is won, so grouped by it every group converts. It "
+                    "is left out of the default groupings.",
+                    file=file,
+                    column=c,
+                    fix=f"Group by {c} only knowingly (--by {c}); map a column known before "
+                    "the outcome instead.",
+                )
+            )
+    return out
