@@ -30,6 +30,7 @@ class Settings:
     date_order: str | None = None  # "day-first" / "month-first"; None: from the values
     null_values: tuple[str, ...] = ("", "NA", "N/A", "#N/A", "null", "-")
     sheet: str | None = None  # a spreadsheet's sheet; None: the first with data
+    mapping: str | None = None  # a mapping file beside the data (or a shipped name)
     as_of: datetime | None = None
     attempt_kinds: tuple[str, ...] = ("call", "email")
     hourly_cost_eur: float = 60.0

@@ -584,3 +584,62 @@ def _draft_text(d: Draft, time_zone: str) -> str:
         ]
         lines += [f"{_q(k)} = {_q(v)}" for k, v in d.synonyms.items()]
     return "\n".join(lines) + "\n"
+
+
+MAPPING_FILE = "leadsla-mapping.toml"
+
+
+def write_draft(
+    d: Draft, out: Path, *, time_zone: str, currency: str, force: bool = False
+) -> tuple[Path, Path]:
+    """Write the drafted mapping and ``leadsla.toml`` (naming it) into ``out``."""
+    from leadsla.settings import SETTINGS_FILE, load_settings
+
+    out.mkdir(parents=True, exist_ok=True)
+    mapping_path = out / MAPPING_FILE
+    settings_path = out / SETTINGS_FILE
+    for p in (mapping_path, settings_path):
+        if p.exists() and not force:
+            raise ConfigError(f"{p} exists; remove it or pass --force to overwrite it.")
+    mapping_path.write_text(d.mapping_text(time_zone), encoding="utf-8")
+    lines = [
+        "# Drafted by `leadsla init`: the settings of this workspace (SPEC.md, Settings).",
+        f'mapping = "{MAPPING_FILE}"',
+        "# the time zone of times written without an offset in the export",
+        f'time_zone = "{time_zone}"',
+        f'currency = "{currency}"',
+    ]
+    lines += [f"{k} = {_toml_value(v)}" for k, v in d.settings.items()]
+    settings_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    load_settings(settings_path)  # what was written reads back (a wrong zone is an error)
+    load_mapping(mapping_path)
+    return mapping_path, settings_path
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, str):
+        return _q(v)
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+def report_lines(d: Draft) -> list[str]:
+    """What init guessed, with its confidence, and what to check: one line each."""
+    out = [f"Looked at {len(d.files)} file(s): {', '.join(p.name for p in d.files)}"]
+    if d.shipped is not None:
+        out.append(f"Recognised: the shipped mapping {d.shipped} fits these files (high).")
+        out.append(f"Check: its options (leadsla mappings; {d.shipped}) and the time zone.")
+    else:
+        assert d.lead_file is not None
+        out.append(f"Leads: {d.lead_file.name}")
+        for g in d.guesses:
+            out.append(f"  {g.column:<10} {g.rule}  ({g.confidence}: {g.why})")
+        if d.synonyms:
+            pairs = ", ".join(f"{k} → {v}" for k, v in d.synonyms.items())
+            out.append(f"  status values: {pairs}")
+        checks = [f"{g.column}: {g.check}" for g in d.guesses if g.check]
+        for c in checks:
+            out.append(f"Check: {c}")
+    out += [f"Note: {n}" for n in d.notes if not n.startswith("the files fit")]
+    return out

@@ -122,9 +122,6 @@ def connect(
     >>> ws.leads.count().execute()                             # doctest: +SKIP
     """
     src = str(source)
-    m = load_mapping(mapping)
-    if options:
-        m = m.with_options(options)
     is_url = "://" in src and not Path(src).exists()
     path = Path(src)
     if not is_url and not path.exists():
@@ -132,7 +129,14 @@ def connect(
             f"source {src} does not exist. Give a folder of CSV/Parquet files, a "
             "file, a DuckDB file or a database URL."
         )
-    s = settings or load_settings(path if path.is_dir() else path.parent if not is_url else None)
+    folder = None if is_url else path if path.is_dir() else path.parent
+    s = settings or load_settings(folder)
+    if mapping is None and s.mapping:  # the mapping named in leadsla.toml (leadsla init)
+        named = Path(s.mapping)
+        mapping = str(folder / named) if folder and (folder / named).is_file() else s.mapping
+    m = load_mapping(mapping)
+    if options:
+        m = m.with_options(options)
     if m.time_zone and settings is None:
         s = s.replace(time_zone=m.time_zone)
     if is_url and not src.startswith("duckdb://"):
