@@ -338,8 +338,10 @@ def plan_sla(
         )
     for name, q in quotas.items():
         if not (math.isfinite(q) and q >= 0):
+            where = f"the quota of segment {name} (--segment-quota)" if name else "quota (--quota)"
             raise ConfigError(
-                f"quota{' of ' + name if name else ''} must be a non-negative amount, got {q!r}."
+                f"{where} is {q:g}: it must be a non-negative amount. Give the sales quota per "
+                "period in the workspace currency (e.g. 400000)."
             )
     warnings: list[str] = []
     if quota_by_segment and quota is not None:

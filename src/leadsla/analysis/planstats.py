@@ -27,22 +27,41 @@ def _ceil(x: float) -> int:
     return math.ceil(round(x, _CEIL_DECIMALS))
 
 
+#: The command-line flag of each parameter a user gives (named in the error messages).
+FLAGS = {
+    "originated_share": "--originated-share", "influenced_share": "--influenced-share",
+    "mql_value": "--mql-value", "mean_revenue": "--mean-revenue", "close_rate": "--close-rate",
+    "win_rate_by_value": "--win-rate-by-value", "stage_rates": "--stage-rate",
+    "quota": "--quota", "attempts_per_hour": "--attempts-per-hour",
+    "expected_attempts_per_lead": "--attempts-per-lead", "team_hours": "--team-hours",
+}  # fmt: skip
+
+
+def _named(name: str) -> str:
+    flag = FLAGS.get(name.split("[")[0])
+    return f"{name} ({flag})" if flag else name
+
+
+def _num(x: float) -> str:
+    return f"{x:g}" if isinstance(x, int | float) else repr(x)
+
+
 def _check_rate(name: str, x: float, *, open_low: bool = False) -> None:
     """A user's share or rate: a :class:`ConfigError` (a ``ValueError``) naming the fix."""
     ok = (0.0 < x <= 1.0) if open_low else (0.0 <= x <= 1.0)
     if not (math.isfinite(x) and ok):
-        bound = "(0, 1]" if open_low else "[0, 1]"
+        bound = "above 0 and at most 1" if open_low else "between 0 and 1"
         raise ConfigError(
-            f"{name} must be a rate in {bound}, got {x!r}. Write a share as a fraction: "
-            "0.4 for 40%."
+            f"{_named(name)} is {_num(x)}: it must be a rate {bound}. Write a share as a "
+            "fraction: 0.4 for 40%."
         )
 
 
 def _check_positive(name: str, x: float) -> None:
     if not (math.isfinite(x) and x > 0):
         raise ConfigError(
-            f"{name} must be a positive number, got {x!r}. Give an amount above 0, or leave "
-            "it out to measure it on the data."
+            f"{_named(name)} is {_num(x)}: it must be a positive number. Give an amount above "
+            "0, or leave it out to measure it on the data."
         )
 
 
@@ -60,8 +79,8 @@ def revenue_responsibility(quota: float, originated_share: float) -> float:
     """Marketing's revenue responsibility ``R_M = quota × originated_share``."""
     if not (math.isfinite(quota) and quota >= 0):
         raise ConfigError(
-            f"quota must be a non-negative amount, got {quota!r}. Give the sales quota per "
-            "period in the workspace currency (e.g. 400000)."
+            f"{_named('quota')} is {_num(quota)}: it must be a non-negative amount. Give the "
+            "sales quota per period in the workspace currency (e.g. 400000)."
         )
     _check_rate("originated_share", originated_share)
     return quota * originated_share
@@ -191,8 +210,10 @@ def capacity_check(
     True
     """
     _check_positive("attempts_per_hour", attempts_per_hour)
-    if mqls < 0 or expected_attempts_per_lead < 0 or team_hours < 0:
-        raise ValueError("mqls, expected attempts per lead and team hours must be >= 0")
+    for name, x in (("expected_attempts_per_lead", expected_attempts_per_lead),
+                    ("team_hours", team_hours), ("mqls", mqls)):  # fmt: skip
+        if not (math.isfinite(x) and x >= 0):
+            raise ConfigError(f"{_named(name)} is {_num(x)}: it must be 0 or more.")
     hours = mqls * expected_attempts_per_lead / attempts_per_hour
     fits = hours <= team_hours
     if fits:
@@ -319,6 +340,10 @@ def build_plan(
     """
     warnings: list[str] = []
     funnel: dict[str, Any] | None = None
+    if close_rate is not None:
+        _check_rate("close_rate", close_rate)
+    if mean_revenue is not None:
+        _check_positive("mean_revenue", mean_revenue)
     if stage_rates is not None and mean_revenue is not None:
         fv = funnel_value(mean_revenue, stage_rates)
         funnel = {"stage_rates": list(stage_rates), "mean_revenue": mean_revenue, "mql_value": fv}
