@@ -59,6 +59,7 @@ def state(source: Path, **kw: Any) -> tuple[str | None, dict[str, Any]]:
             "accounting": [a.to_dict() for a in ws.accounting.values()],
             "rows": {t: int(ws.tables[t].count().execute()) for t in sorted(ws.tables)},
             "as_of": ws.as_of.isoformat() if kw.get("settings") else None,
+            "state": (sorted(ws.leaks), ws.empty_rows, sorted(ws.style_failed)),
         }
 
 
@@ -88,6 +89,18 @@ def test_broken_corpus_warm_equals_cold(case: str, cache_dir: Path) -> None:
     assert cold == warm == off
     ok = cold[1]["ok"]
     assert len(stored) == (1 if ok else 0)  # errors are never cached: each run re-reads
+
+
+def test_every_workspace_field_is_cached() -> None:
+    """A field a build fills (beyond the tables, issues and accounting) must be kept in the
+    cache, or a warm run would lose it: add it to CACHED_STATE and to _state/_cached."""
+    from dataclasses import fields
+
+    from leadsla.io.source import CACHED_STATE, Workspace
+
+    handled = {"con", "source", "settings", "mapping", "tables", "issues", "accounting"}
+    handled |= {"as_of", "temp_files", "temp_dirs", "cached"}
+    assert {f.name for f in fields(Workspace)} - handled == set(CACHED_STATE)
 
 
 def test_synthetic_warm_equals_cold(crm: Path, cache_dir: Path) -> None:

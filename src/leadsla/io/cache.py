@@ -33,7 +33,7 @@ from typing import Any
 from leadsla.errors import Issue
 from leadsla.io.files import find_file
 
-FORMAT = 1  # bump when the stage's layout or the validation changes
+FORMAT = 2  # bump when the stage's layout or the validation changes
 HEAD_TAIL = 64 * 1024
 DEFAULT_SIZE_MB = 4096
 META = "_leadsla_cache"
@@ -166,7 +166,12 @@ class Entry:
         return con, doc
 
     def write(
-        self, con: Any, tables: list[str], issues: list[Issue], accounting: dict[str, Any]
+        self,
+        con: Any,
+        tables: list[str],
+        issues: list[Issue],
+        accounting: dict[str, Any],
+        state: dict[str, Any],
     ) -> None:
         """Store the issues and accounting in the file being built (``con``), checkpointed."""
         future = any("activity after the as-of date" in a.excluded for a in accounting.values())
@@ -175,6 +180,7 @@ class Entry:
             "written": datetime.now(UTC).isoformat(),
             "future": future,
             "tables": tables,
+            "state": state,
             "issues": [asdict(i) for i in issues],
             "accounting": [
                 {"table": a.table, "read": a.read, "excluded": dict(a.excluded)}
