@@ -739,7 +739,7 @@ class Agreement:
             near = x.near_optimal
             rows.append([
                 name, f"{g.leads:,}", f"{_money(x.value)} {self.currency}",
-                x.optimal_attempts_text, f"{x.optimal_attempts_ci[0]}–{x.optimal_attempts_ci[1]}",
+                x.optimal_attempts_text, x.interval_text,
                 "yes" if x.identified else "no", "–" if x.knee is None else str(x.knee),
                 f"{near[0]}–{near[-1]}" if near else "–", str(x.max_attempts_supported),
             ])  # fmt: skip
@@ -882,7 +882,7 @@ class Agreement:
             parts.append(table_html(
                 [{"segment": n, "leads": g.leads, "V": _money(g.analysis.value),
                   "N*": g.analysis.optimal_attempts_text,
-                  "95% interval": "–".join(str(x) for x in g.analysis.optimal_attempts_ci),
+                  "95% interval": g.analysis.interval_text,
                   "knee": g.analysis.knee, "supported up to": g.analysis.max_attempts_supported}
                  for n, g in self.attempts.groups.items()]))  # fmt: skip
         if self.speed is not None:
@@ -1174,12 +1174,11 @@ def _attempt_targets(
     picks: dict[str, tuple[int, bool, str]] = {}
     for name, g in groups.items():
         a = g.analysis
-        lo, hi = a.optimal_attempts_ci
         if count is not None:
             picks[name] = (count, False, f"given (N* = {a.optimal_attempts_text})")
         elif a.identified:
             k = a.optimal_attempts
-            why = f"N* = {k} (profit-optimal; 95% interval {lo}–{hi})"
+            why = f"N* = {k} (profit-optimal; 95% interval {a.interval_text})"
             if k < 1:
                 k, why = 1, "N* = 0 (no attempt pays at this cost); the policy needs one"
             picks[name] = (k, False, why)
@@ -1194,7 +1193,11 @@ def _attempt_targets(
         windows = attempt_windows(
             ws.leads, ws.activities, {n: k for n, (k, _, _) in picks.items()},
             attempt_kinds=s.attempt_kinds, as_of=attempts.as_of if attempts else ws.as_of,
-            stale_after_days=attempts.stale_after_days if attempts else s.stale_after_days,
+            stale_after_days=(
+                attempts.stale_after_days
+                if attempts and attempts.stale_after_days is not None
+                else s.stale_after_days
+            ),
         )  # fmt: skip
     elif within_days is None:
         missing["attempt window"] = (
