@@ -430,6 +430,8 @@ def measure_maturity(leads: ir.Table, as_of: datetime | None, quantile: float) -
 
 
 _Rule = MaturityCutoff  # early spellings, kept for callers
+
+
 def maturity_flags(t: ir.Table, rule: MaturityCutoff, mode: MaturityRule) -> dict[str, Any]:
     """Boolean expressions on lead rows ``t`` at the as-of date (reused by other analyses).
 
