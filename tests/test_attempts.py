@@ -45,7 +45,7 @@ BANK = (
 )
 AS_OF = datetime(2025, 6, 30, 18, 0, tzinfo=UTC)
 SPEC_TOP = {"cost_per_attempt", "groups"}
-EXTRA_TOP = {"excluded", "bound_shown", "warnings", "as_of", "population"}
+EXTRA_TOP = {"excluded", "bound_shown", "warnings", "population"}
 SPEC_GROUP = {
     "optimal_attempts",
     "optimal_attempts_ci",

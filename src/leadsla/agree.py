@@ -283,6 +283,18 @@ def attempt_windows(
     return out
 
 
+def _population_days(attempts: AttemptsResult | None, default: float) -> float:
+    """The attempts analysis's population as an age in days (its maturity cutoff, or its
+    fixed stale age; 0 when every lead is mature)."""
+    if attempts is None:
+        return default
+    if attempts.stale_after_days is not None:
+        return attempts.stale_after_days
+    if attempts.cutoff is None:
+        return 0.0
+    return (attempts.as_of - attempts.cutoff).total_seconds() / 86_400.0
+
+
 # --------------------------------------------------------------------------- commitments
 
 
@@ -747,8 +759,8 @@ class Agreement:
                           "identified", "knee", "near-optimal", "supported up to"],
                          rows)  # fmt: skip
         out += ["", f"Cost per attempt c = {a.cost_per_attempt:,.2f} {self.currency}; N* = "
-                "argmax V·F(N) − c·A(N) (METHODS §3). Stale leads only (created more than "
-                f"{a.stale_after_days:g} days before {a.as_of:%Y-%m-%d}).", ""]  # fmt: skip
+                "argmax V·F(N) − c·A(N) (METHODS §3). Counted: "
+                f"{a.population} (as of {a.as_of:%Y-%m-%d}).", ""]  # fmt: skip
         return out
 
     def _md_speed(self) -> list[str]:
@@ -1193,11 +1205,7 @@ def _attempt_targets(
         windows = attempt_windows(
             ws.leads, ws.activities, {n: k for n, (k, _, _) in picks.items()},
             attempt_kinds=s.attempt_kinds, as_of=attempts.as_of if attempts else ws.as_of,
-            stale_after_days=(
-                attempts.stale_after_days
-                if attempts and attempts.stale_after_days is not None
-                else s.stale_after_days
-            ),
+            stale_after_days=_population_days(attempts, s.stale_after_days),
         )  # fmt: skip
     elif within_days is None:
         missing["attempt window"] = (

@@ -356,7 +356,6 @@ class AttemptsResult:
             "excluded": dict(self.excluded),
             "bound_shown": self.bound_shown,
             "warnings": list(self.warnings),
-            "as_of": self.as_of.isoformat().replace("+00:00", "Z"),
             "population": self.population,
         }
 
@@ -368,8 +367,8 @@ class AttemptsResult:
         if self.cutoff is None:
             return "every lead created by the as-of date (no lead is open: all are mature)"
         return (
-            f"mature leads: created before {self.cutoff:%Y-%m-%d %H:%M} UTC (as-of minus the "
-            "90th percentile of the creation→close lag)"
+            "mature leads: created before the as-of date minus the 90th percentile of won "
+            "leads' creation→close lag, their attempts up to that cutoff"
         )
 
     def to_frame(self) -> pd.DataFrame:

@@ -223,7 +223,9 @@ def print_attempts(result: AttemptsResult, out: Console) -> None:
     left = ", ".join(f"{n:,} {k.replace('_', ' ')}" for k, n in ex.items()) or "none"
     out.print(
         f"Leads left out: {left}. Counted: {result.population} (as of "
-        f"{result.as_of:%Y-%m-%d %H:%M} UTC). The naive rate (won ÷ closed with exactly k "
+        f"{result.as_of:%Y-%m-%d %H:%M} UTC"
+        + (f", cutoff {result.cutoff:%Y-%m-%d %H:%M} UTC" if result.cutoff else "")
+        + "). The naive rate (won ÷ closed with exactly k "
         "attempts) is the guide's view and biased: the outcome decides the count.",
         highlight=False,
     )
