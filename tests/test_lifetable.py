@@ -431,13 +431,13 @@ def _check_table(t: LifeTable) -> None:
     np.testing.assert_allclose(f + lost_by + s, 1.0, atol=1e-12)  # every lead ends somewhere
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(group_counts(), st.sampled_from(["raw", "isotonic"]))
 def test_table_invariants(counts: tuple[np.ndarray, ...], smooth: HazardFit) -> None:
     _check_table(life_table(*counts, smooth=smooth))
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(group_counts(), st.floats(0, 1e6), st.floats(0, 100))
 def test_n_star_maximises_profit(counts: tuple[np.ndarray, ...], value: float, cost: float) -> None:
     pi = profit(life_table(*counts), value, cost)
@@ -447,7 +447,7 @@ def test_n_star_maximises_profit(counts: tuple[np.ndarray, ...], value: float, c
     assert n_star in near_optimal(pi)
 
 
-@settings(max_examples=100)
+@settings(max_examples=100, deadline=None)
 @given(group_counts())
 def test_lower_bound_never_above_upper(counts: tuple[np.ndarray, ...]) -> None:
     won, lost, _ = counts
@@ -455,7 +455,7 @@ def test_lower_bound_never_above_upper(counts: tuple[np.ndarray, ...]) -> None:
     assert np.all(b.lower.cumulative_conversion <= b.upper.cumulative_conversion + 1e-12)
 
 
-@settings(max_examples=100)
+@settings(max_examples=100, deadline=None)
 @given(group_counts(), st.integers(2, 6), st.sampled_from(["raw", "isotonic"]))
 def test_stacked_tables_equal_one_by_one(
     counts: tuple[np.ndarray, ...], copies: int, smooth: HazardFit
@@ -481,7 +481,7 @@ WEIGHTED = st.integers(1, 20).flatmap(
 )
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(WEIGHTED)
 def test_isotonic_is_non_increasing_and_keeps_the_weighted_mean(
     yw: tuple[np.ndarray, np.ndarray],
