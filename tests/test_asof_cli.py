@@ -137,13 +137,15 @@ def test_no_wall_clock_in_the_analyses() -> None:
     """No ``now()``/``today()``/``time.time()`` in the code that computes results (the live
     service, outside these packages, is the one place that may read the clock)."""
     pattern = re.compile(r"\b(now|today|utcnow)\(|time\.time\(|Timestamp\(\s*[\"']now")
+    # the stage cache dates its own entries (bookkeeping for eviction, in no result)
+    allowed = {("io/cache.py", '"written": datetime.now(UTC).isoformat(),')}
     hits = []
     for path in sorted(SRC.rglob("*.py")):
         rel = path.relative_to(SRC).as_posix()
         if rel.startswith("service/"):
             continue
         for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if pattern.search(line):
+            if pattern.search(line) and (rel, line.strip()) not in allowed:
                 hits.append(f"{rel}:{i}: {line.strip()}")
     assert hits == []
 
