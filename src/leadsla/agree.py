@@ -51,6 +51,7 @@ import pandas as pd
 
 from leadsla.analysis.attempts import NONE_LABEL, AttemptsResult, MissingValueError
 from leadsla.analysis.attempts import from_workspace as attempts_from_workspace
+from leadsla.analysis.maturity import MaturityRule
 from leadsla.analysis.plan import Period, SlaPlan, plan_sla
 from leadsla.analysis.speed import SpeedResult, hours_text, speed_analysis
 from leadsla.analysis.value import ValueResult, epoch_seconds, mql_value_table
@@ -1261,6 +1262,7 @@ def draft_agreement(
     draws: int = 10_000,
     progress: Progress | None = None,
     require_quota: bool = True,
+    maturity: MaturityRule = "cohort",
 ) -> Agreement:
     """Run value, plan, attempts and speed on ``ws`` and draft both sides' commitments.
 
@@ -1274,7 +1276,8 @@ def draft_agreement(
     hour. ``first_response_hours`` defaults to the speed analysis's recommendation;
     ``attempts``/``within_days`` (one rule for every segment) to N* and the measured window.
     ``calendar``: a :class:`BusinessCalendar` or its config table; default the settings'
-    business hours in the workspace time zone.
+    business hours in the workspace time zone. ``maturity``: the rule of
+    :mod:`leadsla.analysis.maturity` for value, plan and speed (``--maturity``).
 
     Example: quota 400,000 €, originated 40%, MQL value 1,600 € → marketing delivers 100 MQLs
     a month; sales answers within the recommended hours and makes N* attempts per segment.
@@ -1333,7 +1336,7 @@ def draft_agreement(
     campaigns = ws.table("campaigns") if ws.has("campaigns") else None
     value: ValueResult | None = mql_value_table(
         ws.leads, by="campaign,segment", campaigns=campaigns, as_of=as_of_value,
-        maturity_quantile=s.maturity_quantile, maturity="cohort", draws=draws, seed=s.seed,
+        maturity_quantile=s.maturity_quantile, maturity=maturity, draws=draws, seed=s.seed,
     )  # fmt: skip
 
     say("Plan")
@@ -1344,7 +1347,7 @@ def draft_agreement(
         try:
             plan = plan_sla(
                 ws.leads, touches=ws.table("touches") if ws.has("touches") else None,
-                as_of=as_of_value, maturity="cohort", maturity_quantile=s.maturity_quantile,
+                as_of=as_of_value, maturity=maturity, maturity_quantile=s.maturity_quantile,
                 quota=quota, period=cast(Period, per),
                 quota_by_segment=seg_q or None, originated_share=orig, influenced_share=infl,
                 mql_value=mql_value, seed=s.seed, draws=draws,
@@ -1393,7 +1396,7 @@ def draft_agreement(
         speed = speed_analysis(
             ws.leads, ws.activities, calendar=cal, attempt_kinds=s.attempt_kinds,
             as_of=ws.as_of,
-            maturity_quantile=s.maturity_quantile,
+            maturity_quantile=s.maturity_quantile, maturity=maturity,
         )  # fmt: skip
 
     # ---- sales

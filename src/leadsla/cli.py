@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from leadsla.errors import DataError, LeadslaError, UsageError
+from leadsla.errors import ConfigError, DataError, LeadslaError, UsageError
 from leadsla.io.mapping import load_mapping, shipped_mappings
 from leadsla.io.source import Workspace, connect
 from leadsla.output import Format, emit, rich_table, to_csv, to_json
@@ -115,8 +115,19 @@ NoCacheOpt = Annotated[
         help="Read and validate the files afresh, without the stage cache (LEADSLA_CACHE_DIR).",
     ),
 ]
+MaturityOpt = Annotated[
+    str,
+    typer.Option("--maturity", help="Which leads are mature: cohort (created before as-of − "
+                 "the 90% creation→close lag of won leads, every lead when none is open; "
+                 "default, METHODS §1), closed-or-old (also recent closed leads), all."),
+]  # fmt: skip
 AsOfOpt = Annotated[
-    str | None, typer.Option("--as-of", help="The data's as-of instant (ISO 8601); default now.")
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="The run's as-of instant (ISO 8601; without an offset, in the workspace time "
+        "zone); default the latest event in the data, never today's date.",
+    ),
 ]
 
 
@@ -150,14 +161,19 @@ def open_source(
     as_of: str | None = None,
     strict: bool = True,
     no_cache: bool = False,
+    zone_fallback: str | None = None,
     **settings: Any,
 ) -> Workspace:
-    """Connect with the settings beside the data, overridden by flags; print warnings."""
+    """Connect with the settings beside the data, overridden by flags; print warnings.
+
+    The time zone: ``--time-zone``, else the settings', else the mapping's (``connect``),
+    else ``zone_fallback`` (check: the policy's), else inferred from the data's offsets.
+    """
     p = Path(source)
     base = load_settings(p if p.is_dir() else p.parent if p.exists() else None)
     m = load_mapping(mapping)
-    if m.time_zone and time_zone is None:
-        time_zone = m.time_zone
+    if time_zone is None and base.time_zone is None and not m.time_zone:
+        time_zone = zone_fallback
     s = base.replace(
         time_zone=time_zone,
         encoding=encoding,
@@ -180,9 +196,36 @@ def _parse_instant(text: str) -> Any:
     try:
         return datetime.fromisoformat(text)
     except ValueError:
-        raise UsageError(
-            f'--as-of "{text}" is not an ISO 8601 instant (2025-06-30T18:00).'
+        raise ConfigError(
+            f'--as-of "{text}" is not an ISO 8601 instant. Write it as 2026-06-30, '
+            "2026-06-30T18:00 (in the workspace time zone) or 2026-06-30T18:00+02:00; leave it "
+            "out to take the latest event in the data."
         ) from None
+
+
+def maturity_rule(maturity: str) -> Any:
+    """``--maturity``, checked (a usage error names the choices)."""
+    from leadsla.analysis.maturity import MATURITY_RULES
+
+    if maturity not in MATURITY_RULES:
+        raise UsageError(f'--maturity "{maturity}" must be one of {", ".join(MATURITY_RULES)}.')
+    return maturity
+
+
+def stamped(ws: Workspace, data: dict[str, Any]) -> dict[str, Any]:
+    """An analysis's JSON with the run's ``as_of``, ``as_of_basis``, ``time_zone`` and
+    ``time_zone_basis`` first (SPEC.md: every command of one run on one source reports the
+    same)."""
+    out: dict[str, Any] = dict(ws.stamp())
+    out.update({k: v for k, v in data.items() if k not in out})
+    return out
+
+
+def warn_business_time(ws: Workspace) -> None:
+    """On the commands that count business hours: where the time zone comes from, when it
+    was not given (inferred from the data, or UTC by default)."""
+    if (w := ws.time_zone_warning) is not None:
+        err.print(f"[yellow]WARNING[/yellow] {escape(w)}", highlight=False)
 
 
 def print_accounting(ws: Workspace, console: Console = err) -> None:

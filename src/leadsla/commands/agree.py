@@ -18,6 +18,7 @@ from leadsla.cli import (
     HourlyCostOpt,
     InfluencedShareOpt,
     MappingOpt,
+    MaturityOpt,
     MqlValueOpt,
     NoCacheOpt,
     OptionOpt,
@@ -30,8 +31,11 @@ from leadsla.cli import (
     app,
     console,
     err,
+    maturity_rule,
     open_source,
     print_warnings,
+    stamped,
+    warn_business_time,
 )
 from leadsla.errors import UsageError
 from leadsla.output import emit, rich_table, to_json
@@ -157,15 +161,18 @@ def agree(
             help="Output: table (the headline) or json (the whole agreement and the files).",
         ),
     ] = AgreeFormat.table,
+    maturity: MaturityOpt = "cohort",
     no_cache: NoCacheOpt = False,
 ) -> None:
     """Draft the SLA from the data: the document (sla.md, sla.html) and its policy (sla.toml)."""
     if period is not None and period not in ("month", "quarter"):
         raise UsageError(f'--period "{period}" must be month or quarter.')
+    rule = maturity_rule(maturity)
     seg_quotas = _segment_quotas(segment_quota)
     with open_source(source, mapping, option, time_zone=time_zone, encoding=encoding,
                      as_of=as_of, no_cache=no_cache) as ws:  # fmt: skip
         print_warnings(ws)
+        warn_business_time(ws)
         with Status("Drafting the agreement", console=err) as status:
             agreement = draft_agreement(
                 ws, quota_eur=quota, period=period, originated_share=originated_share,
@@ -174,10 +181,12 @@ def agree(
                 attempts_per_hour=attempts_per_hour, first_response_hours=first_response_hours,
                 attempts=attempts, within_days=within_days, name=name, bootstrap=bootstrap,
                 progress=lambda step: status.update(f"Drafting the agreement: {step}"),
+                maturity=rule,
             )  # fmt: skip
     files = agreement.write(out)
     if format is AgreeFormat.json:
-        emit(to_json({**agreement.to_dict(), "files": files.to_dict()}), None, console)
+        data = stamped(ws, {**agreement.to_dict(), "files": files.to_dict()})
+        emit(to_json(data), None, console)
     else:
         print_agreement(agreement)
         console.print(

@@ -34,6 +34,7 @@ from leadsla.cli import (
     err,
     open_source,
     print_warnings,
+    stamped,
 )
 from leadsla.errors import UsageError
 from leadsla.output import Format, emit, pct, rich_table, to_csv, to_json
@@ -314,7 +315,7 @@ def attempts(
         if files.note:
             err.print(f"[yellow]NOTE[/yellow] {escape(files.note)}", highlight=False)
     if format is Format.json:
-        emit(to_json(result.to_dict()), out, console)
+        emit(to_json(stamped(ws, result.to_dict())), out, console)
     elif format is Format.csv:
         rows = [{str(k): v for k, v in r.items()} for r in result.to_frame().to_dict("records")]
         emit(to_csv(rows), out, console)

@@ -6,6 +6,7 @@ Exit code 0 whether or not there are breaches (a report is not a failure); with
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,8 +29,10 @@ from leadsla.cli import (
     err,
     open_source,
     print_warnings,
+    stamped,
+    warn_business_time,
 )
-from leadsla.errors import UsageError
+from leadsla.errors import ConfigError
 from leadsla.output import Format, emit, fmt, pct, rich_table, to_csv, to_json
 from leadsla.policy import load_policy
 
@@ -79,10 +82,10 @@ def check(
     no_cache: NoCacheOpt = False,
 ) -> None:
     """Compliance of sales (first response, attempts) and marketing (MQLs) with the policy."""
-    pol = load_policy(policy)
     since_at = _instant(since, "--since") if since else None
-    if as_of:  # a wall-clock --as-of is the policy's local time, like --since
-        stamp = _instant(as_of, "--as-of")
+    stamp = _instant(as_of, "--as-of") if as_of else None
+    pol = load_policy(policy)
+    if stamp is not None:  # a wall-clock --as-of is the policy's local time, like --since
         as_of = (stamp if stamp.tzinfo else stamp.tz_localize(pol.time_zone)).isoformat()
     ws = open_source(
         source,
@@ -92,16 +95,30 @@ def check(
         encoding=encoding,
         as_of=as_of,
         no_cache=no_cache,
+        zone_fallback=pol.time_zone,  # naive times in the policy's zone unless told otherwise
     )
     with ws:
         print_warnings(ws)
+        warn_business_time(ws)
+        if ws.time_zone != pol.time_zone:
+            err.print(
+                f"[yellow]WARNING[/yellow] the policy's business hours run in {pol.time_zone}, "
+                f"while times without an offset in the data were read in {ws.time_zone} "
+                f"({ws.time_zone_basis}); give --time-zone {pol.time_zone} if the data were "
+                "written there.",
+                highlight=False,
+            )
+        if (gap := ws.as_of_gap_warning()) is not None:
+            err.print(f"[yellow]WARNING[/yellow] {escape(gap)}", highlight=False)
         result = check_compliance(
             ws.leads, ws.activities, policy=pol, as_of=ws.as_of, since=since_at
         )
     for w in result.warnings:
         err.print(f"[yellow]WARNING[/yellow] {escape(w)}", highlight=False)
     if format is Format.json:
-        emit(to_json(result.to_dict()), out, console)
+        data = stamped(ws, result.to_dict())
+        data["policy_time_zone"] = result.time_zone  # the zone of the policy's business hours
+        emit(to_json(data), out, console)
     elif format is Format.csv:
         emit(to_csv(result.breach_rows()), out, console)
     else:
@@ -111,11 +128,14 @@ def check(
 
 
 def _instant(text: str, flag: str) -> pd.Timestamp:
+    """An ISO 8601 instant (naive: wall-clock time); "now", "today" and the like are refused,
+    so the wall clock never enters a check."""
     try:
-        return pd.Timestamp(text)
+        return pd.Timestamp(datetime.fromisoformat(text.strip()))
     except ValueError:
-        raise UsageError(
-            f'{flag} "{text}" is not an ISO 8601 instant (e.g. 2026-06-01 or 2026-06-01T09:00).'
+        raise ConfigError(
+            f'{flag} "{text}" is not an ISO 8601 instant. Write it as 2026-06-01, '
+            "2026-06-01T09:00 (in the policy's time zone) or 2026-06-01T09:00+02:00."
         ) from None
 
 

@@ -15,6 +15,7 @@ from leadsla.cli import (
     HourlyCostOpt,
     InfluencedShareOpt,
     MappingOpt,
+    MaturityOpt,
     MqlValueOpt,
     NoCacheOpt,
     OptionOpt,
@@ -22,11 +23,12 @@ from leadsla.cli import (
     QuotaOpt,
     SourceArg,
     TzOpt,
-    _parse_instant,
     app,
     console,
+    maturity_rule,
     open_source,
     print_warnings,
+    warn_business_time,
 )
 
 
@@ -56,9 +58,11 @@ def report(
     time_zone: TzOpt = None,
     encoding: EncodingOpt = None,
     as_of: AsOfOpt = None,
+    maturity: MaturityOpt = "cohort",
     no_cache: NoCacheOpt = False,
 ) -> None:
     """Write every analysis of SOURCE into one self-contained HTML page (opens offline)."""
+    rule = maturity_rule(maturity)
     from leadsla.report.build import build_report
 
     ws = open_source(
@@ -72,6 +76,7 @@ def report(
     )
     with ws:
         print_warnings(ws)
+        warn_business_time(ws)
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                       console=console, transient=True) as progress:  # fmt: skip
             task = progress.add_task("Analysing", total=None)
@@ -79,7 +84,8 @@ def report(
                 ws,
                 quota_eur=quota,
                 policy=policy,
-                as_of=_parse_instant(as_of) if as_of else None,
+                as_of=ws.as_of,
+                maturity=rule,
                 bootstrap=bootstrap,
                 originated_share=originated_share,
                 influenced_share=influenced_share,

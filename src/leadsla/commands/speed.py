@@ -25,6 +25,8 @@ from leadsla.cli import (
     err,
     open_source,
     print_warnings,
+    stamped,
+    warn_business_time,
 )
 from leadsla.clock import BusinessCalendar
 from leadsla.errors import DataError, Issue
@@ -71,6 +73,7 @@ def speed(
     )
     with ws:
         print_warnings(ws)
+        warn_business_time(ws)
         activities = ws.activities
         if activities is None:
             raise DataError(
@@ -104,7 +107,7 @@ def speed(
         result.figure().write_html(chart, include_plotlyjs=True, full_html=True)
         err.print(f"wrote {chart}", highlight=False)
     if format is Format.json:
-        emit(to_json(result.to_dict()), out, console)
+        emit(to_json(stamped(ws, result.to_dict())), out, console)
     elif format is Format.csv:
         rows = [{str(k): v for k, v in r.items()} for r in result.to_frame().to_dict("records")]
         emit(to_csv(rows), out, console)

@@ -42,7 +42,9 @@ from leadsla.cli import (
     err,
     open_source,
     print_warnings,
+    stamped,
 )
+from leadsla.cli import MaturityOpt as MaturityOpt  # shared with agree and report
 from leadsla.errors import ConfigError, UsageError
 from leadsla.io.source import Workspace
 from leadsla.output import Format, emit, fmt, pct, rich_table, to_csv, to_json
@@ -57,12 +59,6 @@ AllLeadsOpt = Annotated[
     bool,
     typer.Option("--all-leads", help="Count every lead created by the as-of date, not only "
                  "mature ones (recent leads then pull close rates down)."),
-]  # fmt: skip
-MaturityOpt = Annotated[
-    str,
-    typer.Option("--maturity", help="Which leads are mature: cohort (created before as-of − "
-                 "the 90% creation→close lag; default), closed-or-old (METHODS §1 literally: "
-                 "also recent closed leads), all."),
 ]  # fmt: skip
 SeedOpt = Annotated[
     int | None, typer.Option("--seed", help="Seed of the Monte Carlo interval (default: settings).")
@@ -266,7 +262,7 @@ def value(
         data = result.to_dict()
         if attr is not None:
             data["attribution"] = attr.to_dict()
-        emit(to_json(data), out, console)
+        emit(to_json(stamped(ws, data)), out, console)
     elif format is Format.csv:
         emit(to_csv([r.to_dict() for r in result.rows]), out, console)
     else:
@@ -309,7 +305,7 @@ def attribution_cmd(
         print_warnings(ws)
         res = _attribution(ws, lookback_days)
     if format is Format.json:
-        emit(to_json(res.to_dict()), out, console)
+        emit(to_json(stamped(ws, res.to_dict())), out, console)
     elif format is Format.csv:
         emit(to_csv([{"model": k, "share": v} for k, v in res.shares.items()]), out, console)
     else:
@@ -566,6 +562,7 @@ def plan(
         "quota_by_period": _amounts(period_quotas), "lookback_days": lookback_days,
         "expected_attempts_per_lead": attempts_per_lead, "team_hours": team_hours,
     }  # fmt: skip
+    ws: Workspace | None = None  # no source: no data, so no as-of to report
     if source is None:
         s = load_settings(None)
         result = plan_sla(None, **_with_settings(kwargs, s, quota, period, seg_quotas, seed))
@@ -589,7 +586,7 @@ def plan(
             )  # fmt: skip
     _write_chart(result.figure(), chart)
     if format is Format.json:
-        emit(to_json(result.to_dict()), out, console)
+        emit(to_json(stamped(ws, result.to_dict()) if ws else result.to_dict()), out, console)
     elif format is Format.csv:
         recs = result.to_frame().to_dict(orient="records")
         emit(to_csv([{str(k): v for k, v in r.items()} for r in recs]), out, console)
