@@ -86,9 +86,40 @@ def _checked(s: Settings) -> Settings:
 _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
 
 
+#: The kind each setting read from leadsla.toml must have (TOML types).
+_KINDS: dict[str, tuple[type, ...]] = {
+    "number": (int, float),
+    "integer": (int,),
+    "text": (str,),
+    "list": (list, tuple),
+    "table": (dict,),
+    "instant": (str, datetime),
+}
+_KIND_OF = {
+    "hourly_cost_eur": "number", "attempts_per_hour": "number", "margin": "number",
+    "maturity_quantile": "number", "quota_eur": "number", "originated_share": "number",
+    "influenced_share": "number", "stale_after_days": "integer", "seed": "integer",
+    "attempt_kinds": "list", "null_values": "list", "business_hours": "table",
+    "quota_by_segment": "table", "as_of": "instant",
+}  # fmt: skip
+
+
+def _check_type(key: str, val: Any, where: str) -> None:
+    """A setting of the wrong TOML type is a ConfigError naming it (not a TypeError later)."""
+    kind = _KIND_OF.get(key, "text")
+    if isinstance(val, bool) or not isinstance(val, _KINDS[kind]):
+        example = {"number": "60", "integer": "90", "text": '"EUR"', "list": '["call", "email"]',
+                   "table": "{ enterprise = 250000 }",
+                   "instant": "2026-06-30T18:00:00+02:00"}[kind]  # fmt: skip
+        raise ConfigError(
+            f"{where}setting {key} = {val!r} must be a {kind} (e.g. {key} = {example})."
+        )
+
+
 def load_settings(path: str | Path | None = None, /, **overrides: Any) -> Settings:
     """Read ``leadsla.toml`` (a file, or a folder holding one); flags in ``overrides`` win."""
     values: dict[str, Any] = {}
+    file = Path(".")
     if path is not None:
         p = Path(path)
         file = p / SETTINGS_FILE if p.is_dir() else p
@@ -103,6 +134,9 @@ def load_settings(path: str | Path | None = None, /, **overrides: Any) -> Settin
                 raise ConfigError(
                     f"{file}: unknown setting(s) {', '.join(unknown)}. Known: {known}."
                 )
+    where = f"{file}: " if path is not None and file.is_file() else ""
+    for key, val in values.items():
+        _check_type(key, val, where)
     values.update({k: v for k, v in overrides.items() if v is not None})
     for key in ("attempt_kinds", "null_values"):
         if key in values:
