@@ -113,9 +113,11 @@ class Workspace:
         if last is None or self.as_of - last <= timedelta(days=days):
             return None
         gap = (self.as_of - last).total_seconds() / 86_400
+        zone = ZoneInfo(self.time_zone)
         return (
-            f"as-of {self.as_of:%Y-%m-%d} is {gap:,.0f} days after the last event in the "
-            f"data ({last:%Y-%m-%d}): leads whose window runs past the data's end show as "
+            f"as-of {self.as_of.astimezone(zone):%Y-%m-%d} is {gap:,.0f} days after the last "
+            f"event in the data ({last.astimezone(zone):%Y-%m-%d}): leads whose window runs "
+            "past the data's end show as "
             "breached only because the export stops; pass --as-of "
             f"{last.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ} (or leave --as-of out) to judge at "
             "the data's end."
