@@ -704,7 +704,8 @@ def test_cli(crm: Path, tmp_path: Path, run_cli: Any) -> None:
     as_json = run_cli(*naive, "--format", "json")
     assert as_json.returncode == 0, as_json.stderr
     d = json.loads(as_json.stdout)
-    assert d["as_of"] == "2025-11-17T13:00:00+01:00"
+    assert d["as_of"] == "2025-11-17T12:00:00+00:00"  # 13:00 Berlin, as every command: UTC
+    assert (d["as_of_basis"], d["policy_time_zone"]) == ("given", "Europe/Berlin")
     assert d["marketing"]["period_start"] == "2025-11-01T00:00:00+01:00"
     assert (d["leads"]["met"], d["leads"]["breached"], d["leads"]["pending"]) == (3, 5, 3)
     out = tmp_path / "breaches.csv"

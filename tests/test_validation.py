@@ -181,11 +181,15 @@ def test_traceback_only_with_verbose(cli: dict[tuple[str, ...], Any]) -> None:
     assert "does not exist" in loud.stderr
 
 
-def test_usage_error_exits_2(cli: dict[tuple[str, ...], Any]) -> None:
+def test_a_bad_as_of_is_a_user_error(cli: dict[tuple[str, ...], Any]) -> None:
+    """A value that is not an instant is the user's mistake (exit 1, with the forms to write);
+    "yesterday" is refused, never read off the wall clock."""
     proc = cli[EXTRA_COMMANDS[3]]
-    assert proc.returncode == 2
+    assert proc.returncode == 1
     assert "Traceback" not in proc.stdout + proc.stderr
-    assert '--as-of "yesterday" is not an ISO 8601 instant' in proc.stderr
+    text = " ".join(proc.stderr.split())
+    assert '--as-of "yesterday" is not an ISO 8601 instant' in text
+    assert "2026-06-30T18:00+02:00" in text
 
 
 # --- reading CSV files ------------------------------------------------------------------------
