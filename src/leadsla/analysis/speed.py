@@ -350,10 +350,33 @@ class SpeedResult:
     warnings: list[str]
     caveat: str = CAVEAT
     sql: list[str] = field(default_factory=list, repr=False)
+    period_minutes: npt.NDArray[np.float64] = field(
+        default_factory=lambda: np.zeros(0), repr=False
+    )  # business minutes to the first attempt of last period's leads (NaN: never)
 
     @property
     def buckets(self) -> list[SpeedBucket]:
         return self.overall.buckets
+
+    def history(self, hours: float, /) -> tuple[int, int]:
+        """(met, leads): how many of last period's leads had a first attempt within ``hours``
+        business hours of their clock start (never-contacted leads missed it)."""
+        t = self.period_minutes
+        return int(np.sum(np.isfinite(t) & (t <= hours * 60.0 + 1e-9))), int(t.size)
+
+    def target_text(self, hours: float, /) -> str:
+        """A business-hours target said in human units: the candidate's words when it is one
+        ("within 30 minutes"), else "within N business hours/minutes"."""
+        rec = self.recommendation
+        for o in self.overall.targets:
+            c = o.candidate
+            if c.key not in ("same_day", "next_noon") and math.isclose(
+                c.hours, hours, abs_tol=1e-6
+            ):
+                return c.text
+        if rec.target is not None and math.isclose(rec.target.hours, hours, abs_tol=1e-6):
+            return rec.target.text
+        return f"within {hours_text(hours)}"
 
     @property
     def recommendation(self) -> Recommendation:
@@ -877,7 +900,7 @@ def speed_analysis(
         business_day_hours=float(day_seconds / _HOUR), period=period, hours_per_lead=hpl,
         hourly_cost_eur=float(hourly_cost_eur),
         attempts_before_start={"attempts": early_acts, "leads": early_leads},
-        warnings=warnings, sql=[ibis.to_sql(rows_q)],
+        warnings=warnings, sql=[ibis.to_sql(rows_q)], period_minutes=minutes[in_period],
     )  # fmt: skip
 
 
