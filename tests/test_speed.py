@@ -295,7 +295,8 @@ def test_result_frame_and_figure(crm: Path) -> None:
     assert len(frame) == 3 * len(BUCKETS)
     assert set(frame.stratum) == {"all leads", "enterprise", "smb"}
     fig = res.figure()
-    points, curve = fig.data
+    points, curve, target = fig.data  # no p90 mark: 21% never contacted
+    assert target.name == "target: within 3 business days" and list(target.x) == [27.0, 27.0]
     shown = [b for b in res.buckets if b.leads and b.bucket != "never"]
     assert list(points.text) == [b.bucket for b in shown]
     np.testing.assert_allclose(points.error_y.array, [b.rate_ci[1] - b.rate for b in shown])
