@@ -493,10 +493,13 @@ class SpeedResult:
             fig.add_trace(go.Scatter(x=[x, x], y=[0, top * 1.05], mode="lines", name=label,
                                      line={"color": color, "dash": dash},
                                      hoverinfo="name"))  # fmt: skip
+        day = self.business_day_hours
+        ticks = [1 / 60, 5 / 60, 0.5, 1.0, 4.0, day, 3 * day, 10 * day]
+        labels = ["1 min", "5 min", "30 min", "1 h", "4 h", "1 day", "3 days", "10 days"]
         fig.update_layout(
             title="Close rate by business time to first attempt (association, not cause)",
-            xaxis={"title": "business hours from the MQL to the first attempt (log scale)",
-                   "type": "log"},
+            xaxis={"title": "business time from the MQL to the first attempt (log scale)",
+                   "type": "log", "tickvals": ticks, "ticktext": labels},
             yaxis={"title": "close rate (mature leads)", "tickformat": ".0%",
                    "rangemode": "tozero"},
             template="plotly_white",
