@@ -230,7 +230,9 @@ class Recommendation:
 
     @property
     def first_response_hours(self) -> float | None:
-        return None if self.target is None else round(self.target.hours, 4)
+        # exactly the stated unit (5 min = 5/60 h): the policy's check then counts a first
+        # attempt at 5:00 as met, like this analysis
+        return None if self.target is None else self.target.hours
 
     @property
     def text(self) -> str | None:
@@ -244,6 +246,22 @@ class Recommendation:
             return (f"never: {self.never_share:.1%} of last period's leads were never "
                     "contacted, so 90% were not all reached")  # fmt: skip
         return hours_text(self.team_p90_hours)
+
+    @property
+    def summary(self) -> str:
+        """What the target rests on, in one line."""
+        if self.target is None:
+            return "no mature lead to measure response times on"
+        pace = f"today's p90 {self.team_p90_text.split(':')[0]}"
+        if not self.on_evidence:
+            return f"no evidence that faster pays, so the team's pace ({pace})"
+        gain = (
+            f"; a business hour of delay costs {self.value_per_hour_eur:,.0f} € per lead"
+            if self.value_per_hour_eur is not None
+            else ""
+        )
+        return (f"conversion falls with response time within owner × segment{gain}; "
+                f"{self.rule}; {pace} (association, not proven cause)")  # fmt: skip
 
     @property
     def explanation(self) -> str:
