@@ -43,6 +43,7 @@ segment and the off-hours check narrow that, they do not rule it out.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -227,6 +228,7 @@ class Recommendation:
     never_share: float
     period_leads: int
     value_per_hour_eur: float | None
+    off_hours_note: str = ""
 
     @property
     def first_response_hours(self) -> float | None:
@@ -284,7 +286,8 @@ class Recommendation:
         else:
             why = "no evidence that faster pays (the modelled trend's interval includes no " \
                   "effect): the target is the team's pace"  # fmt: skip
-        return f"{head}; {why}; {pace} (the team's pace, not a floor)."
+        off = f"; {self.off_hours_note}" if self.off_hours_note else ""
+        return f"{head}; {why}; {pace} (the team's pace, not a floor){off}."
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -657,6 +660,7 @@ def _table(
     contacted = np.isfinite(pop.minutes)
     median = float(np.median(pop.minutes[contacted])) / 60 if contacted.any() else None
     rec = _recommend(curve, targets, per, agg, median, hourly_cost)
+    rec = dataclasses.replace(rec, off_hours_note=_off_hours_note(effect, effect_off))
     weights = agg.n.sum(axis=1) + agg.never_n
     grid = np.geomspace(0.5, max(day_minutes * 10, 600.0), 60)
     points = (
@@ -665,6 +669,23 @@ def _table(
         if agg.n.sum() else []
     )  # fmt: skip
     return SpeedTable(name, buckets, effect, effect_off, curve, targets, rec, median, points)
+
+
+def _off_hours_note(effect: list[Effect], off: list[Effect]) -> str:
+    """The confounding check in words, at 1 business hour (the middle threshold)."""
+    e, o = effect[2], off[2]
+    if o.risk_ratio is None or o.ci is None:
+        return "too few leads arrived outside business hours for the confounding check"
+    said = (f"among leads that arrived outside business hours (their wait is set by the "
+            f"calendar, not by a rep's choice) the risk ratio of a first attempt within "
+            f"{o.label} vs later is {o.risk_ratio:.2f} ({o.ci[0]:.2f}–{o.ci[1]:.2f})")  # fmt: skip
+    if e.risk_ratio is None:
+        return said
+    if o.ci[0] > 1.0:
+        return f"{said}: the same direction, so reps' choice of leads does not explain it all"
+    if o.risk_ratio > 1.0:
+        return f"{said}: the same direction, not significant on its own"
+    return f"{said}: no effect there, so part of the association may be reps' choice of leads"
 
 
 def _recommend(
