@@ -105,7 +105,7 @@ def cli(crm: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "value": run_json("value", src),
         "plan": run_json("plan", src, "--quota", str(QUOTA)),
         "attempts": run_json("attempts", src, *cost),
-        "speed": run_json("speed", src),
+        "speed": run_json("speed", src, *cost),
     }
 
 

@@ -12,8 +12,10 @@ from rich.markup import escape
 from leadsla.analysis.speed import SpeedResult, SpeedTable, speed_analysis
 from leadsla.cli import (
     AsOfOpt,
+    AttemptsPerHourOpt,
     EncodingOpt,
     FormatOpt,
+    HourlyCostOpt,
     MappingOpt,
     OptionOpt,
     OutOpt,
@@ -50,6 +52,8 @@ def speed(
     time_zone: TzOpt = None,
     encoding: EncodingOpt = None,
     as_of: AsOfOpt = None,
+    hourly_cost: HourlyCostOpt = None,
+    attempts_per_hour: AttemptsPerHourOpt = None,
     format: FormatOpt = Format.table,
     out: OutOpt = None,
     chart: Annotated[
@@ -58,7 +62,8 @@ def speed(
     ] = None,
 ) -> None:
     """Conversion by business time to the first attempt, and the recommended first-response SLA."""
-    ws = open_source(source, mapping, option, time_zone=time_zone, encoding=encoding, as_of=as_of)
+    ws = open_source(source, mapping, option, time_zone=time_zone, encoding=encoding, as_of=as_of,
+                     hourly_cost_eur=hourly_cost, attempts_per_hour=attempts_per_hour)  # fmt: skip
     with ws:
         print_warnings(ws)
         activities = ws.activities
