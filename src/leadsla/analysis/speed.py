@@ -19,7 +19,7 @@ SQL). Everything after that runs on counts per owner × segment × fine time bin
   same among leads whose clock started outside business hours (their wait starts at the next
   opening, whatever the rep thinks of them) as a check on confounding;
 - the **curve**: ``logit p = α[owner × segment] + β·ln(1 + business minutes)`` (monotone);
-  evidence that faster pays = the 95% interval of β below 0;
+  evidence that faster pays = the 99% interval of β below 0 and a risk ratio above 1 (95%);
 - the **value of speed**: V = mean revenue of won mature leads of the lead's segment; for each
   candidate target (5, 15, 30 min; 1, 2, 4 business hours; same business day; next business
   day by 12:00), on last period's leads (the 91 days of clock starts before the latest mature
@@ -276,7 +276,8 @@ class Recommendation:
         if self.on_evidence:
             why = (
                 "conversion falls with business response time within owner × segment "
-                f"(the modelled trend's interval excludes no effect); {self.rule}"
+                "(the modelled trend and a risk ratio's interval exclude no effect); "
+                f"{self.rule}"
             )
             if self.value_per_hour_eur is not None:
                 why += (
@@ -659,7 +660,7 @@ def _table(
     )  # fmt: skip
     contacted = np.isfinite(pop.minutes)
     median = float(np.median(pop.minutes[contacted])) / 60 if contacted.any() else None
-    rec = _recommend(curve, targets, per, agg, median, hourly_cost)
+    rec = _recommend(curve, effect, targets, per, agg, median, hourly_cost)
     rec = dataclasses.replace(rec, off_hours_note=_off_hours_note(effect, effect_off))
     weights = agg.n.sum(axis=1) + agg.never_n
     grid = np.geomspace(0.5, max(day_minutes * 10, 600.0), 60)
@@ -690,6 +691,7 @@ def _off_hours_note(effect: list[Effect], off: list[Effect]) -> str:
 
 def _recommend(
     curve: Curve,
+    effect: list[Effect],
     targets: list[CandidateOutcome],
     per: _Leads,
     agg: Aggregates,
@@ -705,13 +707,19 @@ def _recommend(
     p90m = float(np.quantile(t, 0.9, method="inverted_cdf"))
     p90 = None if (never > NEVER_SHARE_MAX or not math.isfinite(p90m)) else p90m / 60
     use_costs = hourly_cost > 0 and per.value is not None
-    choice: Choice = choose(targets, evidence=curve.evidence, use_costs=use_costs,
+    # evidence: the modelled trend is significant AND at least one stratified risk ratio's
+    # interval lies above 1 (two signs, so a no-effect CRM rarely gets a tighter target)
+    evidence = curve.evidence and any(e.claimed and (e.risk_ratio or 0) > 1 for e in effect)
+    choice: Choice = choose(targets, evidence=evidence, use_costs=use_costs,
                             min_gain_points=MIN_GAIN_POINTS)  # fmt: skip
     if choice.team_index is None:
-        # no listed target reaches 90% of leads: the team's pace in whole business days
+        # no listed target reaches 90% of leads: the team's pace in whole business days, from
+        # the p90 of all leads (of the contacted ones when over 10% were never contacted)
         contacted = t[np.isfinite(t)]
-        p90c = float(np.quantile(contacted, 0.9, method="inverted_cdf")) if contacted.size \
-            else math.inf  # fmt: skip
+        p90c = p90m if math.isfinite(p90m) else (
+            float(np.quantile(contacted, 0.9, method="inverted_cdf")) if contacted.size
+            else math.inf
+        )  # fmt: skip
         day_min = targets[-2].candidate.hours * 60.0
         days = max(2, math.ceil(round(p90c / day_min, 6))) if math.isfinite(p90c) else 5
         slow = Candidate(f"{days}d", f"within {days} business days", days * day_min / 60.0)
@@ -735,7 +743,7 @@ def _recommend(
     chosen = targets[choice.index]
     team = targets[choice.team_index].candidate if choice.team_index is not None else None
     vph = None
-    if per.value is not None and median_hours is not None and curve.evidence:
+    if per.value is not None and median_hours is not None and evidence:
         # d/dt of the stratum-averaged close rate at today's median, × the mean V
         m = max(median_hours * 60, 1.0)
         w = agg.n.sum(axis=1) + agg.never_n
