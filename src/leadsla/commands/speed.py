@@ -17,6 +17,7 @@ from leadsla.cli import (
     FormatOpt,
     HourlyCostOpt,
     MappingOpt,
+    NoCacheOpt,
     OptionOpt,
     OutOpt,
     SourceArg,
@@ -60,10 +61,20 @@ def speed(
         Path | None,
         typer.Option("--chart", help="Write the rate-by-bucket chart to this HTML file."),
     ] = None,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """Conversion by business time to the first attempt, and the recommended first-response SLA."""
-    ws = open_source(source, mapping, option, time_zone=time_zone, encoding=encoding, as_of=as_of,
-                     hourly_cost_eur=hourly_cost, attempts_per_hour=attempts_per_hour)  # fmt: skip
+    ws = open_source(
+        source,
+        mapping,
+        option,
+        time_zone=time_zone,
+        encoding=encoding,
+        as_of=as_of,
+        hourly_cost_eur=hourly_cost,
+        attempts_per_hour=attempts_per_hour,
+        no_cache=no_cache,
+    )
     with ws:
         print_warnings(ws)
         activities = ws.activities
