@@ -28,6 +28,7 @@ from leadsla.cli import app
 from leadsla.clock import BusinessCalendar
 from leadsla.errors import ConfigError, DataError
 from leadsla.io.source import connect
+from leadsla.render.charts import figure
 from leadsla.settings import Settings
 
 HOURS_9_18 = {"hours": "Mon-Fri 09:00-18:00"}
@@ -250,14 +251,14 @@ def test_result_frame_and_figure(crm: Path) -> None:
     frame = res.to_frame()
     assert len(frame) == 3 * len(BUCKETS)
     assert set(frame.stratum) == {"all leads", "enterprise", "smb"}
-    fig = res.figure()
+    fig = figure(res)
     assert [t.name for t in fig.data] == ["enterprise", "smb"]  # one trace per stratum
     smb = fig.data[1]
     assert res.strata is not None
     shown = [b for b in res.strata["smb"].buckets if b.leads]
     assert list(smb.x) == [b.bucket for b in shown]
     np.testing.assert_allclose(smb.error_y.array, [b.rate_ci[1] - b.rate for b in shown])
-    assert len(analyse(crm).figure().data) == 1
+    assert len(figure(analyse(crm)).data) == 1
 
 
 # --------------------------------------------------------------------------- the SLA rule

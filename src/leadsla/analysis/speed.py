@@ -55,10 +55,11 @@ from leadsla.analysis.value import (
 from leadsla.analysis.valuestats import MIN_MATURE_LEADS, wilson_interval
 from leadsla.clock import BusinessCalendar, business_day_seconds
 from leadsla.errors import ConfigError
+from leadsla.text import hours_text
 from leadsla.times import utc_literal
 
 if TYPE_CHECKING:
-    import plotly.graph_objects as go
+    pass
 
 __all__ = [
     "BUCKETS",
@@ -71,7 +72,6 @@ __all__ = [
     "bucket_edges",
     "business_day_seconds",
     "first_attempts",
-    "hours_text",
     "recommend",
     "speed_analysis",
 ]
@@ -301,55 +301,6 @@ class SpeedResult:
         return pd.DataFrame.from_records(recs, columns=cols).astype(
             {"rate": "float64", "rate_lo": "float64", "rate_hi": "float64"}
         )
-
-    def figure(self) -> go.Figure:
-        """Close rate by response bucket with Wilson 95% error bars, one trace per stratum."""
-        import plotly.graph_objects as go
-
-        fig = go.Figure()
-        tables = list(self.strata.values()) if self.strata else [self.overall]
-        for t in tables:
-            shown = [b for b in t.buckets if b.leads > 0]
-            rate = np.array([b.rate for b in shown])
-            lo = np.array([b.rate_ci[0] for b in shown])
-            hi = np.array([b.rate_ci[1] for b in shown])
-            fig.add_trace(go.Scatter(
-                x=[b.bucket for b in shown], y=rate, mode="lines+markers", name=t.name,
-                marker={"size": 9},
-                error_y={"type": "data", "symmetric": False, "array": hi - rate,
-                         "arrayminus": rate - lo},
-                customdata=np.array([[b.leads, b.won] for b in shown]),
-                hovertemplate="%{x}<br>close rate %{y:.1%}<br>%{customdata[0]:,} leads, "
-                              "%{customdata[1]:,} won<extra>" + t.name + "</extra>",
-            ))  # fmt: skip
-        rec = self.recommendation
-        sla = (
-            f"recommended first response ≤ {hours_text(rec.first_response_hours)}"
-            if rec.first_response_hours is not None
-            else "no recommendation"
-        )
-        fig.update_layout(
-            title=f"Close rate by business time to first attempt ({sla}; bars: 95% interval)"
-            "<br><sup>Association, not cause: reps call hot leads faster.</sup>",
-            xaxis={"title": "business time from creation to first attempt",
-                   "categoryorder": "array", "categoryarray": list(BUCKETS)},
-            yaxis={"title": "close rate (mature leads)", "tickformat": ".0%",
-                   "rangemode": "tozero"},
-            template="plotly_white",
-            legend_title_text=self.by or "",
-        )  # fmt: skip
-        return fig
-
-
-def hours_text(hours: float | None) -> str:
-    """0.0833 → '5 min', 4.0 → '4 business hours', 7.5 → '7 h 30 min (business)'."""
-    if hours is None or not math.isfinite(hours):
-        return "–"
-    minutes = round(hours * 60)
-    if minutes < 60:
-        return f"{minutes} business min"
-    h, m = divmod(minutes, 60)
-    return f"{h} business hours" if m == 0 else f"{h} h {m} min (business)"
 
 
 # --------------------------------------------------------------------------- engine

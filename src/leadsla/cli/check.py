@@ -7,14 +7,13 @@ Exit code 0 whether or not there are breaches (a report is not a failure); with
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 from rich.markup import escape
 
-from leadsla.analysis.check import CheckResult, check_compliance
-from leadsla.cli import (
+from leadsla.cli.common import console, err, open_source, print_warnings
+from leadsla.cli.options import (
     EncodingOpt,
     FormatOpt,
     MappingOpt,
@@ -22,22 +21,21 @@ from leadsla.cli import (
     OutOpt,
     SourceArg,
     TzOpt,
-    app,
-    console,
-    err,
-    open_source,
-    print_warnings,
 )
 from leadsla.errors import UsageError
-from leadsla.output import Format, emit, fmt, pct, rich_table, to_csv, to_json
-from leadsla.policy import load_policy
+from leadsla.render.output import Format, emit, rich_table, to_csv, to_json
+from leadsla.text import number, pct
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from leadsla.sla.compliance import CheckResult
 
 #: Exit code of ``--fail-on-breach`` when a sales rule is breached (0 ok, 1 user error, 2 usage).
 EXIT_BREACHED = 3
 SECONDS = "%Y-%m-%d %H:%M:%S"
 
 
-@app.command()
 def check(
     source: SourceArg,
     policy: Annotated[
@@ -77,6 +75,9 @@ def check(
     out: OutOpt = None,
 ) -> None:
     """Compliance of sales (first response, attempts) and marketing (MQLs) with the policy."""
+    from leadsla.sla.compliance import check_compliance
+    from leadsla.sla.policy import load_policy
+
     pol = load_policy(policy)
     since_at = _instant(since, "--since") if since else None
     if as_of:  # a wall-clock --as-of is the policy's local time, like --since
@@ -101,6 +102,8 @@ def check(
 
 
 def _instant(text: str, flag: str) -> pd.Timestamp:
+    import pandas as pd
+
     try:
         return pd.Timestamp(text)
     except ValueError:
@@ -110,6 +113,8 @@ def _instant(text: str, flag: str) -> pd.Timestamp:
 
 
 def _local(t: Any, zone: str, pattern: str = "%a %Y-%m-%d %H:%M") -> str:
+    import pandas as pd
+
     if t is None or pd.isna(t):
         return "–"
     return pd.Timestamp(t).tz_convert(zone).strftime(pattern)
@@ -117,6 +122,7 @@ def _local(t: Any, zone: str, pattern: str = "%a %Y-%m-%d %H:%M") -> str:
 
 def _tables(r: CheckResult, limit: int, out: Path | None) -> None:
     """The readable report: summary, per segment, per rep, marketing, the newest breaches."""
+    import pandas as pd
     from rich.console import Console
 
     target = console if out is None else Console(record=True, width=140)
@@ -129,7 +135,7 @@ def _tables(r: CheckResult, limit: int, out: Path | None) -> None:
         highlight=False,
     )
     rule_rows = [
-        {"rule": f"first response ≤ {fmt(r.first_response_hours)} business h"}
+        {"rule": f"first response ≤ {number(r.first_response_hours)} business h"}
         | _counts(r.first_response.to_dict()),
         {"rule": "contact attempts within the window"} | _counts(r.attempts.to_dict()),
         {"rule": "all sales rules (per lead)"} | _counts(r.status.to_dict()),

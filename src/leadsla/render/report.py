@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from leadsla.io.source import Workspace
-from leadsla.report.html import ReportFiles, Section, esc, table_html, write_report
+from leadsla.render.charts import figure
+from leadsla.render.document import sections as sla_sections
+from leadsla.render.html import ReportFiles, Section, esc, table_html, write_report
 
 LIFE_TABLE_COLUMNS = [
     "attempt", "at_risk", "won", "lost", "win_hazard", "naive_cohort_rate",
@@ -86,7 +88,7 @@ def _value_section(value: Any, missing: str | None) -> Section:
         "for the value; the shrunk rate borrows strength from the parent group.</p>"
         + table_html(rows)
     )
-    return Section("value", "MQL value", body, [value.figure()], data=d)
+    return Section("value", "MQL value", body, [figure(value)], data=d)
 
 
 def _plan_section(plan: Any, missing: str | None) -> Section:
@@ -98,7 +100,7 @@ def _plan_section(plan: Any, missing: str | None) -> Section:
         f"{d['revenue_responsibility']:,.0f} of marketing-originated revenue at an MQL value of "
         f"{d['mql_value']:,.0f}.</p>" + table_html(plan.to_frame().to_dict("records"))
     )
-    return Section("plan", "The plan in euros", body, [plan.figure()], data=d)
+    return Section("plan", "The plan in euros", body, [figure(plan)], data=d)
 
 
 def _attempts_section(attempts: Any, missing: str | None) -> Section:
@@ -121,7 +123,7 @@ def _attempts_section(attempts: Any, missing: str | None) -> Section:
     for name, g in d["groups"].items():
         table = [{k: r.get(k) for k in LIFE_TABLE_COLUMNS} for r in g["table"][:30]]
         body += f"<h3>Life table: {esc(name)}</h3>" + table_html(table)
-    figs = [attempts.figure(k) for k in ("return", "profit", "naive")]
+    figs = [figure(attempts, k) for k in ("return", "profit", "naive")]
     return Section("attempts", "How many contact attempts pay", body, figs, data=d)
 
 
@@ -138,7 +140,7 @@ def _speed_section(speed: Any, missing: str | None) -> Section:
         + table_html(rows)
         + f"<p class='caveat'>{esc(d.get('caveat', ''))}</p>"
     )
-    return Section("speed", "Speed to lead", body, [speed.figure()], data=d)
+    return Section("speed", "Speed to lead", body, [figure(speed)], data=d)
 
 
 def _check_section(check: Any) -> Section:
@@ -177,10 +179,10 @@ def build_report(
 ) -> Report:
     """Run every analysis the data allows and lay the results out as report sections.
 
-    ``agreement``: an already drafted :class:`leadsla.agree.Agreement` to lay out instead of
+    ``agreement``: an already drafted :class:`leadsla.sla.agreement.Agreement` to lay out instead of
     drafting one (its analyses are not run again).
     """
-    from leadsla.agree import draft_agreement
+    from leadsla.sla.agreement import draft_agreement
 
     warnings = [str(i) for i in ws.issues.warnings]
     if agreement is None:
@@ -196,15 +198,15 @@ def build_report(
         _attempts_section(agreement.attempts, missing.get("attempts")),
         _speed_section(agreement.speed, missing.get("speed")),
     ]
-    sla = agreement.sections()
+    sla = sla_sections(agreement)
     sections.append(Section("sla", "The SLA commitments",
                             "".join(s.body for s in sla if s.id in ("agreement", "marketing",
                                                                       "sales")),
                             data={"agreement": agreement.to_dict()}))  # fmt: skip
     check = None
     if policy is not None:
-        from leadsla.analysis.check import check_compliance
-        from leadsla.policy import load_policy
+        from leadsla.sla.compliance import check_compliance
+        from leadsla.sla.policy import load_policy
 
         pol = load_policy(policy)
         if ws.activities is None:

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from leadsla.analysis.attempts import AttemptsResult, attempts_sql, from_workspace
-from leadsla.cli import (
+from leadsla.cli.common import console, err, open_source, print_warnings
+from leadsla.cli.options import (
     AsOfOpt,
+    AttemptsByOpt,
     AttemptsPerHourOpt,
     EncodingOpt,
     FormatOpt,
@@ -22,24 +23,16 @@ from leadsla.cli import (
     OptionOpt,
     OutOpt,
     SourceArg,
+    StaleOpt,
     TzOpt,
-    app,
-    console,
-    err,
-    open_source,
-    print_warnings,
 )
 from leadsla.errors import UsageError
-from leadsla.output import Format, emit, pct, rich_table, to_csv, to_json
+from leadsla.render.output import Format, emit, rich_table, to_csv, to_json
+from leadsla.text import money, pct
 
-ByOpt = Annotated[
-    str,
-    typer.Option(
-        "--by",
-        help="Lead types to analyse separately: comma-separated text columns "
-        "of leads (segment, campaign, source, owner); empty for all leads together.",
-    ),
-]
+if TYPE_CHECKING:
+    from leadsla.analysis.attempts import AttemptsResult
+
 ValueOpt = Annotated[
     float | None,
     typer.Option(
@@ -75,15 +68,6 @@ BoundOpt = Annotated[
         "show the lower bound (treated as lost) or the upper (as censored).",
     ),
 ]
-StaleOpt = Annotated[
-    int | None,
-    typer.Option(
-        "--stale-after",
-        help="Only leads created more than this many days "
-        "before the as-of date count (default: settings, 90).",
-        min=0,
-    ),
-]
 SeedOpt = Annotated[
     int | None, typer.Option("--seed", help="Seed of the bootstrap (default: settings).")
 ]
@@ -109,16 +93,6 @@ def _num(x: Any, digits: int = 2) -> str:
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
         return "–"
     return f"{x:,.{digits}f}"
-
-
-def _money(x: float) -> str:
-    if not math.isfinite(x):
-        return "–"
-    if abs(x) >= 1e6:
-        return f"{x / 1e6:,.2f}M"
-    if abs(x) >= 1e5:
-        return f"{x / 1e3:,.0f}k"
-    return f"{x:,.0f}"
 
 
 def _span(ns: list[int]) -> str:
@@ -147,7 +121,7 @@ def summary_rows(result: AttemptsResult) -> list[dict[str, Any]]:
             {
                 "group": name,
                 "leads": f"{g.leads:,}",
-                "V": _money(a.value),
+                "V": money(a.value),
                 "N*": _short(a),
                 "95% CI": f"{a.optimal_attempts_ci[0]}–{a.optimal_attempts_ci[1]}",
                 "ident.": "yes" if a.identified else "no",
@@ -218,10 +192,9 @@ def print_attempts(result: AttemptsResult, out: Console) -> None:
     )
 
 
-@app.command()
 def attempts(
     source: SourceArg,
-    by: ByOpt = "segment",
+    by: AttemptsByOpt = "segment",
     hourly_cost: HourlyCostOpt = None,
     attempts_per_hour: AttemptsPerHourOpt = None,
     value: ValueOpt = None,
@@ -280,11 +253,15 @@ def attempts(
                     total=total,
                 )
 
+            from leadsla.analysis.attempts import from_workspace
+
             result = from_workspace(
                 ws, by=by, value=value, B=bootstrap, smooth=smooth, bound=bound, progress=step
             )
     if chart is not None:
-        files = result.write_chart(chart, png=png)
+        from leadsla.render.charts_attempts import write_chart
+
+        files = write_chart(result, chart, png=png)
         err.print(
             f"wrote {files.html}" + (f" and {files.png}" if files.png else ""), highlight=False
         )
@@ -305,47 +282,3 @@ def attempts(
                 err.print(f"wrote {out}", highlight=False)
     for w in result.warnings:
         err.print(f"[yellow]WARNING[/yellow] {escape(w)}", highlight=False)
-
-
-def _sql_app() -> typer.Typer:
-    """The ``sql`` command group, shared by every command module that prints its SQL."""
-    for g in app.registered_groups:
-        if g.name == "sql" and isinstance(g.typer_instance, typer.Typer):
-            return g.typer_instance
-    group = typer.Typer(help="Print the SQL an analysis runs on the engine.", no_args_is_help=True)
-    app.add_typer(group, name="sql")
-    return group
-
-
-@_sql_app().command("attempts")
-def sql_attempts(
-    source: SourceArg,
-    by: ByOpt = "segment",
-    stale_after: StaleOpt = None,
-    mapping: MappingOpt = None,
-    option: OptionOpt = None,
-    time_zone: TzOpt = None,
-    encoding: EncodingOpt = None,
-    as_of: AsOfOpt = None,
-    out: OutOpt = None,
-) -> None:
-    """Print the SQL `leadsla attempts` runs: attempts and end state per lead, counted."""
-    with open_source(
-        source,
-        mapping,
-        option,
-        time_zone=time_zone,
-        encoding=encoding,
-        as_of=as_of,
-        stale_after_days=stale_after,
-    ) as ws:
-        s = ws.settings
-        sql = attempts_sql(
-            ws.leads,
-            ws.activities,
-            by=by,
-            attempt_kinds=s.attempt_kinds,
-            as_of=ws.as_of,
-            stale_after_days=s.stale_after_days,
-        )
-    emit(f"-- leads per (group, attempts, state, reason)\n{sql.rstrip()};\n", out, console)

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from leadsla.output import _clean, fmt
+from leadsla.render.output import _clean
+from leadsla.text import number as fmt
 
 CSS = """
 :root { --fg:#1d2330; --muted:#5b6475; --line:#d9dde5; --accent:#1f5fbf; --warn:#9a6700; }
@@ -161,7 +162,7 @@ def write_report(
     sections: list[Section], path: str | Path, /, *, png: bool = True, **kwargs: Any
 ) -> ReportFiles:
     """Write the page and, with ``png``, a PNG copy of every chart in ``<stem>_charts/``."""
-    from leadsla.report.png import figure_to_png
+    from leadsla.render.png import figure_to_png
 
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.status import Status
 
-from leadsla.agree import Agreement, draft_agreement
-from leadsla.cli import (
+from leadsla.cli.common import console, err, open_source, print_warnings
+from leadsla.cli.options import (
     AsOfOpt,
     AttemptsPerHourOpt,
     EncodingOpt,
@@ -26,14 +26,13 @@ from leadsla.cli import (
     SegmentQuotaOpt,
     SourceArg,
     TzOpt,
-    app,
-    console,
-    err,
-    open_source,
-    print_warnings,
+    check_period,
+    segment_quotas,
 )
-from leadsla.errors import UsageError
-from leadsla.output import emit, rich_table, to_json
+from leadsla.render.output import emit, rich_table, to_json
+
+if TYPE_CHECKING:
+    from leadsla.sla.agreement import Agreement
 
 
 class AgreeFormat(StrEnum):
@@ -43,23 +42,11 @@ class AgreeFormat(StrEnum):
     json = "json"
 
 
-def _segment_quotas(items: list[str] | None) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for item in items or []:
-        if "=" not in item:
-            raise UsageError(f'--segment-quota "{item}" must look like NAME=EUR '
-                             "(enterprise=250000).")  # fmt: skip
-        name, amount = item.split("=", 1)
-        try:
-            out[name.strip()] = float(amount.strip().replace(",", "").replace("_", ""))
-        except ValueError:
-            raise UsageError(f'--segment-quota "{item}": "{amount}" is not an amount.') from None
-    return out
-
-
 def print_agreement(agreement: Agreement) -> None:
     """The headline commitments, the per-segment rules, what was not computed."""
-    for line in agreement.headline():
+    from leadsla.render.document import headline
+
+    for line in headline(agreement):
         if line.startswith("  "):
             continue
         console.print(escape(line), highlight=False)
@@ -96,7 +83,6 @@ def print_agreement(agreement: Agreement) -> None:
     )
 
 
-@app.command()
 def agree(
     source: SourceArg,
     quota: QuotaOpt = None,
@@ -158,9 +144,10 @@ def agree(
     ] = AgreeFormat.table,
 ) -> None:
     """Draft the SLA from the data: the document (sla.md, sla.html) and its policy (sla.toml)."""
-    if period is not None and period not in ("month", "quarter"):
-        raise UsageError(f'--period "{period}" must be month or quarter.')
-    seg_quotas = _segment_quotas(segment_quota)
+    check_period(period)
+    from leadsla.sla.agreement import draft_agreement
+
+    seg_quotas = segment_quotas(segment_quota)
     with open_source(source, mapping, option, time_zone=time_zone, encoding=encoding,
                      as_of=as_of) as ws:  # fmt: skip
         print_warnings(ws)
@@ -173,7 +160,9 @@ def agree(
                 attempts=attempts, within_days=within_days, name=name, bootstrap=bootstrap,
                 progress=lambda step: status.update(f"Drafting the agreement: {step}"),
             )  # fmt: skip
-    files = agreement.write(out)
+    from leadsla.render.document import write_agreement
+
+    files = write_agreement(agreement, out)
     if format is AgreeFormat.json:
         emit(to_json({**agreement.to_dict(), "files": files.to_dict()}), None, console)
     else:

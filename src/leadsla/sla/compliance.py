@@ -63,7 +63,7 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from leadsla.clock import BusinessCalendar, business_day_seconds
-from leadsla.policy import Policy
+from leadsla.sla.policy import Policy
 from leadsla.times import to_utc, utc_literal
 
 __all__ = [

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 
-from leadsla.analysis.speed import SpeedResult, SpeedTable, hours_text, speed_analysis
-from leadsla.cli import (
+from leadsla.cli.common import console, err, open_source, print_warnings, write_chart
+from leadsla.cli.options import (
     AsOfOpt,
     EncodingOpt,
     FormatOpt,
@@ -19,16 +19,14 @@ from leadsla.cli import (
     OutOpt,
     SourceArg,
     TzOpt,
-    app,
-    console,
-    err,
-    open_source,
-    print_warnings,
 )
-from leadsla.clock import BusinessCalendar
 from leadsla.errors import DataError, Issue
-from leadsla.output import Format, emit, pct, rich_table, to_csv, to_json
+from leadsla.render.output import Format, emit, rich_table, to_csv, to_json
 from leadsla.settings import SETTINGS_FILE
+from leadsla.text import hours_text, pct
+
+if TYPE_CHECKING:
+    from leadsla.analysis.speed import SpeedResult, SpeedTable
 
 
 class SpeedBy(StrEnum):
@@ -36,7 +34,6 @@ class SpeedBy(StrEnum):
     source = "source"
 
 
-@app.command()
 def speed(
     source: SourceArg,
     by: Annotated[
@@ -71,6 +68,9 @@ def speed(
                     "the CRM's activity export in the mapping file.",
                 )
             )
+        from leadsla.analysis.speed import speed_analysis
+        from leadsla.clock import BusinessCalendar
+
         s = ws.settings
         calendar = BusinessCalendar.from_config(
             s.business_hours, time_zone=s.time_zone, source=f"{SETTINGS_FILE} [business_hours]"
@@ -85,9 +85,9 @@ def speed(
             maturity_quantile=s.maturity_quantile,
         )
     if chart is not None:
-        chart.parent.mkdir(parents=True, exist_ok=True)
-        result.figure().write_html(chart, include_plotlyjs=True, full_html=True)
-        err.print(f"wrote {chart}", highlight=False)
+        from leadsla.render.charts import figure
+
+        write_chart(figure(result), chart)
     if format is Format.json:
         emit(to_json(result.to_dict()), out, console)
     elif format is Format.csv:

@@ -13,6 +13,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from leadsla.text import number
+
 
 class Format(StrEnum):
     table = "table"
@@ -67,29 +69,8 @@ def rich_table(title: str, rows: list[dict[str, Any]], columns: list[str] | None
         numeric = bool(rows) and isinstance(rows[0].get(c), int | float)
         t.add_column(c, justify="right" if numeric else "left")
     for r in rows:
-        t.add_row(*[fmt(r.get(c)) for c in cols])
+        t.add_row(*[number(r.get(c)) for c in cols])
     return t
-
-
-def fmt(v: Any) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "–"
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    if isinstance(v, int):
-        return f"{v:,}"
-    if isinstance(v, float):
-        return f"{v:,.4g}" if abs(v) < 1 else f"{v:,.2f}" if abs(v) < 1000 else f"{v:,.0f}"
-    if isinstance(v, list | tuple):
-        return "[" + ", ".join(fmt(x) for x in v) + "]"
-    return str(v)
-
-
-def pct(x: float | None, /, *, fine: bool = False) -> str:
-    """A rate as a percentage, "–" when missing; ``fine`` gives two decimals below 10%."""
-    if x is None or not math.isfinite(x):
-        return "–"
-    return f"{x:.2%}" if fine and 0 < x < 0.1 else f"{x:.1%}"
 
 
 def emit(text: str, out: Path | None, console: Console) -> None:

@@ -34,16 +34,12 @@ the caller's value or a default, each labelled as such.
 
 from __future__ import annotations
 
-import hashlib
-import io
 import math
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast
-from zoneinfo import ZoneInfo
 
 import ibis
 import ibis.expr.types as ir
@@ -52,45 +48,37 @@ import pandas as pd
 from leadsla.analysis.attempts import NONE_LABEL, AttemptsResult, MissingValueError
 from leadsla.analysis.attempts import from_workspace as attempts_from_workspace
 from leadsla.analysis.plan import Period, SlaPlan, plan_sla
-from leadsla.analysis.speed import SpeedResult, hours_text, speed_analysis
+from leadsla.analysis.speed import SpeedResult, speed_analysis
 from leadsla.analysis.value import ValueResult, epoch_seconds, mql_value_table, resolve_as_of
-from leadsla.clock import DAYS, BusinessCalendar
+from leadsla.clock import BusinessCalendar, calendar_config
 from leadsla.errors import ConfigError
-from leadsla.output import pct
-from leadsla.policy import (
+from leadsla.io.fingerprint import DataFingerprint, data_fingerprint
+from leadsla.sla.policy import (
     AttemptRule,
     DataProvenance,
     MarketingPolicy,
     MarketingSegment,
     Policy,
     SalesPolicy,
-    write_policy,
 )
-from leadsla.schema import TABLES
+from leadsla.text import hours_text, money
 
 if TYPE_CHECKING:
     from leadsla.io.source import Workspace
-    from leadsla.report.html import Section
 
 __all__ = [
     "AGREEMENT_SCHEMA",
     "DEFAULT_ATTEMPTS",
     "DEFAULT_FIRST_RESPONSE_HOURS",
     "DEFAULT_WITHIN_DAYS",
-    "HASH_RULE",
     "WINDOW_QUANTILE",
     "Agreement",
     "AgreementFiles",
     "AttemptTarget",
-    "DataFingerprint",
     "MarketingCommitment",
     "MarketingTarget",
     "SalesCommitment",
-    "attempt_windows",
-    "calendar_config",
-    "data_fingerprint",
     "draft_agreement",
-    "hours_spec",
 ]
 
 AGREEMENT_SCHEMA = "leadsla.agreement/1"
@@ -101,134 +89,9 @@ DEFAULT_ATTEMPTS = 6
 DEFAULT_WITHIN_DAYS = 14
 #: The attempt window D is this quantile of days from the MQL to the K-th attempt.
 WINDOW_QUANTILE = 0.9
-#: Canonical tables the data hash covers, in this order (those present).
-HASH_TABLES = ("leads", "activities", "campaigns", "touches")
-HASH_RULE = (
-    "SHA-256 over the canonical tables as read (after the mapping and typing, before any "
-    "analysis): for each of leads, activities, campaigns, touches that is present, in that "
-    "order, a line '# <table>: <columns>' and then its rows as CSV (UTF-8, no header, "
-    "Arrow's formatting, timestamps in UTC), the rows sorted by every column in canonical "
-    "order. The same data gives the same hash whatever the file format or the export's "
-    "column names."
-)
 FILES = {"markdown": "sla.md", "html": "sla.html", "policy": "sla.toml"}
 
 Progress = Callable[[str], None]
-
-
-# --------------------------------------------------------------------------- provenance
-
-
-@dataclass(frozen=True)
-class DataFingerprint:
-    """What the agreement was measured on: the source, a hash of its tables, the window."""
-
-    source: str
-    sha256: str
-    rows: dict[str, int]
-    first_created_at: datetime | None
-    last_created_at: datetime | None
-    time_zone: str
-    rule: str = HASH_RULE
-
-    @property
-    def window(self) -> tuple[date, date] | None:
-        """First and last day of ``created_at`` in the workspace time zone."""
-        if self.first_created_at is None or self.last_created_at is None:
-            return None
-        zone = ZoneInfo(self.time_zone)
-        return (
-            self.first_created_at.astimezone(zone).date(),
-            self.last_created_at.astimezone(zone).date(),
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        w = self.window
-        return {
-            "source": self.source,
-            "sha256": self.sha256,
-            "hash_rule": self.rule,
-            "tables": dict(self.rows),
-            "leads": self.rows.get("leads", 0),
-            "window": {
-                "first_created_at": _iso(self.first_created_at),
-                "last_created_at": _iso(self.last_created_at),
-                "first_day": w[0].isoformat() if w else None,
-                "last_day": w[1].isoformat() if w else None,
-                "time_zone": self.time_zone,
-            },
-        }
-
-
-def _iso(t: datetime | None) -> str | None:
-    return None if t is None else t.isoformat()
-
-
-def _utc(x: Any) -> datetime | None:
-    if x is None or pd.isna(x):
-        return None
-    ts = pd.Timestamp(x)
-    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-    return ts.to_pydatetime()
-
-
-def _record_batches(ws: Workspace, expr: ir.Table, rows: int) -> Any:
-    """A ``pyarrow.RecordBatchReader`` over ``expr``, streamed from the engine.
-
-    On DuckDB the cursor's own reader (ibis 12's ``to_pyarrow_batches`` calls
-    ``fetch_record_batch``, which DuckDB 2 renamed ``to_arrow_reader``); elsewhere Ibis's.
-    """
-    native: Any = getattr(ws.con, "con", None)
-    if getattr(ws.con, "name", None) == "duckdb" and hasattr(native, "sql"):
-        rel = native.sql(ibis.to_sql(expr, dialect="duckdb"))
-        if hasattr(rel, "to_arrow_reader"):
-            return rel.to_arrow_reader(rows)
-        return rel.record_batch(rows)
-    return expr.to_pyarrow_batches(chunk_size=rows)
-
-
-def data_fingerprint(ws: Workspace, /, *, tables: tuple[str, ...] = HASH_TABLES) -> DataFingerprint:
-    """SHA-256 of the workspace's canonical tables (:data:`HASH_RULE`), rows per table, and
-    the first and last ``created_at`` of the leads.
-
-    Streams each table from the engine in sorted Arrow batches and hashes their CSV text, so
-    memory stays flat and the batch sizes do not matter.
-    """
-    import pyarrow.csv as pacsv
-
-    digest = hashlib.sha256()
-    rows: dict[str, int] = {}
-    options = pacsv.WriteOptions(include_header=False)
-    for name in tables:
-        if not ws.has(name):
-            continue
-        t = ws.tables[name]
-        cols = [c.name for c in TABLES[name].columns if c.name in t.columns]
-        ordered = t.select(*cols).order_by(cols)
-        digest.update(f"# {name}: {','.join(cols)}\n".encode())
-        n = 0
-        reader = _record_batches(ws, ordered, 250_000)
-        try:
-            for batch in reader:
-                if batch.num_rows == 0:
-                    continue
-                buf = io.BytesIO()
-                pacsv.write_csv(batch, buf, write_options=options)
-                digest.update(buf.getvalue())
-                n += batch.num_rows
-        finally:
-            reader.close()
-        rows[name] = n
-    leads = ws.leads
-    span = leads.aggregate(first=leads.created_at.min(), last=leads.created_at.max()).execute()
-    return DataFingerprint(
-        source=ws.source,
-        sha256=digest.hexdigest(),
-        rows=rows,
-        first_created_at=_utc(span["first"].iloc[0]),
-        last_created_at=_utc(span["last"].iloc[0]),
-        time_zone=ws.settings.time_zone,
-    )
 
 
 # --------------------------------------------------------------------------- attempt window
@@ -472,7 +335,7 @@ class Agreement:
         }
 
     def policy(self) -> Policy:
-        """The policy file's content (``leadsla.policy/1``), checked."""
+        """The policy file's content (``leadsla.sla.policy/1``), checked."""
         s = self.sales
 
         def rule(t: AttemptTarget) -> AttemptRule:
@@ -517,539 +380,20 @@ class Agreement:
         )
         return policy.validated()
 
-    # ------------------------------------------------------------------ documents
-
-    def headline(self) -> list[str]:
-        """The commitments in a few sentences (plain text, as the CLI prints them)."""
-        cur = self.currency
-        out = []
-        m = self.marketing
-        if m is not None:
-            share = (
-                f" ({pct(m.originated_share)} of the {_money(m.quota_eur)} {cur} quota)"
-                if m.quota_eur and m.originated_share is not None
-                else ""
-            )
-            out.append(
-                f"Marketing delivers {m.mqls:,} MQLs per {m.period}, worth "
-                f"{_money(m.mql_value_eur)} {cur} each on average: "
-                f"{_money(m.revenue_responsibility_eur)} {cur} of marketing-originated revenue"
-                f"{share}."
-            )
-            if m.influenced_share is not None:
-                out.append(
-                    f"Separately, at least {pct(m.influenced_share)} of won revenue has a "
-                    f"marketing touch (influenced; it includes the originated "
-                    f"{pct(m.originated_share)}, never added to it)."
-                )
-        else:
-            out.append(f"Marketing: not computed ({self.missing.get('plan', 'no plan')}).")
-        s = self.sales
-        out.append(
-            f"Sales responds to every MQL within {_hours(s.first_response_hours)}, then "
-            + ("makes, per segment:" if s.segments else "makes, for every lead:")
-        )
-        for t in s.segments:
-            out.append(f"  {t.segment}: {t.text} of the MQL (unless the lead closes first)")
-        if not s.segments:
-            out.append(f"  {s.default.text} of the MQL (unless the lead closes first)")
-        return out
-
-    def to_markdown(self) -> str:
-        """The SLA document in Markdown: commitments, evidence, what was not computed, data."""
-        cur = self.currency
-        d = self.data
-        lines = [f"# {self.name}", ""]
-        w = d.window
-        lines += [
-            f"Drafted by `leadsla agree` from `{self.source}`: {d.rows.get('leads', 0):,} leads "
-            + (f"created {w[0]} to {w[1]} ({d.time_zone})" if w else "(no leads)")
-            + f", as of {self.as_of.astimezone(ZoneInfo(d.time_zone)):%Y-%m-%d %H:%M} "
-            f"{d.time_zone}. Data SHA-256 `{d.sha256}`.",
-            "",
-            "## The agreement",
-            "",
-        ]
-        lines += [f"- {h.strip()}" if not h.startswith("  ") else f"  - {h.strip()}"
-                  for h in self.headline()]  # fmt: skip
-        lines.append("")
-        if self.missing:
-            lines += ["## What could not be computed", ""]
-            for part, why in self.missing.items():
-                lines.append(f"- **{part}** could not be computed: {why}")
-            lines.append("")
-
-        lines += ["## Marketing", ""]
-        m = self.marketing
-        if m is None:
-            lines += [f"Not computed: {self.missing.get('plan', '')}", ""]
-        else:
-            lines += [
-                f"Per {m.period}: **{m.mqls:,} MQLs**, worth "
-                f"{_money(m.mql_value_eur)} {cur} each on average, for "
-                f"{_money(m.revenue_responsibility_eur)} {cur} of marketing-originated revenue"
-                + (
-                    f" = {_money(m.quota_eur)} {cur} quota × {pct(m.originated_share)} "
-                    f"originated share ({m.originated_basis})."
-                    if m.quota_eur and m.originated_share is not None
-                    else "."
-                ),
-                "",
-                f"In euros, the same promise: Σ over campaigns of MQLs × MQL value ≥ "
-                f"{_money(m.revenue_responsibility_eur)} {cur} per {m.period} (any campaign mix).",
-                "",
-            ]
-            if m.risk_buffer_mqls is not None:
-                lines += [
-                    f"Risk buffer: {m.risk_buffer_mqls:,} MQLs meet the responsibility with an "
-                    "80% chance; the required number alone meets it about half the time.",
-                    "",
-                ]
-            if m.influenced_share is not None:
-                lines += [
-                    f"Influenced share (a separate commitment, never added to the originated "
-                    f"share): at least **{pct(m.influenced_share)}** of won revenue has a "
-                    f"marketing touch ({m.influenced_basis}).",
-                    "",
-                ]
-            split = (
-                "each segment's own quota"
-                if m.split == "segment quotas"
-                else "the overall MQLs split at the historical mix of mature leads (largest "
-                "remainders); the overall number and the euro promise are what binds"
-            )
-            lines += [f"Per segment ({split}):", ""]
-            rows = [
-                [t.segment, f"{t.mqls:,}", f"{_money(t.mql_value_eur)} {cur}",
-                 f"{_money(t.value_eur)} {cur}",
-                 pct(t.mix_share) if t.mix_share is not None else _money(t.quota_eur)]
-                for t in m.segments
-            ]  # fmt: skip
-            rows.append(
-                ["**total**", f"**{m.mqls:,}**", f"{_money(m.mql_value_eur)} {cur}",
-                 f"{_money(sum(t.value_eur for t in m.segments))} {cur}", ""]
-            )  # fmt: skip
-            last = "mix share" if m.split == "historical mix" else f"quota ({cur})"
-            lines += _md_table(
-                ["segment", f"MQLs per {m.period}", "MQL value", "value of the MQLs", last], rows
-            )
-            lines.append("")
-
-        s = self.sales
-        lines += [
-            "## Sales",
-            "",
-            f"First response: every MQL gets its first contact attempt within "
-            f"**{_hours(s.first_response_hours)}** of its MQL time ({s.first_response_basis}).",
-            "",
-            f"Then contact attempts ({', '.join(s.attempt_kinds)}) within calendar days of the "
-            "MQL; a lead closed earlier needs no more:",
-            "",
-        ]
-        rows = [
-            [t.segment, ("at least " if t.at_least else "") + str(t.count),
-             f"{t.within_days} calendar days", t.count_basis, t.days_basis]
-            for t in s.segments
-        ]  # fmt: skip
-        if rows:
-            lines += _md_table(["segment", "attempts", "within", "attempts from", "window from"],
-                               rows)  # fmt: skip
-            lines += ["", f"Any other segment: {s.default.text} ({s.default_basis}).", ""]
-        else:
-            lines += [f"Every segment: {s.default.text} ({s.default_basis}).", ""]
-        if s.hours_per_period is not None and m is not None:
-            lines += [
-                f"Capacity: the {m.mqls:,} MQLs per {m.period} at the expected attempts per lead "
-                f"A(K) need about {s.hours_per_period:,.0f} sales hours per {m.period} "
-                f"({s.attempts_per_hour:g} attempts an hour).",
-                "",
-            ]
-
-        lines += ["## Evidence", ""]
-        lines += self._md_value() + self._md_plan() + self._md_attempts() + self._md_speed()
-        if self.warnings:
-            lines += ["## Warnings", ""] + [f"- {x}" for x in self.warnings] + [""]
-        lines += [
-            "## Data and method",
-            "",
-            f"- Source: `{self.source}`; rows: "
-            + ", ".join(f"{k} {n:,}" for k, n in d.rows.items()),
-            f"- Window: first lead created {_iso(d.first_created_at)}, last "
-            f"{_iso(d.last_created_at)} (UTC)",
-            f"- SHA-256: `{d.sha256}`. {d.rule}",
-            f"- Business calendar: {_calendar_text(self.calendar)}",
-            f"- Attempt window rule: D = the {WINDOW_QUANTILE:.0%} quantile of calendar days "
-            "from the MQL to the K-th contact attempt among the segment's stale leads that "
-            "reached K attempts, rounded up to whole days (at least 1).",
-            "- Numbers in full precision: the JSON embedded in the HTML page "
-            '(`<script id="leadsla-data">`) and `leadsla agree --format json`.',
-            "",
-        ]
-        return "\n".join(lines)
-
-    def _md_value(self) -> list[str]:
-        cur = self.currency
-        out = ["### MQL value (mature leads)", ""]
-        if self.value is None:
-            return out + [f"Not computed: {self.missing.get('value', '')}", ""]
-        rows = []
-        for r in self.value.rows:
-            if r.level == "group":
-                continue
-            e = r.estimate
-            lo, hi = e.mql_value_ci
-            rows.append([
-                r.label, f"{e.leads:,}", f"{e.won:,}", pct(e.close_rate),
-                f"{_money(e.avg_revenue)} {cur}", f"{_money(e.mql_value)} {cur}",
-                f"{_money(lo)}–{_money(hi)}",
-            ])  # fmt: skip
-        out += _md_table(["group", "mature leads", "won", "close rate", "mean revenue",
-                          "MQL value", "95% interval"], rows)  # fmt: skip
-        m = self.value.maturity
-        out += ["", f"{m.mature_leads:,} of {m.leads_read:,} leads are mature; "
-                f"{m.excluded()['why']}. Per campaign: the HTML page and the JSON.",
-                ""]  # fmt: skip
-        return out
-
-    def _md_plan(self) -> list[str]:
-        out = ["### Plan inputs", ""]
-        if self.plan is None:
-            return out + [f"Not computed: {self.missing.get('plan', '')}", ""]
-        rows = []
-        for name, entry in self.plan.inputs.items():
-            if isinstance(entry, dict) and "basis" in entry and entry["basis"]:
-                v = entry["value"]
-                rows.append([name, _num(v) if not isinstance(v, list | dict) else "…",
-                             entry["basis"]])  # fmt: skip
-        for seg, entries in self.plan.inputs.get("by_segment", {}).items():
-            for name, entry in entries.items():
-                v = entry["value"]
-                if entry["basis"] and not isinstance(v, list | dict):
-                    rows.append([f"{seg}: {name}", _num(v), entry["basis"]])
-        return out + _md_table(["input", "value", "from"], rows) + [""]
-
-    def _md_attempts(self) -> list[str]:
-        out = ["### Contact attempts (life table per segment)", ""]
-        a = self.attempts
-        if a is None or not a.groups:
-            return out + [f"Not computed: {self.missing.get('attempts', '')}", ""]
-        rows = []
-        for name, g in a.groups.items():
-            x = g.analysis
-            near = x.near_optimal
-            rows.append([
-                name, f"{g.leads:,}", f"{_money(x.value)} {self.currency}",
-                x.optimal_attempts_text, f"{x.optimal_attempts_ci[0]}–{x.optimal_attempts_ci[1]}",
-                "yes" if x.identified else "no", "–" if x.knee is None else str(x.knee),
-                f"{near[0]}–{near[-1]}" if near else "–", str(x.max_attempts_supported),
-            ])  # fmt: skip
-        out += _md_table(["segment", "leads", "V (value of a win)", "N*", "95% interval",
-                          "identified", "knee", "near-optimal", "supported up to"],
-                         rows)  # fmt: skip
-        out += ["", f"Cost per attempt c = {a.cost_per_attempt:,.2f} {self.currency}; N* = "
-                "argmax V·F(N) − c·A(N) (METHODS §3). Stale leads only (created more than "
-                f"{a.stale_after_days:g} days before {a.as_of:%Y-%m-%d}).", ""]  # fmt: skip
-        return out
-
-    def _md_speed(self) -> list[str]:
-        out = ["### Speed to lead", ""]
-        sp = self.speed
-        if sp is None:
-            return out + [f"Not computed: {self.missing.get('speed', '')}", ""]
-        rows = [
-            [b.bucket, f"{b.leads:,}", f"{b.won:,}", pct(b.rate) if b.leads else "–",
-             f"{pct(b.rate_ci[0])}–{pct(b.rate_ci[1])}" if b.leads else "–"]
-            for b in sp.buckets
-        ]  # fmt: skip
-        out += _md_table(["business time to first attempt", "leads", "won", "close rate",
-                          "95% interval"], rows)  # fmt: skip
-        rec = sp.recommendation
-        hours = rec.first_response_hours
-        out += [
-            "",
-            f"Recommended first response: {_hours(hours) if hours is not None else 'none'}. "
-            f"{rec.explanation[0].upper()}{rec.explanation[1:]}",
-            "",
-            f"*{sp.caveat}*",
-            "",
-        ]
-        return out
-
-    def sections(self) -> list[Section]:
-        """The HTML report's sections (charts from the results' ``figure()``)."""
-        from leadsla.report.html import Section, esc, table_html
-
-        cur = self.currency
-        head = "".join(
-            f"<li>{esc(h.strip())}</li>" if not h.startswith("  ") else
-            f"<li style='margin-left:1.5em'>{esc(h.strip())}</li>"
-            for h in self.headline()
-        )  # fmt: skip
-        d = self.data
-        w = d.window
-        intro = (
-            f"<ul>{head}</ul><p class='muted'>From {esc(self.source)}: "
-            f"{d.rows.get('leads', 0):,} leads"
-            + (f" created {w[0]} to {w[1]} ({esc(d.time_zone)})" if w else "")
-            + f". Data SHA-256 <code>{d.sha256}</code>.</p>"
-        )
-        if self.missing:
-            intro += (
-                "<h3>What could not be computed</h3><ul>"
-                + "".join(
-                    f"<li><strong>{esc(k)}</strong> could not be computed: {esc(v)}</li>"
-                    for k, v in self.missing.items()
-                )
-                + "</ul>"
-            )
-        out = [Section("agreement", "The agreement", intro, data=self.to_dict())]
-
-        m = self.marketing
-        if m is None:
-            out.append(Section("marketing", "Marketing", missing=self.missing.get("plan", "")))
-        else:
-            rows = [
-                {"segment": t.segment, f"MQLs per {m.period}": t.mqls,
-                 "MQL value": f"{_money(t.mql_value_eur)} {cur}",
-                 "value of the MQLs": f"{_money(t.value_eur)} {cur}",
-                 "share of mature leads": pct(t.mix_share),
-                 "set by": t.basis}
-                for t in m.segments
-            ]  # fmt: skip
-            rows.append({"segment": "total", f"MQLs per {m.period}": m.mqls,
-                         "MQL value": f"{_money(m.mql_value_eur)} {cur}",
-                         "value of the MQLs": f"{_money(sum(t.value_eur for t in m.segments))} "
-                                              f"{cur}",
-                         "share of mature leads": "", "set by": ""})  # fmt: skip
-            body = (
-                f"<p>Per {m.period}: <strong>{m.mqls:,} MQLs</strong>, worth "
-                f"{_money(m.mql_value_eur)} {cur} each on average, for "
-                f"{_money(m.revenue_responsibility_eur)} {cur} of marketing-originated revenue "
-                f"(originated share {pct(m.originated_share)}: {esc(m.originated_basis)}). "
-                f"Euro form: Σ over campaigns of MQLs × MQL value ≥ "
-                f"{_money(m.revenue_responsibility_eur)} {cur}.</p>"
-            )
-            if m.influenced_share is not None:
-                body += (
-                    f"<p>Influenced share, a separate commitment never added to the originated "
-                    f"share: at least <strong>{pct(m.influenced_share)}</strong> of won revenue "
-                    f"has a marketing touch ({esc(m.influenced_basis)}).</p>"
-                )
-            body += table_html(rows)
-            figs = [x.figure() for x in (self.plan, self.value) if x is not None]
-            out.append(Section("marketing", "Marketing", body, figures=figs))
-
-        s = self.sales
-        rows = [
-            {"segment": t.segment, "attempts": ("at least " if t.at_least else "") + str(t.count),
-             "within (calendar days)": t.within_days, "attempts from": t.count_basis,
-             "window from": t.days_basis}
-            for t in s.segments or [s.default]
-        ]  # fmt: skip
-        body = (
-            f"<p>First response within <strong>{esc(_hours(s.first_response_hours))}</strong> "
-            f"of the MQL ({esc(s.first_response_basis)}).</p>"
-            + table_html(rows)
-            + f"<p class='muted'>Any other segment: {esc(s.default.text)} "
-            f"({esc(s.default_basis)}).</p>"
-        )
-        figs = []
-        if self.speed is not None:
-            figs.append(self.speed.figure())
-        if self.attempts is not None and self.attempts.groups:
-            figs.append(self.attempts.figure("return"))
-        out.append(Section("sales", "Sales", body, figures=figs))
-
-        out.append(self._evidence_section())
-        out.append(Section("data", "Data and method", self._data_html()))
-        return out
-
-    def _evidence_section(self) -> Section:
-        from leadsla.report.html import Section, esc, table_html
-
-        parts = []
-        if self.value is not None:
-            parts.append("<h3>MQL value per campaign and segment (mature leads)</h3>")
-            parts.append(table_html(
-                [{"group": r.label, "level": r.level, "leads": r.estimate.leads,
-                  "won": r.estimate.won, "close rate": pct(r.estimate.close_rate),
-                  "MQL value": _money(r.estimate.mql_value),
-                  "95% interval": f"{_money(r.estimate.mql_value_ci[0])}–"
-                                  f"{_money(r.estimate.mql_value_ci[1])}"}
-                 for r in self.value.rows]))  # fmt: skip
-        if self.attempts is not None and self.attempts.groups:
-            parts.append("<h3>Contact attempts: N* per segment</h3>")
-            parts.append(table_html(
-                [{"segment": n, "leads": g.leads, "V": _money(g.analysis.value),
-                  "N*": g.analysis.optimal_attempts_text,
-                  "95% interval": "–".join(str(x) for x in g.analysis.optimal_attempts_ci),
-                  "knee": g.analysis.knee, "supported up to": g.analysis.max_attempts_supported}
-                 for n, g in self.attempts.groups.items()]))  # fmt: skip
-        if self.speed is not None:
-            parts.append("<h3>Speed to lead</h3>")
-            parts.append(table_html(
-                [{"bucket": b.bucket, "leads": b.leads, "won": b.won,
-                  "close rate": pct(b.rate) if b.leads else "–"} for b in self.speed.buckets]
-            ))  # fmt: skip
-            parts.append(f"<p class='caveat'>{esc(self.speed.caveat)}</p>")
-        for part, why in self.missing.items():
-            parts.append(f"<p class='missing'><strong>{esc(part)}</strong> could not be "
-                         f"computed: {esc(why)}</p>")  # fmt: skip
-        if self.warnings:
-            parts.append(
-                "<h3>Warnings</h3><ul class='warnings'>"
-                + "".join(f"<li>{esc(x)}</li>" for x in self.warnings)
-                + "</ul>"
-            )
-        return Section("evidence", "Evidence", "".join(parts))
-
-    def _data_html(self) -> str:
-        from leadsla.report.html import esc
-
-        d = self.data
-        rows = ", ".join(f"{esc(k)} {n:,}" for k, n in d.rows.items())
-        return (
-            f"<ul><li>Source: {esc(self.source)}; rows: {rows}</li>"
-            f"<li>Window: first lead created {esc(_iso(d.first_created_at))}, last "
-            f"{esc(_iso(d.last_created_at))} (UTC)</li>"
-            f"<li>SHA-256 <code>{d.sha256}</code>: {esc(d.rule)}</li>"
-            f"<li>Business calendar: {esc(_calendar_text(self.calendar))}</li></ul>"
-        )
-
-    def to_html(self) -> str:
-        """The SLA document as one self-contained HTML page (Plotly inlined, JSON embedded)."""
-        from leadsla.report.html import render
-
-        cards: list[tuple[str, str]] = []
-        if self.marketing is not None:
-            m = self.marketing
-            cards.append((f"Marketing: MQLs per {m.period}", f"{m.mqls:,}"))
-            cards.append(("MQL value", f"{_money(m.mql_value_eur)} {self.currency}"))
-        h = self.sales.first_response_hours
-        cards.append(("Sales: first response", f"{h:g} business h" if float(h).is_integer()
-                      else f"{h:.2f} business h"))  # fmt: skip
-        for t in self.sales.segments[:4] or [self.sales.default]:
-            k = ("≥ " if t.at_least else "") + str(t.count)
-            cards.append((f"Attempts: {t.segment}", f"{k} in {t.within_days} days"))
-        d = self.data
-        return render(
-            self.sections(),
-            title=self.name,
-            subtitle=f"Drafted by leadsla agree from {self.source} · data SHA-256 {d.sha256[:16]}…",
-            headline=cards,
-            warnings=self.warnings or None,
-        )
-
-    def write(self, out_dir: str | os.PathLike[str], /) -> AgreementFiles:
-        """Write ``sla.md``, ``sla.html`` and ``sla.toml`` into ``out_dir`` (created)."""
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        policy = write_policy(self.policy(), out / FILES["policy"])
-        md = out / FILES["markdown"]
-        md.write_text(self.to_markdown(), encoding="utf-8")
-        page = out / FILES["html"]
-        page.write_text(self.to_html(), encoding="utf-8")
-        return AgreementFiles(md, page, policy)
-
 
 # --------------------------------------------------------------------------- formatting
 
 
-def _money(x: float | None) -> str:
-    if x is None or not math.isfinite(x):
-        return "–"
-    return f"{x:,.0f}"
+def _eur(x: float | None) -> str:
+    """Whole euros (the SLA states exact amounts)."""
+    return money(x, exact=True)
 
 
 def _cents(x: float) -> float:
     return round(float(x), 2)
 
 
-def _num(x: Any) -> str:
-    if isinstance(x, bool) or x is None:
-        return str(x)
-    if isinstance(x, int):
-        return f"{x:,}"
-    if isinstance(x, float):
-        if not math.isfinite(x):
-            return "–"
-        return f"{x:.4g}" if abs(x) < 1 else f"{x:,.2f}"
-    return str(x)
-
-
-def _hours(h: float) -> str:
-    """4.0 → '4 business hours'; 9.2167 → '9.22 business hours (9 h 13 min)'."""
-    if float(h).is_integer():
-        return f"{h:g} business hours"
-    return f"{h:.2f} business hours ({hours_text(h).replace(' (business)', '')})"
-
-
-def _md_cell(x: str) -> str:
-    return x.replace("|", "\\|").replace("\n", " ")
-
-
-def _md_table(header: list[str], rows: list[list[str]]) -> list[str]:
-    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    out += ["| " + " | ".join(_md_cell(str(c)) for c in r) + " |" for r in rows]
-    return out
-
-
-def _calendar_text(cfg: Mapping[str, Any]) -> str:
-    cal = BusinessCalendar.from_config(cfg)
-    text = f"{cal.time_zone}, {hours_spec(cal)}"
-    if cal.holiday_country:
-        text += f"; public holidays of {cal.holiday_country}"
-        if cal.holiday_subdivision:
-            text += f"-{cal.holiday_subdivision}"
-    if cal.holidays:
-        text += f"; {len(cal.holidays)} other holiday date(s)"
-    if cal.pauses:
-        text += f"; {len(cal.pauses)} pause(s)"
-    return text
-
-
 # --------------------------------------------------------------------------- the calendar
-
-
-def _hhmm(seconds: int) -> str:
-    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
-
-
-def hours_spec(calendar: BusinessCalendar, /) -> str:
-    """The weekly hours as text: ``"Mon-Fri 09:00-18:00"``, ``"Mon-Thu 08:00-12:00,
-    13:00-17:00; Fri 08:00-14:00"`` (runs of days with the same intervals)."""
-    groups: list[tuple[int, int, tuple[tuple[int, int], ...]]] = []
-    for i, day in enumerate(calendar.hours):
-        if not day:
-            continue
-        if groups and groups[-1][1] == i - 1 and groups[-1][2] == day:
-            groups[-1] = (groups[-1][0], i, day)
-        else:
-            groups.append((i, i, day))
-    parts = []
-    for first, last, day in groups:
-        days = DAYS[first].capitalize() + ("" if first == last else f"-{DAYS[last].capitalize()}")
-        parts.append(f"{days} {', '.join(f'{_hhmm(s)}-{_hhmm(e)}' for s, e in day)}")
-    return "; ".join(parts)
-
-
-def calendar_config(calendar: BusinessCalendar, /) -> dict[str, Any]:
-    """A :class:`BusinessCalendar` as the table :meth:`BusinessCalendar.from_config` reads
-    (explicit: the hours spelled out, holidays of an ICS file as dates)."""
-    cfg: dict[str, Any] = {"time_zone": calendar.time_zone, "hours": hours_spec(calendar)}
-    if calendar.holidays:
-        cfg["holidays"] = sorted(d.isoformat() for d in calendar.holidays)
-    if calendar.holiday_country:
-        cfg["holiday_country"] = calendar.holiday_country
-    if calendar.holiday_subdivision:
-        cfg["holiday_subdivision"] = calendar.holiday_subdivision
-    if calendar.pauses:
-        cfg["pauses"] = [
-            [pd.Timestamp(s, unit="ns", tz="UTC").isoformat(),
-             pd.Timestamp(e, unit="ns", tz="UTC").isoformat()]
-            for s, e in calendar.pauses
-        ]  # fmt: skip
-    return cfg
 
 
 def _calendar(
@@ -1376,7 +720,7 @@ def draft_agreement(
             "no activities table: speed to lead needs the time of each lead's first call or "
             "email. The first response uses "
             + ("the given" if first_response_hours is not None else "the default")
-            + f" {_hours(h)}."
+            + f" {hours_text(h, exact=True)}."
         )
     else:
         speed = speed_analysis(
@@ -1390,7 +734,7 @@ def draft_agreement(
     if first_response_hours is not None:
         h, hb = float(first_response_hours), "given"
         if rec is not None and rec.first_response_hours is not None:
-            hb += f"; the data recommends {_hours(rec.first_response_hours)}"
+            hb += f"; the data recommends {hours_text(rec.first_response_hours, exact=True)}"
     elif rec is not None and rec.first_response_hours is not None:
         h = float(rec.first_response_hours)
         hb = f"recommended by the speed analysis: {rec.explanation}"
@@ -1403,7 +747,7 @@ def draft_agreement(
         )
         hb = f"the default: {why}"
         if speed is not None:
-            missing["first response"] = f"{why}; the default {_hours(h)} is used."
+            missing["first response"] = f"{why}; the default {hours_text(h, exact=True)} is used."
     targets, default, default_basis = _attempt_targets(
         ws, attempts_res, count=attempts, within_days=within_days, missing=missing,
         warnings=warnings,

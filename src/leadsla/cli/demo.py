@@ -13,8 +13,8 @@ import typer
 from rich.panel import Panel
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from leadsla.cli import app, console, print_accounting
-from leadsla.output import rich_table
+from leadsla.cli.common import console, print_accounting
+from leadsla.render.output import rich_table
 
 DEMO_SETTINGS = """\
 # Settings of the demo workspace (leadsla.toml): a European B2B company.
@@ -32,7 +32,6 @@ holiday_country = "DE"
 """
 
 
-@app.command()
 def demo(
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Folder for the synthetic CRM and all results.")
@@ -47,13 +46,14 @@ def demo(
 ) -> None:
     """Make a realistic synthetic CRM and run every analysis on it: the SLA and its report."""
     from leadsla import synth
-    from leadsla.agree import draft_agreement
-    from leadsla.analysis.check import check_compliance
     from leadsla.analysis.summary import summarize
     from leadsla.io.source import connect
-    from leadsla.policy import load_policy
-    from leadsla.report.build import build_report
+    from leadsla.render.document import headline, write_agreement
+    from leadsla.render.report import build_report
     from leadsla.settings import load_settings
+    from leadsla.sla.agreement import draft_agreement
+    from leadsla.sla.compliance import check_compliance
+    from leadsla.sla.policy import load_policy
 
     started = time.perf_counter()
     data = out / "crm"
@@ -81,7 +81,7 @@ def demo(
             progress.update(task, advance=1, description=steps[1])
             agreement = draft_agreement(ws, quota_eur=None, name="Demo marketing–sales SLA")
             progress.update(task, advance=1, description=steps[2])
-            files = agreement.write(out / "sla")
+            files = write_agreement(agreement, out / "sla")
             progress.update(task, advance=1, description=steps[3])
             policy = load_policy(files.policy)
             check = check_compliance(ws.leads, ws.activities, policy=policy, as_of=agreement.as_of)
@@ -93,7 +93,7 @@ def demo(
             summary = summarize(ws.leads, ws.activities)
             print_accounting(ws, console)
     console.print(rich_table("Leads by segment and status", summary.by_segment_status))
-    console.print(Panel("\n".join(agreement.headline()), title="The SLA (draft)",
+    console.print(Panel("\n".join(headline(agreement)), title="The SLA (draft)",
                         title_align="left"))  # fmt: skip
     c = check.to_dict(max_breaches=0)
     leads_c = c["leads"]

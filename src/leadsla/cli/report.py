@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from leadsla.cli import (
+from leadsla.cli.common import console, open_source, parse_instant, print_warnings
+from leadsla.cli.options import (
     AsOfOpt,
     AttemptsPerHourOpt,
     EncodingOpt,
@@ -21,15 +22,9 @@ from leadsla.cli import (
     QuotaOpt,
     SourceArg,
     TzOpt,
-    _parse_instant,
-    app,
-    console,
-    open_source,
-    print_warnings,
 )
 
 
-@app.command()
 def report(
     source: SourceArg,
     out: Annotated[Path, typer.Option("--out", "-o", help="The HTML file to write.")] = Path(
@@ -57,7 +52,7 @@ def report(
     as_of: AsOfOpt = None,
 ) -> None:
     """Write every analysis of SOURCE into one self-contained HTML page (opens offline)."""
-    from leadsla.report.build import build_report
+    from leadsla.render.report import build_report
 
     ws = open_source(source, mapping, option, time_zone=time_zone, encoding=encoding, as_of=as_of)
     with ws:
@@ -69,7 +64,7 @@ def report(
                 ws,
                 quota_eur=quota,
                 policy=policy,
-                as_of=_parse_instant(as_of) if as_of else None,
+                as_of=parse_instant(as_of) if as_of else None,
                 bootstrap=bootstrap,
                 originated_share=originated_share,
                 influenced_share=influenced_share,

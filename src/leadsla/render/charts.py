@@ -1,0 +1,139 @@
+"""Charts of the analysis results (Plotly): one entry, :func:`figure`, for every result.
+
+The attempts charts live in ``charts_attempts``; the report and the SLA document embed these
+figures, the commands write them with ``--chart``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import plotly.graph_objects as go
+
+from leadsla.analysis.planstats import wins_needed
+from leadsla.analysis.speed import BUCKETS
+from leadsla.text import hours_text
+
+if TYPE_CHECKING:
+    from leadsla.analysis.plan import SlaPlan
+    from leadsla.analysis.speed import SpeedResult
+    from leadsla.analysis.value import ValueResult
+
+
+def figure(result: Any, /, kind: str = "return") -> go.Figure:
+    """The chart of an analysis result (value, plan, speed or attempts; ``kind`` picks one of
+    the attempts charts: ``return``, ``profit``, ``naive`` or ``all``)."""
+    from leadsla.analysis.attempts import AttemptsResult
+    from leadsla.analysis.plan import SlaPlan
+    from leadsla.analysis.speed import SpeedResult
+    from leadsla.analysis.value import ValueResult
+
+    if isinstance(result, AttemptsResult):
+        from leadsla.render.charts_attempts import figure as attempts_figure
+
+        return attempts_figure(result, kind)  # type: ignore[arg-type]
+    if isinstance(result, ValueResult):
+        return value_figure(result)
+    if isinstance(result, SlaPlan):
+        return plan_figure(result)
+    if isinstance(result, SpeedResult):
+        return speed_figure(result)
+    raise TypeError(f"no chart for {type(result).__name__}")
+
+
+def value_figure(res: ValueResult, /) -> go.Figure:
+    """MQL value by group with its 95% interval as error bars (totals in a second colour)."""
+    fig = go.Figure()
+    for level, colour in (("group", "#2b6cb0"), ("segment total", "#c05621"),
+                          ("overall", "#2f855a")):  # fmt: skip
+        rows = [r for r in res.rows if r.level == level
+                and math.isfinite(r.estimate.mql_value)]  # fmt: skip
+        if not rows:
+            continue
+        v = np.array([r.estimate.mql_value for r in rows])
+        lo = np.array([r.estimate.mql_value_ci[0] for r in rows])
+        hi = np.array([r.estimate.mql_value_ci[1] for r in rows])
+        fig.add_trace(go.Scatter(
+            x=v, y=[r.label for r in rows], mode="markers", name=level,
+            marker={"color": colour, "size": 9},
+            error_x={"type": "data", "symmetric": False, "array": np.nan_to_num(hi - v),
+                     "arrayminus": np.nan_to_num(v - lo)},
+            customdata=np.array([[r.estimate.leads, r.estimate.won] for r in rows]),
+            hovertemplate="%{y}<br>MQL value %{x:,.0f}<br>%{customdata[0]:,} leads, "
+                          "%{customdata[1]:,} won<extra></extra>",
+        ))  # fmt: skip
+    fig.update_layout(
+        title="MQL value by group (mature leads; bars: 95% interval)",
+        xaxis_title="MQL value (close rate × mean revenue of won leads)",
+        yaxis={"autorange": "reversed"},
+        height=max(320, 26 * len(res.rows) + 120),
+        template="plotly_white",
+    )
+    return fig
+
+
+def plan_figure(res: SlaPlan, /) -> go.Figure:
+    """The plan as a funnel: quota → marketing's responsibility → wins → MQLs."""
+    p = res.plan
+    stages: list[tuple[str, float, str]] = []
+    if p.quota is not None:
+        stages.append(("quota", p.quota, f"{p.quota:,.0f}"))
+    stages.append(("marketing-originated revenue", p.revenue_responsibility,
+                   f"{p.revenue_responsibility:,.0f}"))  # fmt: skip
+    mean_rev = res.inputs.get("mean_revenue", {}).get("value")
+    if isinstance(mean_rev, int | float) and mean_rev > 0 and not p.by_segment:
+        w = wins_needed(p.revenue_responsibility, mean_rev)
+        stages.append(("won deals needed", w, f"{w:,}"))
+    if p.risk_buffer_mqls is not None:
+        stages.append(("MQLs for an 80% chance", p.risk_buffer_mqls,
+                       f"{p.risk_buffer_mqls:,}"))  # fmt: skip
+    stages.append(("MQLs required", p.mqls_required, f"{p.mqls_required:,}"))
+    fig = go.Figure(go.Funnel(
+        y=[s[0] for s in stages], x=[s[1] for s in stages], text=[s[2] for s in stages],
+        textinfo="text",
+    ))  # fmt: skip
+    fig.update_layout(
+        title=f"SLA per {p.period}: {p.mqls_required:,} MQLs "
+              f"(value {p.mql_value:,.0f} each) for {p.revenue_responsibility:,.0f}",
+        template="plotly_white",
+    )  # fmt: skip
+    return fig
+
+
+def speed_figure(res: SpeedResult, /) -> go.Figure:
+    """Close rate by response bucket with Wilson 95% error bars, one trace per stratum."""
+    fig = go.Figure()
+    tables = list(res.strata.values()) if res.strata else [res.overall]
+    for t in tables:
+        shown = [b for b in t.buckets if b.leads > 0]
+        rate = np.array([b.rate for b in shown])
+        lo = np.array([b.rate_ci[0] for b in shown])
+        hi = np.array([b.rate_ci[1] for b in shown])
+        fig.add_trace(go.Scatter(
+            x=[b.bucket for b in shown], y=rate, mode="lines+markers", name=t.name,
+            marker={"size": 9},
+            error_y={"type": "data", "symmetric": False, "array": hi - rate,
+                     "arrayminus": rate - lo},
+            customdata=np.array([[b.leads, b.won] for b in shown]),
+            hovertemplate="%{x}<br>close rate %{y:.1%}<br>%{customdata[0]:,} leads, "
+                          "%{customdata[1]:,} won<extra>" + t.name + "</extra>",
+        ))  # fmt: skip
+    rec = res.recommendation
+    sla = (
+        f"recommended first response ≤ {hours_text(rec.first_response_hours)}"
+        if rec.first_response_hours is not None
+        else "no recommendation"
+    )
+    fig.update_layout(
+        title=f"Close rate by business time to first attempt ({sla}; bars: 95% interval)"
+        "<br><sup>Association, not cause: reps call hot leads faster.</sup>",
+        xaxis={"title": "business time from creation to first attempt",
+               "categoryorder": "array", "categoryarray": list(BUCKETS)},
+        yaxis={"title": "close rate (mature leads)", "tickformat": ".0%",
+               "rangemode": "tozero"},
+        template="plotly_white",
+        legend_title_text=res.by or "",
+    )  # fmt: skip
+    return fig
