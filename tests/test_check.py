@@ -718,7 +718,7 @@ def test_cli(crm: Path, tmp_path: Path, run_cli: Any) -> None:
 
 def test_cli_reports_a_bad_policy(crm: Path, tmp_path: Path, run_cli: Any) -> None:
     bad = tmp_path / "sla.toml"
-    bad.write_text('schema = "leadsla.sla.policy/1"\nname = "x"\n', encoding="utf-8")
+    bad.write_text('schema = "leadsla.policy/1"\nname = "x"\n', encoding="utf-8")
     done = run_cli("check", crm, "--policy", bad)
     assert done.returncode == 1
     assert "problems in the SLA policy" in done.stderr

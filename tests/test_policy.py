@@ -29,7 +29,7 @@ from leadsla.sla.policy import (
 )
 
 EXAMPLE = """\
-schema = "leadsla.sla.policy/1"
+schema = "leadsla.policy/1"
 name = "Marketing–sales SLA 2027"
 currency = "EUR"
 [data]            # provenance (written by agree)
@@ -269,7 +269,7 @@ def test_missing_and_unreadable_files(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"no such policy file.*leadsla agree"):
         load_policy(tmp_path / "nope.toml")
     bad = tmp_path / "sla.toml"
-    bad.write_text('schema = "leadsla.sla.policy/1"\nname = SLA\n', encoding="utf-8")
+    bad.write_text('schema = "leadsla.policy/1"\nname = SLA\n', encoding="utf-8")
     with pytest.raises(ConfigError, match=r"sla.toml: not valid TOML .*line 2"):
         load_policy(bad)
 
@@ -281,8 +281,8 @@ def test_schema_missing() -> None:
 
 
 def test_schema_unknown_version() -> None:
-    issue = one_problem(minimal() | {"schema": "leadsla.sla.policy/2"})
-    assert '"leadsla.sla.policy/2" is not a version this leadsla reads' in issue
+    issue = one_problem(minimal() | {"schema": "leadsla.policy/2"})
+    assert '"leadsla.policy/2" is not a version this leadsla reads' in issue
     assert "Upgrade leadsla" in issue
 
 
@@ -469,7 +469,7 @@ def test_every_problem_at_once(tmp_path: Path) -> None:
     path = tmp_path / "sla.toml"
     path.write_text(
         """\
-schema = "leadsla.sla.policy/9"
+schema = "leadsla.policy/9"
 name = "SLA"
 colour = "blue"
 
@@ -500,7 +500,7 @@ mqls = "a hundred"
     text = str(err)
     assert text.startswith(f"{path}: 9 problems in the SLA policy:\n  - ")
     for needle in (
-        '"leadsla.sla.policy/9" is not a version',
+        '"leadsla.policy/9" is not a version',
         "colour: unknown key",
         "calendar: hours",
         "sales.first_response_hours: 0 must be above 0",

@@ -22,6 +22,7 @@ from leadsla.cli import (
     mappings,
     plan,
     report,
+    serve,
     speed,
     sql,
     validate,
@@ -51,10 +52,12 @@ COMMANDS = (
     check.check,
     report.report,
     demo.demo,
+    serve.serve,
 )
 for _command in COMMANDS:
     app.command()(_command)
 app.add_typer(sql.app, name="sql")
+app.add_typer(serve.token_app, name="token")
 
 
 @app.callback()

@@ -16,13 +16,14 @@ import duckdb
 import ibis
 import ibis.expr.types as ir
 
+from leadsla.clock import BusinessCalendar
 from leadsla.errors import ConfigError, DataError, Issue, IssueSet
 from leadsla.io import validate as v
 from leadsla.io.files import RawFile, find_file, ident, load_file, sql_str
 from leadsla.io.mapping import Compiled, Mapping, TableRule, compile_rule, load_mapping
 from leadsla.io.typing_sql import raw_expr, typed_expr
 from leadsla.schema import TABLES
-from leadsla.settings import Settings, load_settings
+from leadsla.settings import SETTINGS_FILE, Settings, load_settings
 
 DUCKDB_SUFFIXES = (".duckdb", ".ddb", ".db")
 
@@ -70,6 +71,19 @@ class Workspace:
                 )
             )
         return self.tables[name]
+
+    def calendar(self, config: dict[str, Any] | None = None, /) -> BusinessCalendar:
+        """The business calendar: ``config``, else the settings' ``[business_hours]``, in the
+        settings' time zone unless it names one; a relative ``holiday_ics`` is read beside the
+        data."""
+        cfg = dict(config if config is not None else self.settings.business_hours)
+        cfg.setdefault("time_zone", self.settings.time_zone)
+        ics = cfg.get("holiday_ics")
+        src = Path(self.source)
+        if isinstance(ics, str) and not Path(ics).is_absolute() and src.exists():
+            cfg["holiday_ics"] = str((src if src.is_dir() else src.parent) / ics)
+        where = "business calendar" if config is not None else f"{SETTINGS_FILE} [business_hours]"
+        return BusinessCalendar.from_config(cfg, source=where)
 
     def close(self) -> None:
         try:
@@ -434,11 +448,67 @@ def _canonical_select(ws: Workspace, table: str) -> str:
     return ", ".join(out)
 
 
+def _sqlite_in_duckdb(path: Path) -> Any:
+    """The canonical tables of a SQLite file copied into an in-memory DuckDB, timestamps as
+    UTC instants. SQLite keeps times as text, and Ibis's SQLite backend writes them in two
+    formats (``2026-01-02 10:00:00`` literals, ``2026-01-02T10:00:00+00:00`` temporary
+    tables) that do not compare as instants; DuckDB does."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    src = ibis.sqlite.connect(str(path))
+    con = ibis.duckdb.connect(":memory:")
+    con.raw_sql("SET enable_progress_bar = false")
+    try:
+        have = set(src.list_tables())
+        for name in TABLES:
+            if name not in have:
+                continue
+            t = src.table(name).to_pyarrow()
+            cols = []
+            for field_ in t.schema:
+                col = t[field_.name]
+                if pa.types.is_timestamp(field_.type) and field_.type.tz is None:
+                    col = pc.cast(col, pa.timestamp(field_.type.unit, tz="UTC"))
+                cols.append(col)
+            view = f"_leadsla_sqlite_{name}"
+            con.con.register(view, pa.table(cols, names=t.schema.names))
+            con.raw_sql(f"CREATE TABLE {ident(name)} AS SELECT * FROM {ident(view)}")
+            con.con.unregister(view)
+    finally:
+        src.disconnect()
+    return con
+
+
+def _backend(url: str) -> Any:
+    """An Ibis connection; ``sqlite:///x.db`` is relative to the working folder (SQLAlchemy's
+    reading, ``sqlite:////abs/x.db`` absolute) and must exist; ``postgresql+psycopg://`` is
+    read as ``postgresql://``."""
+    scheme, _, rest = url.partition("://")
+    if scheme == "sqlite":
+        path = Path(rest[1:] if rest.startswith("/") else rest).expanduser()
+        if not path.is_file():
+            raise ConfigError(
+                f"source {url}: no SQLite file at {path.resolve()}. Check the path "
+                "(sqlite:///relative.db or sqlite:////absolute/path.db)."
+            )
+        return _sqlite_in_duckdb(path.resolve())
+    if scheme.startswith("postgresql+") or scheme == "postgres":
+        url = "postgresql://" + rest
+    return ibis.connect(url)
+
+
 def _connect_backend(url: str, m: Mapping, s: Settings, strict: bool) -> Workspace:
     """A database holding the canonical tables (typed), through its Ibis backend."""
-    con = ibis.connect(url)
+    con = _backend(url)
     ws = Workspace(con, url, s, m, {}, IssueSet(), {}, datetime.now(UTC))
-    have = set(con.list_tables())
+    if s.as_of is not None:
+        as_of = s.as_of if s.as_of.tzinfo else s.as_of.replace(tzinfo=ZoneInfo(s.time_zone))
+        ws.as_of = as_of.astimezone(UTC)
+    if con.name == "duckdb":  # ibis 12's list_tables fails on DuckDB 2
+        have = {r[0] for r in con.raw_sql("SELECT table_name FROM duckdb_tables()").fetchall()}
+    else:
+        have = set(con.list_tables())
     for name, spec in TABLES.items():
         if name not in have:
             if spec.required:

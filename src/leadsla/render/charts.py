@@ -13,7 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from leadsla.analysis.planstats import wins_needed
-from leadsla.analysis.speed import BUCKETS
+from leadsla.analysis.speed import NEVER, bucket_mid
 from leadsla.text import hours_text
 
 if TYPE_CHECKING:
@@ -103,37 +103,46 @@ def plan_figure(res: SlaPlan, /) -> go.Figure:
 
 
 def speed_figure(res: SpeedResult, /) -> go.Figure:
-    """Close rate by response bucket with Wilson 95% error bars, one trace per stratum."""
+    """Close rate per bucket (Wilson bars) and the modelled curve against business hours."""
+    o = res.overall
     fig = go.Figure()
-    tables = list(res.strata.values()) if res.strata else [res.overall]
-    for t in tables:
-        shown = [b for b in t.buckets if b.leads > 0]
-        rate = np.array([b.rate for b in shown])
-        lo = np.array([b.rate_ci[0] for b in shown])
-        hi = np.array([b.rate_ci[1] for b in shown])
-        fig.add_trace(go.Scatter(
-            x=[b.bucket for b in shown], y=rate, mode="lines+markers", name=t.name,
-            marker={"size": 9},
-            error_y={"type": "data", "symmetric": False, "array": hi - rate,
-                     "arrayminus": rate - lo},
-            customdata=np.array([[b.leads, b.won] for b in shown]),
-            hovertemplate="%{x}<br>close rate %{y:.1%}<br>%{customdata[0]:,} leads, "
-                          "%{customdata[1]:,} won<extra>" + t.name + "</extra>",
-        ))  # fmt: skip
-    rec = res.recommendation
-    sla = (
-        f"recommended first response ≤ {hours_text(rec.first_response_hours)}"
-        if rec.first_response_hours is not None
-        else "no recommendation"
-    )
+    shown = [b for b in o.buckets if b.leads > 0 and b.bucket != NEVER]
+    mids = [bucket_mid(b, res.business_day_hours) for b in shown]
+    rate = np.array([b.rate for b in shown])
+    lo = np.array([b.rate_ci[0] for b in shown])
+    hi = np.array([b.rate_ci[1] for b in shown])
+    fig.add_trace(go.Scatter(
+        x=mids, y=rate, mode="markers", name="close rate per bucket (95% interval)",
+        marker={"size": 9}, text=[b.bucket for b in shown],
+        error_y={"type": "data", "symmetric": False, "array": hi - rate,
+                 "arrayminus": rate - lo},
+        customdata=np.array([[b.leads, b.won] for b in shown]),
+        hovertemplate="%{text}<br>close rate %{y:.1%}<br>%{customdata[0]:,} leads, "
+                      "%{customdata[1]:,} won<extra></extra>",
+    ))  # fmt: skip
+    if o.curve_points:
+        xs, ys = zip(*o.curve_points, strict=True)
+        fig.add_trace(go.Scatter(x=list(xs), y=list(ys), mode="lines",
+                                 name="model (within owner × segment)"))  # fmt: skip
+    rec = o.recommendation
+    marks = []
+    if rec.target is not None:
+        marks.append((rec.target.hours, f"target: {rec.target.text}", "green"))
+    if rec.team_p90_hours is not None:
+        marks.append((rec.team_p90_hours, f"today's p90: {hours_text(rec.team_p90_hours)}",
+                      "grey"))  # fmt: skip
+    for i, (x, label, color) in enumerate(marks):
+        fig.add_vline(x=max(x, 1 / 60), line_dash="dash", line_color=color)
+        fig.add_annotation(x=math.log10(max(x, 1 / 60)), y=1.0 - 0.08 * i, yref="paper",
+                           text=label, showarrow=False, xanchor="left",
+                           font={"color": color})  # fmt: skip
     fig.update_layout(
-        title=f"Close rate by business time to first attempt ({sla}; bars: 95% interval)"
-        "<br><sup>Association, not cause: reps call hot leads faster.</sup>",
-        xaxis={"title": "business time from creation to first attempt",
-               "categoryorder": "array", "categoryarray": list(BUCKETS)},
+        title="Close rate by business time to first attempt (association, not cause)",
+        xaxis={"title": "business hours from the MQL to the first attempt (log scale)",
+               "type": "log"},
         yaxis={"title": "close rate (mature leads)", "tickformat": ".0%",
                "rangemode": "tozero"},
         template="plotly_white",
-        legend_title_text=res.by or "",
+        legend={"orientation": "h", "y": -0.25},
     )  # fmt: skip
     return fig

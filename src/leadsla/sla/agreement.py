@@ -335,7 +335,7 @@ class Agreement:
         }
 
     def policy(self) -> Policy:
-        """The policy file's content (``leadsla.sla.policy/1``), checked."""
+        """The policy file's content (``leadsla.policy/1``), checked."""
         s = self.sales
 
         def rule(t: AttemptTarget) -> AttemptRule:
@@ -400,16 +400,8 @@ def _calendar(
     calendar: BusinessCalendar | Mapping[str, Any] | None, ws: Workspace
 ) -> tuple[dict[str, Any], BusinessCalendar]:
     """The calendar table for the policy and the calendar itself (default: the settings')."""
-    s = ws.settings
     if not isinstance(calendar, BusinessCalendar):
-        cfg = dict(calendar if calendar is not None else s.business_hours)
-        cfg.setdefault("time_zone", s.time_zone)
-        ics = cfg.get("holiday_ics")
-        src = Path(ws.source)
-        if isinstance(ics, str) and not Path(ics).is_absolute() and src.exists():
-            folder = src if src.is_dir() else src.parent
-            cfg["holiday_ics"] = str(folder / ics)
-        calendar = BusinessCalendar.from_config(cfg, source="business calendar")
+        calendar = ws.calendar(None if calendar is None else dict(calendar))
     return calendar_config(calendar), calendar
 
 

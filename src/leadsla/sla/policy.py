@@ -1,9 +1,9 @@
-"""The SLA policy file ``sla.toml`` (schema ``leadsla.sla.policy/1``): load, validate, write.
+"""The SLA policy file ``sla.toml`` (schema ``leadsla.policy/1``): load, validate, write.
 
 ``leadsla agree`` writes it from the data; people may edit it by hand; ``leadsla check``
 holds both teams to it. The file (comments are optional)::
 
-    schema = "leadsla.sla.policy/1"
+    schema = "leadsla.policy/1"
     name = "Marketing–sales SLA 2027"
     currency = "EUR"
 
@@ -89,7 +89,7 @@ __all__ = [
     "write_policy",
 ]
 
-SCHEMA = "leadsla.sla.policy/1"
+SCHEMA = "leadsla.policy/1"
 POLICY_FILE = "sla.toml"
 DAY_KINDS = ("calendar", "business")
 PERIODS = ("month", "quarter")
@@ -212,7 +212,7 @@ class _CalendarCache:
 
 @dataclass(frozen=True)
 class Policy:
-    """An SLA policy (schema ``leadsla.sla.policy/1``).
+    """An SLA policy (schema ``leadsla.policy/1``).
 
     ``calendar`` is the table :meth:`BusinessCalendar.from_config` takes; ``base_dir`` is the
     folder a relative ``holiday_ics`` path is read from (the policy file's folder). Build one
@@ -495,7 +495,7 @@ class _Reader:
         if schema is None:
             self.add(f'schema is missing. Add schema = "{SCHEMA}" as the first line.')
         elif schema != SCHEMA:
-            if isinstance(schema, str) and schema.startswith("leadsla.sla.policy/"):
+            if isinstance(schema, str) and schema.startswith("leadsla.policy/"):
                 self.add(
                     f'schema: "{schema}" is not a version this leadsla reads (it reads '
                     f'"{SCHEMA}"). Upgrade leadsla, or write the policy again with '
