@@ -40,6 +40,20 @@ class Report:
                             subtitle=self.subtitle, headline=self.headline,
                             warnings=self.warnings)  # fmt: skip
 
+    def write_pdf(self, path: str | Path, /) -> Path:
+        """The report as a PDF: the agreement first, then every section (charts as PNGs)."""
+        from leadsla.render.document import agreement_box
+        from leadsla.render.pdf import sections_pdf
+
+        a = self.agreement
+        first = agreement_box(a) if a is not None else ""
+        if self.warnings:
+            first += "<h3>Warnings</h3><ul>" + "".join(
+                f"<li>{esc(w)}</li>" for w in self.warnings) + "</ul>"  # fmt: skip
+        sha = a.data.sha256 if a is not None else "not computed"
+        return sections_pdf(self.sections, path, title=self.title, sha256=sha,
+                            first_page=first, subtitle=self.subtitle)  # fmt: skip
+
 
 def _data_section(ws: Workspace) -> Section:
     from leadsla.analysis.summary import summarize
