@@ -79,7 +79,7 @@ def test_report_pdf_opens_with_every_section(crm: Path, tmp_path: Path, run_cli:
     pages = _pages(pdf)
     text = " ".join(" ".join(pages).split())
     assert "The agreement" in " ".join(pages[0].split())
-    for title in ("MQL value", "Contact attempts", "Speed to lead"):
+    for title in ("MQL value", "How many contact attempts pay", "Speed to lead"):
         assert title in text, title
     sha = re.search(r"Data SHA-256 ([0-9a-f]{64})", text)
     assert sha and all(sha[1] in " ".join(p.split()) for p in pages)
