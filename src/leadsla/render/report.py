@@ -16,6 +16,7 @@ from leadsla.io.source import Workspace
 from leadsla.render.charts import figure
 from leadsla.render.document import sections as sla_sections
 from leadsla.render.html import ReportFiles, Section, esc, table_html, write_report
+from leadsla.text import money, money_range, pct, pct_range
 
 LIFE_TABLE_COLUMNS = [
     "attempt", "at_risk", "won", "lost", "win_hazard", "naive_cohort_rate",
@@ -91,16 +92,26 @@ def _value_section(value: Any, missing: str | None) -> Section:
     d = value.to_dict()
     keys = [k for k in ("campaign", "segment", "type", "source", "owner")
             if any(k in g for g in d["groups"])]  # fmt: skip
+
+    def order(g: dict[str, Any]) -> tuple[str, float, int]:
+        v = g["mql_value"] if g["mql_value"] is not None else -1.0
+        return (str(g.get("level") or ""), -v, -g["leads"])
+
+    groups = sorted(d["groups"], key=order)
     rows = [{**{k: g.get(k) for k in keys}, "level": g.get("level"), "leads": g["leads"],
-             "won": g["won"], "close rate": g["close_rate"], "close rate 95%": g["close_rate_ci"],
-             "shrunk rate": g.get("shrunk_close_rate"), "mean revenue": g["avg_revenue"],
-             "median revenue": g.get("median_revenue"), "MQL value": g["mql_value"],
-             "MQL value 95%": g["mql_value_ci"]} for g in d["groups"]]  # fmt: skip
+             "won": g["won"], "close rate": pct(g["close_rate"]),
+             "close rate 95%": pct_range(*g["close_rate_ci"]),
+             "shrunk rate": pct(g.get("shrunk_close_rate")),
+             "mean revenue": money(g["avg_revenue"]),
+             "median revenue": money(g.get("median_revenue")),
+             "MQL value": money(g["mql_value"]),
+             "MQL value 95%": money_range(*g["mql_value_ci"])} for g in groups]  # fmt: skip
     body = (
         "<p>MQL value = close rate × mean revenue of won leads, on mature leads only "
         "(closed, or old enough to have closed). Intervals: Wilson for the rate, Monte Carlo "
-        "for the value; the shrunk rate borrows strength from the parent group.</p>"
-        + table_html(rows)
+        "for the value; the shrunk rate borrows strength from the parent group. Sorted by "
+        "MQL value within each level; money in the workspace currency.</p>"
+        + table_html(rows, top=12)
     )
     return Section("value", "MQL value", body, [figure(value)], data=d)
 
@@ -124,8 +135,10 @@ def _attempts_section(attempts: Any, missing: str | None) -> Section:
     d = attempts.to_dict()
     rows = []
     for name, g in d["groups"].items():
+        ci = g["optimal_attempts_ci"]
         rows.append({"lead type": name, "N*": g["optimal_attempts"],
-                     "N* 95%": g["optimal_attempts_ci"], "identified": g["identified"],
+                     "N* 95%": "–".join(str(x) for x in ci) if ci else "–",
+                     "identified": g["identified"],
                      "knee": g["knee"], "N max (≥30 at risk)": g["max_attempts_supported"],
                      "near-optimal": ", ".join(map(str, g.get("near_optimal", [])))})  # fmt: skip
     body = (
@@ -135,8 +148,8 @@ def _attempts_section(attempts: Any, missing: str | None) -> Section:
         "sequence in the data it reads “at least N”.</p>" + table_html(rows)
     )
     for name, g in d["groups"].items():
-        table = [{k: r.get(k) for k in LIFE_TABLE_COLUMNS} for r in g["table"][:30]]
-        body += f"<h3>Life table: {esc(name)}</h3>" + table_html(table)
+        table = [_life_row(r) for r in g["table"][:40]]
+        body += f"<h3>Life table: {esc(name)}</h3>" + table_html(table, top=10)
     figs = [figure(attempts, k) for k in ("return", "profit", "naive")]
     return Section("attempts", "How many contact attempts pay", body, figs, data=d)
 
@@ -145,8 +158,10 @@ def _speed_section(speed: Any, missing: str | None) -> Section:
     if speed is None:
         return Section("speed", "Speed to lead", missing=missing or "no activities in the data")
     d = speed.to_dict()
-    rows = [{"bucket": b["bucket"], "leads": b["leads"], "won": b["won"], "rate": b["rate"],
-             "rate 95%": b["rate_ci"]} for b in d["buckets"]]  # fmt: skip
+    rows = [{"bucket": b["bucket"], "leads": b["leads"], "won": b["won"],
+             "close rate": pct(b["rate"]) if b["leads"] else "–",
+             "close rate 95%": pct_range(*b["rate_ci"]) if b["leads"] else "–"}
+            for b in d["buckets"]]  # fmt: skip
     body = (
         f"<p>Recommended first-response SLA: <strong>"
         f"{d['recommended_first_response_hours']:.2f} business hours</strong>"
@@ -157,14 +172,28 @@ def _speed_section(speed: Any, missing: str | None) -> Section:
     return Section("speed", "Speed to lead", body, [figure(speed)], data=d)
 
 
+def _life_row(r: dict[str, Any]) -> dict[str, Any]:
+    """One life-table row as people read it: rates in %, money in whole units."""
+    out = {k: r.get(k) for k in LIFE_TABLE_COLUMNS}
+    for k in ("win_hazard", "naive_cohort_rate", "cumulative_conversion"):
+        out[k] = pct(r.get(k), fine=True)
+    out["expected_attempts"] = (
+        f"{r['expected_attempts']:.2f}" if r.get("expected_attempts") is not None else "–"
+    )
+    out["expected_profit"] = money(r.get("expected_profit"))
+    return out
+
+
 def _check_section(check: Any) -> Section:
     d = check.to_dict(max_breaches=20)
     leads = d["leads"]
-    rows = [{"rule": name, **{k: leads[key].get(k) for k in ("met", "breached", "pending",
-             "compliance")}} for name, key in (("first response", "first_response"),
-                                              ("attempts", "attempts"))]  # fmt: skip
+    rows = [{"rule": name, **{k: leads[key].get(k) for k in ("met", "breached", "pending")},
+             "compliance": pct(leads[key].get("compliance"))}
+            for name, key in (("first response", "first_response"),
+                              ("attempts", "attempts"))]  # fmt: skip
     rows.append({"rule": "all sales rules", **{k: leads.get(k) for k in
-                 ("met", "breached", "pending", "compliance")}})  # fmt: skip
+                 ("met", "breached", "pending")},
+                 "compliance": pct(leads.get("compliance"))})  # fmt: skip
     m = d["marketing"]
     body = (
         table_html(rows)
