@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import subprocess
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -83,3 +84,61 @@ def test_report_pdf_opens_with_every_section(crm: Path, tmp_path: Path, run_cli:
         assert title in text, title
     sha = re.search(r"Data SHA-256 ([0-9a-f]{64})", text)
     assert sha and all(sha[1] in " ".join(p.split()) for p in pages)
+
+
+class _Cells(HTMLParser):
+    """The text of every table cell, and where the first chart stands."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cells: list[str] = []
+        self._in = False
+        self._buf: list[str] = []
+        self.pos = 0
+        self.first_chart: int | None = None
+        self.first_table: int | None = None
+        self.exec_at: int | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.pos += 1
+        cls = dict(attrs).get("class") or ""
+        if tag == "div" and "chart" in cls.split() and self.first_chart is None:
+            self.first_chart = self.pos
+        if tag == "div" and "exec" in cls.split() and self.exec_at is None:
+            self.exec_at = self.pos
+        if tag == "table" and self.first_table is None:
+            self.first_table = self.pos
+        if tag in ("td", "th"):
+            self._in, self._buf = True, []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._in:
+            self.cells.append("".join(self._buf).strip())
+            self._in = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in:
+            self._buf.append(data)
+
+
+def test_report_reads_as_people_read_numbers(crm: Path, tmp_path: Path, run_cli: RunCli) -> None:
+    out = tmp_path / "report.html"
+    done = run_cli("report", crm, "--quota", "400000", "--originated-share", "0.4",
+                   "--bootstrap", "200", "--out", out, "--no-png")  # fmt: skip
+    assert done.returncode == 0, done.stderr + done.stdout
+    page = out.read_text(encoding="utf-8")
+    p = _Cells()
+    p.feed(page)
+    raw = [c for c in p.cells if re.fullmatch(r"-?0\.\d{3,}", c) or c.startswith("[0.")]
+    assert raw == [], f"raw fractions where percentages are meant: {raw[:10]}"
+    # the executive page comes first: the agreement box before any table or chart
+    assert p.exec_at is not None and p.first_table is not None and p.first_chart is not None
+    assert p.exec_at < p.first_table and p.exec_at < p.first_chart
+    assert "What to act on first" in page or "Compliance to date" in page
+    # the value table's rates are the command's JSON, as percentages with one decimal
+    data = json.loads(
+        re.search(r'id="leadsla-data">(.*?)</script>', page, re.S)[1].replace("<\\/", "</")  # type: ignore[index]
+    )
+    for g in data["value"]["groups"][:5]:
+        assert f"{g['close_rate']:.1%}" in p.cells
+    assert "business h<" not in page  # the headline says hours as people do

@@ -16,7 +16,7 @@ from leadsla.io.source import Workspace
 from leadsla.render.charts import figure
 from leadsla.render.document import sections as sla_sections
 from leadsla.render.html import ReportFiles, Section, esc, table_html, write_report
-from leadsla.text import money, money_range, pct, pct_range
+from leadsla.text import hours_text, money, money_range, pct, pct_range
 
 LIFE_TABLE_COLUMNS = [
     "attempt", "at_risk", "won", "lost", "win_hazard", "naive_cohort_rate",
@@ -35,11 +35,12 @@ class Report:
     warnings: list[str] = field(default_factory=list)
     agreement: Any = None
     check: Any = None
+    summary: str = ""
 
     def write(self, path: str | Path, /, *, png: bool = True) -> ReportFiles:
         return write_report(self.sections, path, png=png, title=self.title,
                             subtitle=self.subtitle, headline=self.headline,
-                            warnings=self.warnings)  # fmt: skip
+                            warnings=self.warnings, summary=self.summary)  # fmt: skip
 
     def write_pdf(self, path: str | Path, /) -> Path:
         """The report as a PDF: the agreement first, then every section (charts as PNGs)."""
@@ -47,7 +48,7 @@ class Report:
         from leadsla.render.pdf import sections_pdf
 
         a = self.agreement
-        first = agreement_box(a) if a is not None else ""
+        first = self.summary or (agreement_box(a) if a is not None else "")
         if self.warnings:
             first += "<h3>Warnings</h3><ul>" + "".join(
                 f"<li>{esc(w)}</li>" for w in self.warnings) + "</ul>"  # fmt: skip
@@ -123,7 +124,8 @@ def _plan_section(plan: Any, missing: str | None) -> Section:
     body = (
         f"<p><strong>{d['mqls_required']:,} MQLs per {esc(d['period'])}</strong> for "
         f"{d['revenue_responsibility']:,.0f} of marketing-originated revenue at an MQL value of "
-        f"{d['mql_value']:,.0f}.</p>" + table_html(plan.to_frame().to_dict("records"))
+        f"{d['mql_value']:,.0f}.</p>"
+        + table_html([_plan_row(r) for r in plan.to_frame().to_dict("records")])
     )
     return Section("plan", "The plan in euros", body, [figure(plan)], data=d)
 
@@ -172,6 +174,27 @@ def _speed_section(speed: Any, missing: str | None) -> Section:
     return Section("speed", "Speed to lead", body, [figure(speed)], data=d)
 
 
+def _plan_row(r: dict[str, Any]) -> dict[str, Any]:
+    """A plan row: shares in %, money in whole units, counts as they are."""
+    out: dict[str, Any] = {}
+    for k, v in r.items():
+        label = k.replace("_", " ")
+        if k.endswith("share"):
+            out[label] = pct(v) if v == v and v is not None else "–"
+        elif k in ("quota", "revenue_responsibility", "mql_value", "pipeline_needed"):
+            out[label] = money(v) if v == v and v is not None else "–"
+        else:
+            out[label] = v
+    return out
+
+
+def _shares_as_pct(r: dict[str, Any]) -> dict[str, Any]:
+    """Rates, shares, paces and compliance as percentages; the rest as it is."""
+    keys = ("rate", "share", "compliance", "pace")
+    return {k: pct(v) if any(w in k for w in keys) and isinstance(v, float) else v
+            for k, v in r.items()}  # fmt: skip
+
+
 def _life_row(r: dict[str, Any]) -> dict[str, Any]:
     """One life-table row as people read it: rates in %, money in whole units."""
     out = {k: r.get(k) for k in LIFE_TABLE_COLUMNS}
@@ -202,7 +225,7 @@ def _check_section(check: Any) -> Section:
         + (f", pace {m['pace']:.0%}" if m.get("pace") is not None else "")
         + ".</p>"
         + "<h3>By segment</h3>"
-        + table_html(leads.get("by_segment", []))
+        + table_html([_shares_as_pct(r) for r in leads.get("by_segment", [])])
         + "<h3>First breaches</h3>"
         + table_html(d["breaches"])
     )
@@ -266,12 +289,83 @@ def build_report(
         headline.append((f"Marketing delivers per {m.period}", f"{m.mqls:,} MQLs"))
         headline.append(("MQL value", f"{m.mql_value_eur:,.0f} {ws.settings.currency}"))
     sales = agreement.sales
-    headline.append(("Sales: first response", f"{sales.first_response_hours:.1f} business h"))
+    headline.append(("Sales: first response", hours_text(sales.first_response_hours)))
     if sales.segments:
-        headline.append(("Sales: attempts per segment",
-                         "; ".join(f"{t.segment} {'≥' if t.at_least else ''}{t.count} in "
-                                   f"{t.within_days} d" for t in sales.segments)))  # fmt: skip
+        per = [f"{t.segment} {'at least ' if t.at_least else ''}{t.count} in "
+               f"{t.within_days:g} days" for t in sales.segments]  # fmt: skip
+        headline.append(("Sales: attempts per segment", "; ".join(per)))
     title = "leadsla report"
     subtitle = (f"{ws.source} · {agreement.data.rows.get('leads', 0):,} leads · as of "
                 f"{agreement.as_of:%Y-%m-%d %H:%M %Z}")  # fmt: skip
-    return Report(title, subtitle, sections, headline, warnings, agreement, check)
+    return Report(title, subtitle, sections, headline, warnings, agreement, check,
+                  summary=exec_summary(agreement, check))  # fmt: skip
+
+
+def _light(x: float | None, green: float, amber: float) -> str:
+    colour = "grey" if x is None else "green" if x >= green else "amber" if x >= amber else "red"
+    return f'<span class="light {colour}" title="{colour}"></span>'
+
+
+def actions(agreement: Any, check: Any) -> list[str]:
+    """The three things to act on first, most urgent first (plain sentences)."""
+    out: list[str] = []
+    if check is not None:
+        d = check.to_dict(max_breaches=0)
+        fr = d["leads"]["first_response"]
+        if fr.get("compliance") is not None and fr["compliance"] < 0.9:
+            out.append(
+                f"Sales: {fr['breached']:,} leads missed the first response "
+                f"({pct(fr['compliance'])} met); see the breaches by rep under Compliance."
+            )
+        at = d["leads"]["attempts"]
+        if at.get("compliance") is not None and at["compliance"] < 0.9:
+            out.append(
+                f"Sales: {at['breached']:,} leads got fewer attempts than agreed "
+                f"({pct(at['compliance'])} met)."
+            )
+        m = d.get("marketing") or {}
+        if m.get("pace") is not None and m["pace"] < 1:
+            out.append(
+                f"Marketing: {m['delivered']:,} of {m['target']:,} MQLs this {m['period']}, "
+                f"{pct(m['pace'])} of the pace the goal needs."
+            )
+    for t in agreement.sales.segments:
+        if t.at_least:
+            out.append(
+                f"{t.segment}: the data cannot tell whether more than {t.count} attempts pay; "
+                f"no unresponsive lead should be closed before {t.count} attempts."
+            )
+    if agreement.missing:
+        k, why = next(iter(agreement.missing.items()))
+        out.append(f"{k} could not be computed: {why}")
+    out += list(agreement.warnings)
+    return out[:3]
+
+
+def exec_summary(agreement: Any, check: Any) -> str:
+    """The first page: the agreement, compliance as traffic lights per side, three actions."""
+    from leadsla.render.document import agreement_box
+
+    lights = []
+    if check is not None:
+        d = check.to_dict(max_breaches=0)
+        c = d["leads"].get("compliance")
+        lights.append(f"<li>{_light(c, 0.9, 0.75)}Sales: {pct(c)} of decided SLA clocks met "
+                      "(first response and attempts)</li>")  # fmt: skip
+        m = d.get("marketing") or {}
+        if m:
+            lights.append(f"<li>{_light(m.get('pace'), 1.0, 0.9)}Marketing: {m['delivered']:,} "
+                          f"of {m['target']:,} MQLs, pace {pct(m.get('pace'))}</li>")  # fmt: skip
+    else:
+        lights.append(f"<li>{_light(None, 1, 1)}Compliance not measured: add "
+                      "<code>--policy sla.toml</code> to see both sides' lights.</li>")  # fmt: skip
+    todo = "".join(f"<li>{esc(a)}</li>" for a in actions(agreement, check))
+    return (
+        '<div class="exec">'
+        + agreement_box(agreement)
+        + "<h3>Compliance to date</h3><ul class='lights'>"
+        + "".join(lights)
+        + "</ul>"
+        + (f"<h3>What to act on first</h3><ol>{todo}</ol>" if todo else "")
+        + "</div>"
+    )
