@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
-from leadsla.service import errors
+from leadsla.service import dashboard, errors
 from leadsla.service.alerts import check_alerts, run_alerts
 from leadsla.service.config import ServiceConfig
 from leadsla.service.routers import alerts, events, health, hooks, leads, metrics, policies, sla
@@ -70,4 +70,5 @@ def create_app(config: ServiceConfig | None = None, /, *, store: Store | None = 
     errors.install(app)
     for module in (health, events, leads, sla, policies, metrics, hooks, alerts):
         app.include_router(module.router)
+    dashboard.install(app)
     return app
