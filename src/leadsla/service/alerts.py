@@ -369,7 +369,12 @@ def plan_transitions(store: Store, /, *, public_url: str | None = None, limit: i
         now = datetime.now(UTC)
         rows: list[dict[str, Any]] = []
         for t in trs:
-            kind = "breach" if t.transition == "breached" else "warning"
+            if t.transition == "breached":
+                kind = "breach"
+            elif t.transition.startswith("warning_"):
+                kind = "warning"
+            else:
+                continue  # met: nobody needs to hear it
             pv = store.policy(t.policy_version)
             rules = rules_of(pv)
             lead = leads.get(t.lead_id, {})
