@@ -99,7 +99,7 @@ class Server:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 240) -> Server:
+    def start(self, timeout: float = 900) -> Server:
         self.port = free_port()
         cmd = [sys.executable, "-m", "leadsla", "serve", "--db", self.db_url]
         cmd += ["--port", str(self.port), *self.args]
