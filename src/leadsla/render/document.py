@@ -241,7 +241,7 @@ def _md_attempts(ag: Agreement) -> list[str]:
         near = x.near_optimal
         rows.append([
             name, f"{g.leads:,}", f"{_eur(x.value)} {ag.currency}",
-            x.optimal_attempts_text, f"{x.optimal_attempts_ci[0]}–{x.optimal_attempts_ci[1]}",
+            x.optimal_attempts_text, x.interval_text,
             "yes" if x.identified else "no", "–" if x.knee is None else str(x.knee),
             f"{near[0]}–{near[-1]}" if near else "–", str(x.max_attempts_supported),
         ])  # fmt: skip
@@ -249,8 +249,8 @@ def _md_attempts(ag: Agreement) -> list[str]:
                       "identified", "knee", "near-optimal", "supported up to"],
                      rows)  # fmt: skip
     out += ["", f"Cost per attempt c = {a.cost_per_attempt:,.2f} {ag.currency}; N* = "
-            "argmax V·F(N) − c·A(N) (METHODS §3). Stale leads only (created more than "
-            f"{a.stale_after_days:g} days before {a.as_of:%Y-%m-%d}).", ""]  # fmt: skip
+            "argmax V·F(N) − c·A(N) (METHODS §3). Counted: "
+            f"{a.population} (as of {a.as_of:%Y-%m-%d}).", ""]  # fmt: skip
     return out
 
 
@@ -383,7 +383,7 @@ def _evidence_section(a: Agreement) -> Section:
         parts.append(table_html(
             [{"segment": n, "leads": g.leads, "V": _eur(g.analysis.value),
               "N*": g.analysis.optimal_attempts_text,
-              "95% interval": "–".join(str(x) for x in g.analysis.optimal_attempts_ci),
+              "95% interval": g.analysis.interval_text,
               "knee": g.analysis.knee, "supported up to": g.analysis.max_attempts_supported}
              for n, g in a.attempts.groups.items()]))  # fmt: skip
     if a.speed is not None:

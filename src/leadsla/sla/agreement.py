@@ -146,6 +146,18 @@ def attempt_windows(
     return out
 
 
+def _population_days(attempts: AttemptsResult | None, default: float) -> float:
+    """The attempts analysis's population as an age in days (its maturity cutoff, or its
+    fixed stale age; 0 when every lead is mature)."""
+    if attempts is None:
+        return default
+    if attempts.stale_after_days is not None:
+        return attempts.stale_after_days
+    if attempts.cutoff is None:
+        return 0.0
+    return (attempts.as_of - attempts.cutoff).total_seconds() / 86_400.0
+
+
 # --------------------------------------------------------------------------- commitments
 
 
@@ -510,12 +522,11 @@ def _attempt_targets(
     picks: dict[str, tuple[int, bool, str]] = {}
     for name, g in groups.items():
         a = g.analysis
-        lo, hi = a.optimal_attempts_ci
         if count is not None:
             picks[name] = (count, False, f"given (N* = {a.optimal_attempts_text})")
         elif a.identified:
             k = a.optimal_attempts
-            why = f"N* = {k} (profit-optimal; 95% interval {lo}–{hi})"
+            why = f"N* = {k} (profit-optimal; 95% interval {a.interval_text})"
             if k < 1:
                 k, why = 1, "N* = 0 (no attempt pays at this cost); the policy needs one"
             picks[name] = (k, False, why)
@@ -530,7 +541,7 @@ def _attempt_targets(
         windows = attempt_windows(
             ws.leads, ws.activities, {n: k for n, (k, _, _) in picks.items()},
             attempt_kinds=s.attempt_kinds, as_of=attempts.as_of if attempts else ws.as_of,
-            stale_after_days=attempts.stale_after_days if attempts else s.stale_after_days,
+            stale_after_days=_population_days(attempts, s.stale_after_days),
         )  # fmt: skip
     elif within_days is None:
         missing["attempt window"] = (
