@@ -12,8 +12,10 @@ from rich.markup import escape
 from leadsla.cli.common import console, err, open_source, print_warnings, write_chart
 from leadsla.cli.options import (
     AsOfOpt,
+    AttemptsPerHourOpt,
     EncodingOpt,
     FormatOpt,
+    HourlyCostOpt,
     MappingOpt,
     NoCacheOpt,
     OptionOpt,
@@ -47,6 +49,8 @@ def speed(
     time_zone: TzOpt = None,
     encoding: EncodingOpt = None,
     as_of: AsOfOpt = None,
+    hourly_cost: HourlyCostOpt = None,
+    attempts_per_hour: AttemptsPerHourOpt = None,
     format: FormatOpt = Format.table,
     out: OutOpt = None,
     chart: Annotated[
@@ -63,6 +67,8 @@ def speed(
         time_zone=time_zone,
         encoding=encoding,
         as_of=as_of,
+        hourly_cost_eur=hourly_cost,
+        attempts_per_hour=attempts_per_hour,
         no_cache=no_cache,
     )
     with ws:
