@@ -16,13 +16,23 @@ import duckdb
 import ibis
 import ibis.expr.types as ir
 
+from leadsla.clock import BusinessCalendar
 from leadsla.errors import ConfigError, DataError, Issue, IssueSet
+from leadsla.io import cache as _cache
 from leadsla.io import validate as v
 from leadsla.io.files import RawFile, find_file, ident, load_file, sql_str
 from leadsla.io.mapping import Compiled, Mapping, TableRule, compile_rule, load_mapping
-from leadsla.io.typing_sql import raw_expr, typed_expr
+from leadsla.io.typing_sql import (
+    Reading,
+    Style,
+    decide,
+    evidence_sql,
+    fetch_evidence,
+    raw_expr,
+    typed_expr,
+)
 from leadsla.schema import TABLES
-from leadsla.settings import Settings, load_settings
+from leadsla.settings import SETTINGS_FILE, Settings, load_settings
 
 DUCKDB_SUFFIXES = (".duckdb", ".ddb", ".db")
 
@@ -45,6 +55,14 @@ class Workspace:
     as_of: datetime
     temp_files: list[Path] = field(default_factory=list)
     temp_dirs: list[Path] = field(default_factory=list)
+    # grouping columns filled (nearly) only for won leads: left out of default groupings
+    leaks: set[str] = field(default_factory=set)
+    # all-empty rows skipped in each loaded file (counted in the accounting of its table)
+    empty_rows: dict[str, int] = field(default_factory=dict)
+    # (table, column) whose number or date style could not be decided (already reported)
+    style_failed: set[tuple[str, str]] = field(default_factory=set)
+    #: the stage cache: "hit" (read from it), "stored" (built and written to it) or None (off)
+    cached: str | None = None
 
     @property
     def leads(self) -> ir.Table:
@@ -71,6 +89,19 @@ class Workspace:
             )
         return self.tables[name]
 
+    def calendar(self, config: dict[str, Any] | None = None, /) -> BusinessCalendar:
+        """The business calendar: ``config``, else the settings' ``[business_hours]``, in the
+        settings' time zone unless it names one; a relative ``holiday_ics`` is read beside the
+        data."""
+        cfg = dict(config if config is not None else self.settings.business_hours)
+        cfg.setdefault("time_zone", self.settings.time_zone)
+        ics = cfg.get("holiday_ics")
+        src = Path(self.source)
+        if isinstance(ics, str) and not Path(ics).is_absolute() and src.exists():
+            cfg["holiday_ics"] = str((src if src.is_dir() else src.parent) / ics)
+        where = "business calendar" if config is not None else f"{SETTINGS_FILE} [business_hours]"
+        return BusinessCalendar.from_config(cfg, source=where)
+
     def close(self) -> None:
         try:
             self.con.disconnect()
@@ -96,21 +127,21 @@ def connect(
     options: dict[str, str] | None = None,
     workspace: str | os.PathLike[str] | None = None,
     strict: bool = True,
+    cache: bool = True,
 ) -> Workspace:
     """Open a source as canonical tables and validate it.
 
     ``source`` is a folder of CSV/Parquet files, one such file (the mapping's lead file), a
     DuckDB file, or a database URL (``postgres://…``, any Ibis backend). With ``strict`` a
     source with errors raises :class:`DataError` listing every problem; warnings are kept in
-    ``ws.issues``.
+    ``ws.issues``. With ``cache`` (and no ``workspace``) the typed, validated tables of a
+    file source are kept in the stage cache (:mod:`leadsla.io.cache`) and reused while the
+    files and the settings that read them are unchanged.
 
     >>> ws = connect("crm/")                                   # doctest: +SKIP
     >>> ws.leads.count().execute()                             # doctest: +SKIP
     """
     src = str(source)
-    m = load_mapping(mapping)
-    if options:
-        m = m.with_options(options)
     is_url = "://" in src and not Path(src).exists()
     path = Path(src)
     if not is_url and not path.exists():
@@ -118,26 +149,86 @@ def connect(
             f"source {src} does not exist. Give a folder of CSV/Parquet files, a "
             "file, a DuckDB file or a database URL."
         )
-    s = settings or load_settings(path if path.is_dir() else path.parent if not is_url else None)
+    folder = None if is_url else path if path.is_dir() else path.parent
+    s = settings or load_settings(folder)
+    if mapping is None and s.mapping:  # the mapping named in leadsla.toml (leadsla init)
+        named = Path(s.mapping)
+        mapping = str(folder / named) if folder and (folder / named).is_file() else s.mapping
+    m = load_mapping(mapping)
+    if options:
+        m = m.with_options(options)
     if m.time_zone and settings is None:
         s = s.replace(time_zone=m.time_zone)
     if is_url and not src.startswith("duckdb://"):
         return _connect_backend(src, m, s, strict)
+    where = path if not is_url else Path(src.removeprefix("duckdb://"))
+    entry = None
+    if cache and workspace is None and _cache.enabled():
+        entry = _cache.Entry.of(where, m, s)
+    if entry is not None:
+        hit = entry.open()
+        if hit is not None:
+            return _cached(hit, src, s, m, strict, "hit")
+        workspace = building = entry.temp_file()
     con = ibis.duckdb.connect(str(workspace) if workspace else ":memory:")
+    ws = Workspace(con, src, s, m, {}, IssueSet(), {}, datetime.now(UTC))
+    ws.temp_dirs.append(_engine_settings(con, s))
+    if entry is not None:  # a failed or erroneous build leaves nothing behind
+        keep = [building, Path(f"{building}.wal")]
+        ws.temp_files += keep
+    try:
+        # the cache keeps the stage and views over it (one copy of the data written);
+        # a workspace file the canonical tables
+        _build(ws, where, materialize=workspace is not None, stage_kept=entry is not None)
+    except BaseException:
+        ws.close()
+        raise
+    if entry is not None and not ws.issues.errors and "leads" in ws.tables:
+        # the complete stage goes into the cache; the run then reads it as a warm one would
+        entry.write(con, list(ws.tables), list(ws.issues), ws.accounting, _state(ws))
+        ws.temp_files = [p for p in ws.temp_files if p not in keep]
+        ws.close()
+        entry.publish(building)
+        hit = entry.open(built=True)
+        if hit is None:  # replaced at once by another process's build under another key
+            return connect(source, mapping=m, settings=s, strict=strict, cache=False)
+        return _cached(hit, src, s, m, strict, "stored")
+    if strict and ws.issues.errors:
+        ws.close()
+        raise DataError(ws.issues)
+    return ws
+
+
+def _engine_settings(con: Any, s: Settings) -> Path:
+    """No progress bar; the engine's memory limit, past which DuckDB spills to a temporary
+    folder of ours (returned, removed on close)."""
     con.raw_sql("SET enable_progress_bar = false")
-    # the engine's memory: past the limit DuckDB spills to a temporary folder of ours
     spill = Path(tempfile.mkdtemp(prefix="leadsla-duckdb-"))
     con.raw_sql(f"SET temp_directory = {sql_str(str(spill))}")
     limit = os.environ.get("LEADSLA_MEMORY_LIMIT") or s.memory_limit
     if limit:
         con.raw_sql(f"SET memory_limit = {sql_str(limit)}")
-    ws = Workspace(con, src, s, m, {}, IssueSet(), {}, datetime.now(UTC), temp_dirs=[spill])
+    return spill
+
+
+def _cached(
+    hit: tuple[Any, dict[str, Any]], src: str, s: Settings, m: Mapping, strict: bool, how: str
+) -> Workspace:
+    """A workspace on a cache entry: its tables, the issues and accounting stored with them."""
+    con, doc = hit
+    ws = Workspace(con, src, s, m, {}, IssueSet(), {}, datetime.now(UTC), cached=how)
     try:
-        _build(
-            ws,
-            path if not is_url else Path(src.removeprefix("duckdb://")),
-            materialize=workspace is not None,
-        )
+        ws.temp_dirs.append(_engine_settings(con, s))
+        ws.as_of = _as_of(s) or ws.as_of
+        ws.issues.extend(_cache.issues_of(doc))
+        for a in doc["accounting"]:
+            ws.accounting[a["table"]] = v.Accounting(a["table"], a["read"], dict(a["excluded"]))
+        for table in doc["tables"]:
+            ws.tables[table] = con.table(table)
+        state = doc["state"]
+        ws.leaks = set(state["leaks"])
+        ws.empty_rows = dict(state["empty_rows"])
+        ws.style_failed = {(t, c) for t, c in state["style_failed"]}
     except BaseException:
         ws.close()
         raise
@@ -145,6 +236,26 @@ def connect(
         ws.close()
         raise DataError(ws.issues)
     return ws
+
+
+#: what a build finds beside the tables, the issues and the accounting, kept in the cache
+CACHED_STATE = ("leaks", "empty_rows", "style_failed")
+
+
+def _state(ws: Workspace) -> dict[str, Any]:
+    return {
+        "leaks": sorted(ws.leaks),
+        "empty_rows": dict(ws.empty_rows),
+        "style_failed": sorted(ws.style_failed),
+    }
+
+
+def _as_of(s: Settings) -> datetime | None:
+    """The settings' as-of instant in UTC (wall-clock times in the workspace zone)."""
+    if s.as_of is None:
+        return None
+    as_of = s.as_of if s.as_of.tzinfo else s.as_of.replace(tzinfo=ZoneInfo(s.time_zone))
+    return as_of.astimezone(UTC)
 
 
 def _inputs(ws: Workspace, path: Path) -> tuple[dict[str, RawFile], list[Issue]]:
@@ -206,12 +317,19 @@ def _inputs(ws: Workspace, path: Path) -> tuple[dict[str, RawFile], list[Issue]]
                 )
             continue
         got = load_file(
-            con, name, found, encoding=s.encoding, delimiter=s.delimiter, temp_files=ws.temp_files
+            con,
+            name,
+            found,
+            encoding=s.encoding,
+            delimiter=s.delimiter,
+            temp_files=ws.temp_files,
+            sheet=f.sheet or s.sheet,
         )
         if isinstance(got, Issue):
             issues.append(got)
         else:
             raws[name] = got
+            issues.extend(got.notes)
     return raws, issues
 
 
@@ -223,13 +341,11 @@ def _text_stage(ws: Workspace, rule: TableRule, raws: dict[str, RawFile]) -> Com
     return compile_rule(rule, ws.mapping, headers, files)
 
 
-def _build(ws: Workspace, path: Path, *, materialize: bool) -> None:
-    s = ws.settings
-    if s.as_of is not None:
-        as_of = s.as_of if s.as_of.tzinfo else s.as_of.replace(tzinfo=ZoneInfo(s.time_zone))
-        ws.as_of = as_of.astimezone(UTC)
+def _build(ws: Workspace, path: Path, *, materialize: bool, stage_kept: bool = False) -> None:
+    ws.as_of = _as_of(ws.settings) or ws.as_of
     raws, issues = _inputs(ws, path)
     ws.issues.extend(issues)
+    ws.empty_rows = {n: r.empty_rows for n, r in raws.items() if r.empty_rows}
     if any(i.severity == "ERROR" for i in issues) and "leads" not in {
         r.table for rules in ws.mapping.tables.values() for r in rules if r.source in raws
     }:
@@ -252,7 +368,7 @@ def _build(ws: Workspace, path: Path, *, materialize: bool) -> None:
         if not parts:
             continue
         try:
-            stage = _typed_stage(ws, table, parts, present)
+            stage = _typed_stage(ws, table, parts, present, kept=stage_kept)
         except duckdb.Error as e:  # a binder error in a mapping's SQL expression
             ws.issues.add(
                 Issue(
@@ -267,16 +383,18 @@ def _build(ws: Workspace, path: Path, *, materialize: bool) -> None:
         stages[table] = (stage, present, label)
     if "leads" not in stages:
         return
-    _validate_and_publish(ws, stages, materialize)
+    _validate_and_publish(ws, stages, "VIEW" if stage_kept else "TABLE" if materialize else "")
 
 
-def _typed_stage(ws: Workspace, table: str, parts: list[Compiled], present: set[str]) -> ir.Table:
+def _typed_stage(
+    ws: Workspace, table: str, parts: list[Compiled], present: set[str], *, kept: bool = False
+) -> ir.Table:
     con = ws.con
     spec = TABLES[table]
     texts = []
     for i, part in enumerate(parts):
         text = ident(f"_text_{table}_{i}")
-        con.raw_sql(f"CREATE OR REPLACE TEMP VIEW {text} AS {part.sql}")
+        con.raw_sql(f"CREATE OR REPLACE TEMP TABLE {text} AS {part.sql}")
         types = {r[0]: r[1] for r in con.raw_sql(f"DESCRIBE {text}").fetchall()}
         texts.append((part, text, types))
     # the original text is kept only where parsing can fail: text read as a timestamp or number
@@ -285,26 +403,95 @@ def _typed_stage(ws: Workspace, table: str, parts: list[Compiled], present: set[
         for c in spec.columns
         if c.kind != "string" and any(t.get(c.name, "VARCHAR") == "VARCHAR" for _, _, t in texts)
     }
+    nulls = ws.settings.null_values
     selects = []
     for part, text, types in texts:
+        styles = _styles(ws, table, part, text, types, nulls)
         cols = ["_file", "_row", "_exclude"]
         for col in spec.columns:
-            rule = part.rule.columns.get(col.name)
-            typed = typed_expr(col, types.get(col.name, "VARCHAR"), rule, ws.settings.time_zone)
-            cols.append(f"{typed} AS {ident(col.name)}")
+            # an unmapped column (an option left empty) takes no default either
+            rule = part.rule.columns.get(col.name) if col.name in part.present else None
+            src_type = types.get(col.name, "VARCHAR")
+            reading = Reading(ws.settings.time_zone, nulls, styles.get(col.name, Style()))
+            cols.append(f"{typed_expr(col, src_type, rule, reading)} AS {ident(col.name)}")
             if col.name in with_raw:
-                raw = raw_expr(col, types.get(col.name, "VARCHAR"), rule)
+                raw = raw_expr(col, src_type, rule, reading)
                 cols.append(f"{raw} AS {ident(col.name + '__raw')}")
         selects.append(f"SELECT {', '.join(cols)} FROM {text}")
     # one pass over the input: every check and the canonical tables read this table
     stage_name = ident(f"_stage_{table}")
-    con.raw_sql(f"CREATE OR REPLACE TEMP TABLE {stage_name} AS {' UNION ALL '.join(selects)}")
+    temp = "" if kept else "TEMP "
+    con.raw_sql(f"CREATE OR REPLACE {temp}TABLE {stage_name} AS {' UNION ALL '.join(selects)}")
     return con.table(f"_stage_{table}")
 
 
+def _styles(
+    ws: Workspace,
+    table: str,
+    part: Compiled,
+    text: str,
+    types: dict[str, str],
+    nulls: tuple[str, ...],
+) -> dict[str, Style]:
+    """Each text column's number and date style, decided by one query over its values."""
+    spec = TABLES[table]
+    sql = evidence_sql(text, [(c, types.get(c.name, "VARCHAR")) for c in spec.columns], nulls)
+    if sql is None:
+        return {}
+    label = ws.con.raw_sql(f"SELECT any_value(_file) FROM {text}").fetchone()[0] or text
+    evidence = fetch_evidence(ws.con, sql)
+    decided = {
+        ev.column: decide(
+            ev,
+            part.rule.columns.get(ev.column),
+            decimal=ws.settings.decimal,
+            date_order=ws.settings.date_order,
+            file=label,
+        )
+        for ev in evidence
+    }
+    # a column whose values say nothing follows the other columns of its file when they
+    # agree (one export, one locale): 03/02/2025 beside 30/01/2025 in another column
+    kinds = {ev.column: ev.kind for ev in evidence}
+    for kind, code, attr in (
+        ("timestamp", "ambiguous-date", "date_order"),
+        ("number", "ambiguous-number", "decimal"),
+    ):
+        told = {
+            getattr(st, attr)
+            for c, (st, issue) in decided.items()
+            if kinds[c] == kind and issue is None and _told(ev_of(evidence, c), attr)
+        }
+        if len(told) == 1:
+            order = told.pop()
+            for c, (_st, issue) in list(decided.items()):
+                if issue is not None and issue.code == code:
+                    decided[c] = (Style(**{attr: order}), None)
+    out = {}
+    for c, (style, issue) in decided.items():
+        out[c] = style
+        if issue is not None:
+            ws.issues.add(issue)
+            ws.style_failed.add((table, c))
+    return out
+
+
+def ev_of(evidence: list[Any], column: str) -> Any:
+    return next(ev for ev in evidence if ev.column == column)
+
+
+def _told(ev: Any, attr: str) -> bool:
+    """Whether the column's own values decided its style (not a setting, not a default)."""
+    if attr == "date_order":
+        return bool(ev.counts["dmy"] or ev.counts["mdy"])
+    return bool(ev.counts["."] or ev.counts[","])
+
+
 def _validate_and_publish(
-    ws: Workspace, stages: dict[str, tuple[ir.Table, set[str], str]], materialize: bool
+    ws: Workspace, stages: dict[str, tuple[ir.Table, set[str], str]], kind: str
 ) -> None:
+    """Every check on the stages; then the canonical tables as ``kind`` (TABLE or VIEW in
+    the database, else a TEMP VIEW) of the rows kept."""
     con = ws.con
     canonical: dict[str, str] = {}
     for table, (stage, present, label) in stages.items():
@@ -314,15 +501,28 @@ def _validate_and_publish(
             acc.read += int(n)
             if isinstance(reason, str):
                 acc.excluded[reason] = int(n)
+        for rule in ws.mapping.tables.get(table, ())[:1]:
+            if n_empty := ws.empty_rows.get(rule.source, 0):
+                acc.read += n_empty
+                acc.excluded["empty row"] = n_empty
         ws.accounting[table] = acc
         kept = stage.filter(stage._exclude.isnull())
         fills = {c for c, _ in _fill_rules(ws, table)}
-        checks = v.value_checks(kept, table, present, filled=fills)
+        checks = v.value_checks(
+            kept,
+            table,
+            present,
+            filled=fills,
+            reported={c for t, c in ws.style_failed if t == table},
+        )
         if table == "leads":
             checks += v.lead_checks(kept, present)
         issues, _ = v.run_checks(kept, checks, label)
         ws.issues.extend(_with_severity(ws, issues))
         if table == "leads":
+            leaks = v.leak_issues(kept, present, _defaults(ws, table), label)
+            ws.issues.extend(leaks)
+            ws.leaks |= {i.column for i in leaks if i.column}
             dup = v.duplicate_issue(kept, "lead_id", label)
             if dup:
                 ws.issues.add(dup)
@@ -375,7 +575,7 @@ def _validate_and_publish(
         joined = kept.inner_join(created, "lead_id")
         issues, _ = v.run_checks(joined, v.activity_timing_checks(joined), label)
         ws.issues.extend(_with_severity(ws, issues))
-    kind = "TABLE" if materialize else "TEMP VIEW"
+    kind = kind or "TEMP VIEW"
     for table, select in canonical.items():
         where = "_exclude IS NULL"
         sql = select.replace("{latest}", sql_str(latest.isoformat()))
@@ -392,6 +592,15 @@ def _with_severity(ws: Workspace, issues: list[Issue]) -> list[Issue]:
     for i in issues:
         sev = ws.mapping.severity.get(i.code)
         out.append(dataclasses.replace(i, severity=sev) if sev else i)  # type: ignore[arg-type]
+    return out
+
+
+def _defaults(ws: Workspace, table: str) -> dict[str, str | None]:
+    """Each column's default value (a rule's ``default``), which counts as not filled."""
+    out: dict[str, str | None] = {}
+    for rule in ws.mapping.tables.get(table, ()):
+        for col, r in rule.columns.items():
+            out.setdefault(col, r.default)
     return out
 
 
