@@ -82,20 +82,21 @@ def number(v: Any, /) -> str:
 
 
 def hours_text(hours: float | None, /, *, exact: bool = False) -> str:
-    """A duration in business hours, rounded to the minute; ``exact`` leads with the hours to
-    two decimals (as the SLA states them).
+    """A duration in business hours, rounded to the minute; ``exact`` says whole hours and
+    whole minutes as such (as the SLA states a target).
 
     >>> hours_text(0.0833), hours_text(4.0), hours_text(7.5), hours_text(None)
     ('5 business min', '4 business hours', '7 h 30 min (business)', '–')
-    >>> hours_text(4.0, exact=True), hours_text(9.2167, exact=True)
-    ('4 business hours', '9.22 business hours (9 h 13 min)')
+    >>> hours_text(1.0, exact=True), hours_text(0.5, exact=True), hours_text(9.2167, exact=True)
+    ('1 business hour', '30 business minutes', '9 h 13 min (business)')
     """
     if hours is None or not math.isfinite(hours):
         return "–"
     if exact:
         if float(hours).is_integer():
-            return f"{hours:g} business hours"
-        return f"{hours:.2f} business hours ({hours_text(hours).replace(' (business)', '')})"
+            return f"{hours:g} business hour" + ("" if hours == 1 else "s")
+        if hours < 1 and math.isclose(hours * 60, round(hours * 60), abs_tol=0.01):
+            return f"{round(hours * 60)} business minutes"
     minutes = round(hours * 60)
     if minutes < 60:
         return f"{minutes} business min"

@@ -20,6 +20,7 @@ from leadsla.cli.options import (
     FormatOpt,
     HourlyCostOpt,
     MappingOpt,
+    NoCacheOpt,
     OptionOpt,
     OutOpt,
     SourceArg,
@@ -50,7 +51,12 @@ MarginOpt = Annotated[
     ),
 ]
 BootstrapOpt = Annotated[
-    int, typer.Option("--bootstrap", help="Bootstrap resamples (by lead) for N*'s interval.", min=1)
+    int,
+    typer.Option(
+        "--bootstrap",
+        help="Posterior draws of the hazards and of V for N*'s interval.",
+        min=1,
+    ),
 ]
 SmoothOpt = Annotated[
     str,
@@ -69,7 +75,7 @@ BoundOpt = Annotated[
     ),
 ]
 SeedOpt = Annotated[
-    int | None, typer.Option("--seed", help="Seed of the bootstrap (default: settings).")
+    int | None, typer.Option("--seed", help="Seed of the posterior draws (default: settings).")
 ]
 ChartOpt = Annotated[
     Path | None,
@@ -123,7 +129,7 @@ def summary_rows(result: AttemptsResult) -> list[dict[str, Any]]:
                 "leads": f"{g.leads:,}",
                 "V": money(a.value),
                 "N*": _short(a),
-                "95% CI": f"{a.optimal_attempts_ci[0]}–{a.optimal_attempts_ci[1]}",
+                "95% CI": a.interval_text,
                 "ident.": "yes" if a.identified else "no",
                 "knee": str(a.knee) if a.knee is not None else "–",
                 "near-opt.": _span(near),
@@ -185,8 +191,10 @@ def print_attempts(result: AttemptsResult, out: Console) -> None:
     ex = result.excluded
     left = ", ".join(f"{n:,} {k.replace('_', ' ')}" for k, n in ex.items()) or "none"
     out.print(
-        f"Leads left out: {left} (stale = created more than {result.stale_after_days:g} days "
-        f"before {result.as_of:%Y-%m-%d}). The naive rate (won ÷ closed with exactly k "
+        f"Leads left out: {left}. Counted: {result.population} (as of "
+        f"{result.as_of:%Y-%m-%d %H:%M} UTC"
+        + (f", cutoff {result.cutoff:%Y-%m-%d %H:%M} UTC" if result.cutoff else "")
+        + "). The naive rate (won ÷ closed with exactly k "
         "attempts) is the guide's view and biased: the outcome decides the count.",
         highlight=False,
     )
@@ -213,6 +221,7 @@ def attempts(
     as_of: AsOfOpt = None,
     format: FormatOpt = Format.table,
     out: OutOpt = None,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """Attempt life table per lead type: N* (profit-optimal attempts), its interval, the plateau."""
     if smooth not in ("raw", "isotonic"):
@@ -228,6 +237,7 @@ def attempts(
         time_zone=time_zone,
         encoding=encoding,
         as_of=as_of,
+        no_cache=no_cache,
         hourly_cost_eur=hourly_cost,
         attempts_per_hour=attempts_per_hour,
         margin=margin,
@@ -248,7 +258,7 @@ def attempts(
             def step(done: int, total: int) -> None:
                 progress.update(
                     task,
-                    description=f"Bootstrap ({bootstrap:,} resamples)",
+                    description=f"Posterior draws ({bootstrap:,})",
                     completed=done,
                     total=total,
                 )
@@ -256,7 +266,14 @@ def attempts(
             from leadsla.analysis.attempts import from_workspace
 
             result = from_workspace(
-                ws, by=by, value=value, B=bootstrap, smooth=smooth, bound=bound, progress=step
+                ws,
+                by=by,
+                value=value,
+                B=bootstrap,
+                smooth=smooth,
+                bound=bound,
+                progress=step,
+                stale_after_days=stale_after,
             )
     if chart is not None:
         from leadsla.render.charts_attempts import write_chart

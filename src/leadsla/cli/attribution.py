@@ -14,6 +14,7 @@ from leadsla.cli.options import (
     FormatOpt,
     LookbackOpt,
     MappingOpt,
+    NoCacheOpt,
     OptionOpt,
     OutOpt,
     SourceArg,
@@ -78,10 +79,17 @@ def attribution(
     as_of: AsOfOpt = None,
     format: FormatOpt = Format.table,
     out: OutOpt = None,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """Marketing's share of won revenue from touches: originated, influenced, fractional models."""
     with open_source(
-        source, mapping, option, time_zone=time_zone, encoding=encoding, as_of=as_of
+        source,
+        mapping,
+        option,
+        time_zone=time_zone,
+        encoding=encoding,
+        as_of=as_of,
+        no_cache=no_cache,
     ) as ws:
         print_warnings(ws)
         res = measure_attribution(ws, lookback_days)

@@ -45,6 +45,7 @@ def open_source(
     encoding: str | None = None,
     as_of: str | None = None,
     strict: bool = True,
+    no_cache: bool = False,
     **settings: Any,
 ) -> Workspace:
     """Connect with the settings beside the data, overridden by flags; print warnings."""
@@ -63,8 +64,14 @@ def open_source(
         as_of=parse_instant(as_of) if as_of else None,
         **settings,
     )
-    ws = connect(source, mapping=m, settings=s, options=parse_options(options), strict=strict)
-    return ws
+    return connect(
+        source,
+        mapping=m,
+        settings=s,
+        options=parse_options(options),
+        strict=strict,
+        cache=not no_cache,
+    )
 
 
 def parse_instant(text: str) -> Any:

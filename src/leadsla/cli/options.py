@@ -93,6 +93,13 @@ AttemptsPerHourOpt = Annotated[
         help="Contact attempts a rep makes in an hour (default: settings, 6).",
     ),
 ]
+NoCacheOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-cache",
+        help="Read and validate the files afresh, without the stage cache (LEADSLA_CACHE_DIR).",
+    ),
+]
 AsOfOpt = Annotated[
     str | None, typer.Option("--as-of", help="The data's as-of instant (ISO 8601); default now.")
 ]
@@ -138,8 +145,9 @@ StaleOpt = Annotated[
     int | None,
     typer.Option(
         "--stale-after",
-        help="Only leads created more than this many days "
-        "before the as-of date count (default: settings, 90).",
+        help="Only leads created more than this many days before the as-of date count "
+        "(default: the maturity rule — created before as-of minus the 90th percentile of won "
+        "leads' creation→close lag; every lead when none is open).",
         min=0,
     ),
 ]

@@ -27,6 +27,7 @@ from leadsla.cli.options import (
     MappingOpt,
     MaturityOpt,
     MqlValueOpt,
+    NoCacheOpt,
     OptionOpt,
     OriginatedShareOpt,
     OutOpt,
@@ -260,6 +261,7 @@ def plan(
     as_of: AsOfOpt = None,
     format: FormatOpt = Format.table,
     out: OutOpt = None,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """MQLs marketing must deliver per period (and segment) to carry its share of the quota."""
     mode = maturity_mode(maturity, False)
@@ -282,7 +284,13 @@ def plan(
         from leadsla.analysis.plan import plan_sla
 
         with open_source(
-            source, mapping, option, time_zone=time_zone, encoding=encoding, as_of=as_of
+            source,
+            mapping,
+            option,
+            time_zone=time_zone,
+            encoding=encoding,
+            as_of=as_of,
+            no_cache=no_cache,
         ) as ws:
             print_warnings(ws)
             s = ws.settings

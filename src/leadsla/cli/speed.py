@@ -12,9 +12,12 @@ from rich.markup import escape
 from leadsla.cli.common import console, err, open_source, print_warnings, write_chart
 from leadsla.cli.options import (
     AsOfOpt,
+    AttemptsPerHourOpt,
     EncodingOpt,
     FormatOpt,
+    HourlyCostOpt,
     MappingOpt,
+    NoCacheOpt,
     OptionOpt,
     OutOpt,
     SourceArg,
@@ -46,15 +49,28 @@ def speed(
     time_zone: TzOpt = None,
     encoding: EncodingOpt = None,
     as_of: AsOfOpt = None,
+    hourly_cost: HourlyCostOpt = None,
+    attempts_per_hour: AttemptsPerHourOpt = None,
     format: FormatOpt = Format.table,
     out: OutOpt = None,
     chart: Annotated[
         Path | None,
         typer.Option("--chart", help="Write the rate-by-bucket chart to this HTML file."),
     ] = None,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """Conversion by business time to the first attempt, and the recommended first-response SLA."""
-    ws = open_source(source, mapping, option, time_zone=time_zone, encoding=encoding, as_of=as_of)
+    ws = open_source(
+        source,
+        mapping,
+        option,
+        time_zone=time_zone,
+        encoding=encoding,
+        as_of=as_of,
+        hourly_cost_eur=hourly_cost,
+        attempts_per_hour=attempts_per_hour,
+        no_cache=no_cache,
+    )
     with ws:
         print_warnings(ws)
         activities = ws.activities

@@ -13,6 +13,7 @@ from leadsla.cli.options import (
     EncodingOpt,
     MappingOpt,
     MaturityOpt,
+    NoCacheOpt,
     OptionOpt,
     OutOpt,
     SourceArg,
@@ -37,11 +38,18 @@ def sql_value(
     encoding: EncodingOpt = None,
     as_of: AsOfOpt = None,
     out: OutOpt = None,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """Print the SQL `leadsla value` runs (the maturity query runs to fill in its literals)."""
     mode = maturity_mode(maturity, all_leads)
     with open_source(
-        source, mapping, option, time_zone=time_zone, encoding=encoding, as_of=as_of
+        source,
+        mapping,
+        option,
+        time_zone=time_zone,
+        encoding=encoding,
+        as_of=as_of,
+        no_cache=no_cache,
     ) as ws:
         campaigns = ws.table("campaigns") if ws.has("campaigns") else None
         from leadsla.analysis.value import value_sql
@@ -69,6 +77,7 @@ def sql_attempts(
     encoding: EncodingOpt = None,
     as_of: AsOfOpt = None,
     out: OutOpt = None,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """Print the SQL `leadsla attempts` runs: attempts and end state per lead, counted."""
     with open_source(
@@ -78,10 +87,12 @@ def sql_attempts(
         time_zone=time_zone,
         encoding=encoding,
         as_of=as_of,
+        no_cache=no_cache,
         stale_after_days=stale_after,
     ) as ws:
+        from leadsla.analysis.attempts import attempts_sql, maturity_cutoff
+
         s = ws.settings
-        from leadsla.analysis.attempts import attempts_sql
 
         sql = attempts_sql(
             ws.leads,
@@ -89,6 +100,7 @@ def sql_attempts(
             by=by,
             attempt_kinds=s.attempt_kinds,
             as_of=ws.as_of,
-            stale_after_days=s.stale_after_days,
+            stale_after_days=stale_after,
+            cutoff=None if stale_after is not None else maturity_cutoff(ws.leads, ws.as_of),
         )
     emit(f"-- leads per (group, attempts, state, reason)\n{sql.rstrip()};\n", out, console)

@@ -11,6 +11,7 @@ from leadsla.cli.options import (
     EncodingOpt,
     FormatOpt,
     MappingOpt,
+    NoCacheOpt,
     OptionOpt,
     OutOpt,
     SourceArg,
@@ -28,10 +29,18 @@ def validate(
     as_of: AsOfOpt = None,
     format: FormatOpt = Format.table,
     out: OutOpt = None,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """Check the data and list every problem with where and how to fix it."""
     ws = open_source(
-        source, mapping, option, time_zone=time_zone, encoding=encoding, as_of=as_of, strict=False
+        source,
+        mapping,
+        option,
+        time_zone=time_zone,
+        encoding=encoding,
+        as_of=as_of,
+        strict=False,
+        no_cache=no_cache,
     )
     try:
         issues = list(ws.issues)

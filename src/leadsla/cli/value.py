@@ -30,6 +30,7 @@ from leadsla.cli.options import (
     LookbackOpt,
     MappingOpt,
     MaturityOpt,
+    NoCacheOpt,
     OptionOpt,
     OutOpt,
     SeedOpt,
@@ -131,11 +132,18 @@ def value(
     as_of: AsOfOpt = None,
     format: FormatOpt = Format.table,
     out: OutOpt = None,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """MQL value table: close rate, mean revenue of won leads and MQL value per group."""
     mode = maturity_mode(maturity, all_leads)
     with open_source(
-        source, mapping, option, time_zone=time_zone, encoding=encoding, as_of=as_of
+        source,
+        mapping,
+        option,
+        time_zone=time_zone,
+        encoding=encoding,
+        as_of=as_of,
+        no_cache=no_cache,
     ) as ws:
         print_warnings(ws)
         check_by(by, ws.leads.columns)

@@ -125,21 +125,25 @@ def speed_figure(res: SpeedResult, /) -> go.Figure:
         fig.add_trace(go.Scatter(x=list(xs), y=list(ys), mode="lines",
                                  name="model (within owner × segment)"))  # fmt: skip
     rec = o.recommendation
+    top = max([*(hi.tolist() if len(shown) else []), *(p for _, p in o.curve_points), 0.01])
     marks = []
     if rec.target is not None:
-        marks.append((rec.target.hours, f"target: {rec.target.text}", "green"))
+        marks.append((rec.target.hours, f"target: {rec.target.text}", "green", "dash"))
     if rec.team_p90_hours is not None:
-        marks.append((rec.team_p90_hours, f"today's p90: {hours_text(rec.team_p90_hours)}",
-                      "grey"))  # fmt: skip
-    for i, (x, label, color) in enumerate(marks):
-        fig.add_vline(x=max(x, 1 / 60), line_dash="dash", line_color=color)
-        fig.add_annotation(x=math.log10(max(x, 1 / 60)), y=1.0 - 0.08 * i, yref="paper",
-                           text=label, showarrow=False, xanchor="left",
-                           font={"color": color})  # fmt: skip
+        marks.append((rec.team_p90_hours, f"today's p90 (team's pace): "
+                       f"{hours_text(rec.team_p90_hours)}", "grey", "dot"))  # fmt: skip
+    for x, label, color, dash in marks:  # legend entries: labels never overlap
+        x = max(x, 1 / 60)
+        fig.add_trace(go.Scatter(x=[x, x], y=[0, top * 1.05], mode="lines", name=label,
+                                 line={"color": color, "dash": dash},
+                                 hoverinfo="name"))  # fmt: skip
+    day = res.business_day_hours
+    ticks = [1 / 60, 5 / 60, 0.5, 1.0, 4.0, day, 3 * day, 10 * day]
+    labels = ["1 min", "5 min", "30 min", "1 h", "4 h", "1 day", "3 days", "10 days"]
     fig.update_layout(
         title="Close rate by business time to first attempt (association, not cause)",
-        xaxis={"title": "business hours from the MQL to the first attempt (log scale)",
-               "type": "log"},
+        xaxis={"title": "business time from the MQL to the first attempt (log scale)",
+               "type": "log", "tickvals": ticks, "ticktext": labels},
         yaxis={"title": "close rate (mature leads)", "tickformat": ".0%",
                "rangemode": "tozero"},
         template="plotly_white",

@@ -45,8 +45,9 @@ def headline(a: Agreement) -> list[str]:
         out.append(f"Marketing: not computed ({a.missing.get('plan', 'no plan')}).")
     s = a.sales
     out.append(
-        f"Sales responds to every MQL within {_hours(s.first_response_hours)}, then "
-        + ("makes, per segment:" if s.segments else "makes, for every lead:")
+        f"Sales responds to every MQL {s.first_response_words} "
+        f"({s.first_response_check}; {s.first_response_reason or s.first_response_basis}), "
+        "then " + ("makes, per segment:" if s.segments else "makes, for every lead:")
     )
     for t in s.segments:
         out.append(f"  {t.segment}: {t.text} of the MQL (unless the lead closes first)")
@@ -139,8 +140,12 @@ def to_markdown(a: Agreement) -> str:
     lines += [
         "## Sales",
         "",
-        f"First response: every MQL gets its first contact attempt within "
-        f"**{_hours(s.first_response_hours)}** of its MQL time ({s.first_response_basis}).",
+        f"First response: every MQL gets its first contact attempt "
+        f"**{s.first_response_words}** of its MQL time "
+        f"(in the policy file: first_response_hours = {s.first_response_hours:.6g} "
+        "business hours, measured from the MQL time to the first attempt). "
+        f"Checked against the data's own history: {s.first_response_check}. "
+        f"Basis: {s.first_response_basis}.",
         "",
         f"Then contact attempts ({', '.join(s.attempt_kinds)}) within calendar days of the "
         "MQL; a lead closed earlier needs no more:",
@@ -241,7 +246,7 @@ def _md_attempts(ag: Agreement) -> list[str]:
         near = x.near_optimal
         rows.append([
             name, f"{g.leads:,}", f"{_eur(x.value)} {ag.currency}",
-            x.optimal_attempts_text, f"{x.optimal_attempts_ci[0]}–{x.optimal_attempts_ci[1]}",
+            x.optimal_attempts_text, x.interval_text,
             "yes" if x.identified else "no", "–" if x.knee is None else str(x.knee),
             f"{near[0]}–{near[-1]}" if near else "–", str(x.max_attempts_supported),
         ])  # fmt: skip
@@ -249,8 +254,8 @@ def _md_attempts(ag: Agreement) -> list[str]:
                       "identified", "knee", "near-optimal", "supported up to"],
                      rows)  # fmt: skip
     out += ["", f"Cost per attempt c = {a.cost_per_attempt:,.2f} {ag.currency}; N* = "
-            "argmax V·F(N) − c·A(N) (METHODS §3). Stale leads only (created more than "
-            f"{a.stale_after_days:g} days before {a.as_of:%Y-%m-%d}).", ""]  # fmt: skip
+            "argmax V·F(N) − c·A(N) (METHODS §3). Counted: "
+            f"{a.population} (as of {a.as_of:%Y-%m-%d}).", ""]  # fmt: skip
     return out
 
 
@@ -267,15 +272,34 @@ def _md_speed(a: Agreement) -> list[str]:
     out += _md_table(["business time to first attempt", "leads", "won", "close rate",
                       "95% interval"], rows)  # fmt: skip
     rec = sp.recommendation
-    hours = rec.first_response_hours
+    out += ["", "Risk ratio of winning, first attempt within T vs later (Mantel–Haenszel "
+            "within owner × segment; 95% interval), and the same among leads that arrived "
+            "outside business hours:", ""]  # fmt: skip
+    out += _md_table(
+        ["within", "risk ratio", "leads within / later", "off-hours arrivals"],
+        [[e.label, _rr(e.risk_ratio, e.ci), f"{e.leads_within:,} / {e.leads_later:,}",
+          _rr(o.risk_ratio, o.ci)]
+         for e, o in zip(sp.effect, sp.overall.effect_off_hours, strict=True)],
+    )  # fmt: skip
+    out += ["", f"Targets on last period's leads ({sp.cost_assumption}):", ""]
+    out += _md_table(
+        ["target", "met", "missed (contacted)", "modelled gain", "rep hours", "net"],
+        [[o.candidate.text, pct(o.met_share), f"{o.missed_contacted:,}",
+          "–" if o.gain_eur is None else f"{_eur(o.gain_eur)} {a.currency}",
+          f"{o.rep_hours:,.0f}",
+          "–" if o.net_eur is None else f"{_eur(o.net_eur)} {a.currency}"]
+         for o in sp.overall.targets],
+    )  # fmt: skip
     out += [
         "",
-        f"Recommended first response: {_hours(hours) if hours is not None else 'none'}. "
-        f"{rec.explanation[0].upper()}{rec.explanation[1:]}",
-        "",
-        f"*{sp.caveat}*",
+        f"Recommended first response: {rec.explanation[0].upper()}{rec.explanation[1:]}",
         "",
     ]
+    if sp.segments_differ:
+        for name, t in sp.segments.items():
+            out.append(f"- {name}: {t.recommendation.explanation}")
+        out.append("")
+    out += [f"*{sp.caveat}*", ""]
     return out
 
 
@@ -349,8 +373,8 @@ def sections(a: Agreement) -> list[Section]:
         for t in s.segments or [s.default]
     ]  # fmt: skip
     body = (
-        f"<p>First response within <strong>{esc(_hours(s.first_response_hours))}</strong> "
-        f"of the MQL ({esc(s.first_response_basis)}).</p>"
+        f"<p>First response <strong>{esc(s.first_response_words)}</strong> of the MQL "
+        f"({esc(s.first_response_check)}; basis: {esc(s.first_response_basis)}).</p>"
         + table_html(rows)
         + f"<p class='muted'>Any other segment: {esc(s.default.text)} "
         f"({esc(s.default_basis)}).</p>"
@@ -383,7 +407,7 @@ def _evidence_section(a: Agreement) -> Section:
         parts.append(table_html(
             [{"segment": n, "leads": g.leads, "V": _eur(g.analysis.value),
               "N*": g.analysis.optimal_attempts_text,
-              "95% interval": "–".join(str(x) for x in g.analysis.optimal_attempts_ci),
+              "95% interval": g.analysis.interval_text,
               "knee": g.analysis.knee, "supported up to": g.analysis.max_attempts_supported}
              for n, g in a.attempts.groups.items()]))  # fmt: skip
     if a.speed is not None:
@@ -424,9 +448,7 @@ def to_html(a: Agreement) -> str:
         m = a.marketing
         cards.append((f"Marketing: MQLs per {m.period}", f"{m.mqls:,}"))
         cards.append(("MQL value", f"{_eur(m.mql_value_eur)} {a.currency}"))
-    h = a.sales.first_response_hours
-    cards.append(("Sales: first response", f"{h:g} business h" if float(h).is_integer()
-                  else f"{h:.2f} business h"))  # fmt: skip
+    cards.append(("Sales: first response", a.sales.first_response_words))
     for t in a.sales.segments[:4] or [a.sales.default]:
         k = ("≥ " if t.at_least else "") + str(t.count)
         cards.append((f"Attempts: {t.segment}", f"{k} in {t.within_days} days"))
@@ -458,6 +480,10 @@ def write_agreement(a: Agreement, out_dir: str | os.PathLike[str], /) -> Agreeme
 def _hours(h: float) -> str:
     """Business hours as the SLA states them (``hours_text(h, exact=True)``)."""
     return hours_text(h, exact=True)
+
+
+def _rr(rr: float | None, ci: tuple[float, float] | None) -> str:
+    return "–" if rr is None or ci is None else f"{rr:.2f} ({ci[0]:.2f}–{ci[1]:.2f})"
 
 
 def _eur(x: float | None) -> str:
@@ -549,6 +575,6 @@ def write_agreement_pdf(a: Agreement, path: str | os.PathLike[str], /) -> Path:
     )
     rest = [s for s in sections(a) if s.id != "agreement"]
     return sections_pdf(
-        rest, path, title=a.name, sha256=a.data.sha256, first_page=first,
+        rest, Path(path), title=a.name, sha256=a.data.sha256, first_page=first,
         subtitle=f"Drafted by leadsla agree from {a.source}",
     )  # fmt: skip

@@ -137,17 +137,19 @@ def _attempts_section(attempts: Any, missing: str | None) -> Section:
     d = attempts.to_dict()
     rows = []
     for name, g in d["groups"].items():
-        ci = g["optimal_attempts_ci"]
-        rows.append({"lead type": name, "N*": g["optimal_attempts"],
-                     "N* 95%": "–".join(str(x) for x in ci) if ci else "–",
-                     "identified": g["identified"],
+        ga = attempts.groups[name].analysis
+        rows.append({"lead type": name, "N*": ga.optimal_attempts_text,
+                     "N* 95%": ga.interval_text, "identified": g["identified"],
                      "knee": g["knee"], "N max (≥30 at risk)": g["max_attempts_supported"],
                      "near-optimal": ", ".join(map(str, g.get("near_optimal", [])))})  # fmt: skip
     body = (
         f"<p>Cost per attempt {d['cost_per_attempt']:,.2f} (rep hourly cost ÷ attempts per "
-        "hour). N* maximises expected profit V·F(N) − c·A(N) from the life table of stale "
-        "leads; the knee is where the cumulative return flattens. When N* sits at the longest "
-        "sequence in the data it reads “at least N”.</p>" + table_html(rows)
+        "hour). N* maximises expected profit V·F(N) − c·A(N) under a smooth non-increasing "
+        "win hazard fitted to the life table of mature leads; the knee is where the "
+        "cumulative return flattens. N* is identified only when the data rule out, with 95% "
+        "confidence, that one more attempt pays; otherwise it reads “at least N”, N the "
+        "largest number of attempts the data show still paying, with the reason.</p>"
+        + table_html(rows)
     )
     for name, g in d["groups"].items():
         table = [_life_row(r) for r in g["table"][:40]]
@@ -164,14 +166,41 @@ def _speed_section(speed: Any, missing: str | None) -> Section:
              "close rate": pct(b["rate"]) if b["leads"] else "–",
              "close rate 95%": pct_range(*b["rate_ci"]) if b["leads"] else "–"}
             for b in d["buckets"]]  # fmt: skip
+    effect = [{"first attempt within": e["within"], "risk ratio": _ratio(e["risk_ratio"]),
+               "95% interval": _ratio_range(e["risk_ratio_ci"]),
+               "leads within": e["leads_within"], "leads later": e["leads_later"],
+               "off-hours arrivals: risk ratio": _ratio(o["risk_ratio"]),
+               "off-hours 95% interval": _ratio_range(o["risk_ratio_ci"])}
+              for e, o in zip(d["effect"], d["effect_off_hours"], strict=True)]  # fmt: skip
+    targets = [{"target": t["target"], "met last period": pct(t["met_share"]),
+                "missed (contacted)": t["missed_contacted"],
+                "modelled gain": money(t["gain_eur"]), "rep hours": t["rep_hours"],
+                "net": money(t["net_eur"])}
+               for t in d["targets"]]  # fmt: skip
+    text = d.get("recommended_first_response_text") or "none"
     body = (
-        f"<p>Recommended first-response SLA: <strong>"
-        f"{d['recommended_first_response_hours']:.2f} business hours</strong>"
-        f" (decided by {esc(d.get('decided_by', ''))}).</p>"
+        f"<p>Recommended first response: <strong>{esc(text)}</strong>. "
+        f"{esc(d.get('basis', ''))}</p>"
         + table_html(rows)
+        + "<h3>Effect within owner × segment (Mantel–Haenszel) and among off-hours arrivals</h3>"
+        + table_html(effect)
+        + f"<h3>Targets on last period's leads</h3><p class='muted'>"
+        f"{esc(d.get('cost_assumption', ''))}.</p>"
+        + table_html(targets)
         + f"<p class='caveat'>{esc(d.get('caveat', ''))}</p>"
     )
     return Section("speed", "Speed to lead", body, [figure(speed)], data=d)
+
+
+def _ratio(x: float | None) -> str:
+    """A risk ratio as people say it: "1.61×"."""
+    return "–" if x is None or x != x else f"{x:.2f}×"
+
+
+def _ratio_range(ci: list[float] | None) -> str:
+    if not ci or any(v is None or v != v for v in ci):
+        return "–"
+    return f"{ci[0]:.2f}–{ci[1]:.2f}×"
 
 
 def _plan_row(r: dict[str, Any]) -> dict[str, Any]:

@@ -146,6 +146,18 @@ def attempt_windows(
     return out
 
 
+def _population_days(attempts: AttemptsResult | None, default: float) -> float:
+    """The attempts analysis's population as an age in days (its maturity cutoff, or its
+    fixed stale age; 0 when every lead is mature)."""
+    if attempts is None:
+        return default
+    if attempts.stale_after_days is not None:
+        return attempts.stale_after_days
+    if attempts.cutoff is None:
+        return 0.0
+    return (attempts.as_of - attempts.cutoff).total_seconds() / 86_400.0
+
+
 # --------------------------------------------------------------------------- commitments
 
 
@@ -260,10 +272,37 @@ class SalesCommitment:
     default_basis: str
     hours_per_period: float | None = None  # sales hours the marketing MQLs need
     attempts_per_hour: float | None = None
+    first_response_text: str = ""  # "within 30 minutes", "same business day", …
+    first_response_history: tuple[int, int] | None = None  # (met, leads) last period
+    first_response_reason: str = ""  # the basis in one line
+
+    @property
+    def first_response_words(self) -> str:
+        """The target as words that follow "responds to every MQL"."""
+        t = (
+            self.first_response_text
+            or f"within {hours_text(self.first_response_hours, exact=True)}"
+        )
+        return {
+            "same business day": "on the same business day",
+            "next business day by 12:00": "by 12:00 on the next business day",
+        }.get(t, t)
+
+    @property
+    def first_response_check(self) -> str:
+        """The target against the data's own history: "X% of last period's N leads met it"."""
+        if self.first_response_history is None or not self.first_response_history[1]:
+            return "no history to check it against"
+        met, n = self.first_response_history
+        return f"{met / n:.1%} of last period's {n:,} leads met it"
 
     def to_dict(self) -> dict[str, Any]:
+        met = self.first_response_history
         return {
             "first_response_hours": self.first_response_hours,
+            "first_response_text": self.first_response_text or None,
+            "first_response_met_share": met[0] / met[1] if met and met[1] else None,
+            "first_response_history": {"met": met[0], "leads": met[1]} if met else None,
             "first_response_basis": self.first_response_basis,
             "attempt_kinds": list(self.attempt_kinds),
             "day_kind": "calendar",
@@ -370,7 +409,9 @@ class Agreement:
             marketing=marketing,
             currency=self.currency,
             description=f"Drafted by leadsla agree from {self.source}; the evidence is in "
-            f"{FILES['markdown']} and {FILES['html']}.",
+            f"{FILES['markdown']} and {FILES['html']}. First response "
+            f"{s.first_response_words} (first_response_hours = {s.first_response_hours:.6g} "
+            f"business hours): {s.first_response_check}.",
             data=DataProvenance(
                 source=self.source,
                 window=window,
@@ -510,12 +551,11 @@ def _attempt_targets(
     picks: dict[str, tuple[int, bool, str]] = {}
     for name, g in groups.items():
         a = g.analysis
-        lo, hi = a.optimal_attempts_ci
         if count is not None:
             picks[name] = (count, False, f"given (N* = {a.optimal_attempts_text})")
         elif a.identified:
             k = a.optimal_attempts
-            why = f"N* = {k} (profit-optimal; 95% interval {lo}–{hi})"
+            why = f"N* = {k} (profit-optimal; 95% interval {a.interval_text})"
             if k < 1:
                 k, why = 1, "N* = 0 (no attempt pays at this cost); the policy needs one"
             picks[name] = (k, False, why)
@@ -530,7 +570,7 @@ def _attempt_targets(
         windows = attempt_windows(
             ws.leads, ws.activities, {n: k for n, (k, _, _) in picks.items()},
             attempt_kinds=s.attempt_kinds, as_of=attempts.as_of if attempts else ws.as_of,
-            stale_after_days=attempts.stale_after_days if attempts else s.stale_after_days,
+            stale_after_days=_population_days(attempts, s.stale_after_days),
         )  # fmt: skip
     elif within_days is None:
         missing["attempt window"] = (
@@ -718,17 +758,22 @@ def draft_agreement(
         speed = speed_analysis(
             ws.leads, ws.activities, calendar=cal, attempt_kinds=s.attempt_kinds,
             as_of=ws.as_of if s.as_of is not None else None,
-            maturity_quantile=s.maturity_quantile,
+            maturity_quantile=s.maturity_quantile, hourly_cost_eur=s.hourly_cost_eur,
+            attempts_per_hour=s.attempts_per_hour, margin=s.margin,
         )  # fmt: skip
 
     # ---- sales
     rec = speed.recommendation if speed is not None else None
+    h_text, h_reason = "", ""
     if first_response_hours is not None:
         h, hb = float(first_response_hours), "given"
-        if rec is not None and rec.first_response_hours is not None:
-            hb += f"; the data recommends {hours_text(rec.first_response_hours, exact=True)}"
+        h_text = speed.target_text(h) if speed is not None else ""
+        if rec is not None and rec.text is not None:
+            hb += f"; the data recommends {rec.text}"
     elif rec is not None and rec.first_response_hours is not None:
         h = float(rec.first_response_hours)
+        h_text = rec.text or ""
+        h_reason = rec.summary
         hb = f"recommended by the speed analysis: {rec.explanation}"
     else:
         h = DEFAULT_FIRST_RESPONSE_HOURS
@@ -760,6 +805,8 @@ def draft_agreement(
         first_response_hours=h, first_response_basis=hb, attempt_kinds=tuple(s.attempt_kinds),
         segments=targets, default=default, default_basis=default_basis,
         hours_per_period=hours_needed, attempts_per_hour=s.attempts_per_hour,
+        first_response_text=h_text, first_response_reason=h_reason,
+        first_response_history=speed.history(h) if speed is not None else None,
     )  # fmt: skip
 
     found = [*(value.warnings if value is not None else []),
