@@ -8,8 +8,9 @@ The key of a source: leadsla's version and this cache's format, the source's abs
 for each input file its path, size, modification time and a hash of its first and last 64 KiB,
 the mapping (its parsed rules and options), and every setting but those only the analyses read
 (time zone, encoding, delimiter, decimal, null values, as-of, … are in the key). Any change
-makes a miss, and the entry is rebuilt and replaced. Without an as-of date (``now``) an entry is used only when its build
-left no activity out for being in the future (otherwise "now" would move the counts).
+makes a miss, and the entry is rebuilt and replaced. Without an as-of date (``now``) an entry
+is used only when its build left no activity out for being in the future (otherwise "now"
+would move the counts).
 
 One DuckDB file per source (the name is a hash of the source's path and the mapping), in
 ``$LEADSLA_CACHE_DIR``, else ``$XDG_CACHE_HOME/leadsla``, else ``~/.cache/leadsla``; at most
