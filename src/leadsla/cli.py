@@ -146,7 +146,11 @@ def open_source(
 ) -> Workspace:
     """Connect with the settings beside the data, overridden by flags; print warnings."""
     p = Path(source)
-    base = load_settings(p if p.is_dir() else p.parent if p.exists() else None)
+    folder = p if p.is_dir() else p.parent if p.exists() else None
+    base = load_settings(folder)
+    if mapping is None and base.mapping:  # leadsla.toml names the mapping (leadsla init)
+        beside = folder / base.mapping if folder is not None else None
+        mapping = str(beside) if beside is not None and beside.is_file() else base.mapping
     m = load_mapping(mapping)
     if m.time_zone and time_zone is None:
         time_zone = m.time_zone
