@@ -21,7 +21,6 @@ Example (the METHODS.md fixture, 10 leads 1W 1L 2W 2C 3W 3C 4L 4C 5W 6C):
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, replace
 from typing import Literal, NamedTuple
 
@@ -439,17 +438,14 @@ def near_optimal(expected_profit: ArrayLike, /, share: float = NEAR_OPTIMAL_SHAR
 
 def _knee_of_curve(y: FloatArray) -> int | None:
     """Kneedle (kneed, concave, increasing, S=1) on y over N = 1..len(y); None when the
-    curve has fewer than 3 points or is flat (kneed would divide by zero)."""
+    curve has fewer than 3 points or is flat (kneed would divide by zero).
+
+    The rule of :func:`knees_batch` (held equal to kneed by a test), so that a command does
+    not import kneed, which imports matplotlib and scipy (a second or more per run)."""
     if y.size < 3 or not np.all(np.isfinite(y)) or float(np.ptp(y)) == 0.0:
         return None
-    from kneed import KneeLocator  # imported here: scipy.signal is slow to import
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # kneed warns on curves without a knee
-        found = KneeLocator(
-            np.arange(1, y.size + 1), y, S=1.0, curve="concave", direction="increasing"
-        ).knee
-    return None if found is None else int(found)
+    found = int(knees_batch(y[None, :], np.array([y.size]))[0])
+    return found or None
 
 
 def knees_batch(curves: FloatArray, lengths: IntArray, /) -> IntArray:

@@ -24,6 +24,7 @@ from leadsla.cli import (
     FormatOpt,
     HourlyCostOpt,
     MappingOpt,
+    NoCacheOpt,
     OptionOpt,
     OutOpt,
     SourceArg,
@@ -253,6 +254,7 @@ def attempts(
     as_of: AsOfOpt = None,
     format: FormatOpt = Format.table,
     out: OutOpt = None,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """Attempt life table per lead type: N* (profit-optimal attempts), its interval, the plateau."""
     if smooth not in ("raw", "isotonic"):
@@ -268,6 +270,7 @@ def attempts(
         time_zone=time_zone,
         encoding=encoding,
         as_of=as_of,
+        no_cache=no_cache,
         hourly_cost_eur=hourly_cost,
         attempts_per_hour=attempts_per_hour,
         margin=margin,
@@ -348,6 +351,7 @@ def sql_attempts(
     encoding: EncodingOpt = None,
     as_of: AsOfOpt = None,
     out: OutOpt = None,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """Print the SQL `leadsla attempts` runs: attempts and end state per lead, counted."""
     with open_source(
@@ -357,6 +361,7 @@ def sql_attempts(
         time_zone=time_zone,
         encoding=encoding,
         as_of=as_of,
+        no_cache=no_cache,
         stale_after_days=stale_after,
     ) as ws:
         s = ws.settings
