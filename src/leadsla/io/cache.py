@@ -7,7 +7,8 @@ so a warm run reports the same warnings and counts as the cold run that wrote it
 The key of a source: leadsla's version and this cache's format, the source's absolute path,
 for each input file its path, size, modification time and a hash of its first and last 64 KiB,
 the mapping (its parsed rules and options), and the settings that change how the files are read
-and validated (time zone, encoding, delimiter, as-of). Any change makes a miss, and the entry
+and validated (time zone, encoding, delimiter, decimal, date order, null spellings, sheet,
+as-of). Any change makes a miss, and the entry
 is rebuilt and replaced. Without an as-of date (``now``) an entry is used only when its build
 left no activity out for being in the future (otherwise "now" would move the counts).
 
@@ -127,6 +128,11 @@ class Entry:
             "time_zone": settings.time_zone,
             "encoding": settings.encoding,
             "delimiter": settings.delimiter,
+            # how values are read (issue 12): number and date styles, null spellings, sheet
+            "decimal": settings.decimal,
+            "date_order": settings.date_order,
+            "null_values": list(settings.null_values),
+            "sheet": settings.sheet,
             "as_of": as_of.isoformat() if as_of is not None else None,
         }
         key = hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
