@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 a user error (one paragraph, no traceback unless --verb
 
 from __future__ import annotations
 
+import re
 import sys
 import traceback
 from pathlib import Path
@@ -197,8 +198,36 @@ def print_accounting(ws: Workspace, console: Console = err) -> None:
 
 
 def print_warnings(ws: Workspace) -> None:
-    for i in ws.issues.warnings:
-        err.print(f"[yellow]WARNING[/yellow] {escape(str(i))}", highlight=False)
+    """The source's warnings: one line per kind with a count (``--verbose`` lists all)."""
+    if STATE["verbose"]:
+        for i in ws.issues.warnings:
+            err.print(f"[yellow]WARNING[/yellow] {escape(str(i))}", highlight=False)
+        return
+    for i, n in ws.issues.grouped("WARNING"):
+        more = f" (and {n - 1} more of this kind; --verbose lists them)" if n > 1 else ""
+        err.print(f"[yellow]WARNING[/yellow] {escape(str(i))}{more}", highlight=False)
+
+
+def group_messages(messages: list[str]) -> list[str]:
+    """Warnings of one kind on one line each: the first, and how many more like it.
+
+    Two messages are of a kind when they differ only in their label ("segment=smb: …") and
+    numbers; ``--verbose`` lists them all.
+    """
+    kinds: dict[str, list[str]] = {}
+    for m in messages:
+        body = m.split(": ", 1)[1] if ": " in m else m
+        kinds.setdefault(re.sub(r"\d[\d,.]*", "#", body), []).append(m)
+    out = []
+    for same in kinds.values():
+        line = same[0]
+        if len(same) > 1:
+            labels = [m.split(": ", 1)[0] for m in same[1:] if ": " in m]
+            shown = ", ".join(labels[:3]) + (", …" if len(labels) > 3 else "")
+            line += f" (and {len(same) - 1} more like it" + (f": {shown}" if shown else "")
+            line += "; --verbose lists them)"
+        out.append(line)
+    return out
 
 
 @app.command()
