@@ -805,3 +805,23 @@ def test_timestamp_trap(engine: Engine) -> None:
         (2, "C", ""): 1,  # stale-1s: open, both activities count
         (0, "X", "not_stale"): 2,  # at-cutoff, fresh+1s
     }, engine.name
+
+
+def test_cli_zero_cost_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from leadsla.cli import main
+
+    monkeypatch.setenv("COLUMNS", "400")
+    crm = methods_crm(tmp_path / "crm")
+    base = ["leadsla", "attempts", str(crm), "--as-of", AS_OF.isoformat(), "--bootstrap", "50"]
+    for extra, says in (
+        (["--hourly-cost", "0"], "hourly_cost_eur (0) must be above 0"),
+        (["--hourly-cost", "1e-300", "--attempts-per-hour", "1e300"], "cost per attempt of 0"),
+    ):
+        monkeypatch.setattr(sys, "argv", [*base, *extra])
+        with pytest.raises(SystemExit) as exit_:
+            main()
+        assert exit_.value.code == 1
+        err = capsys.readouterr().err
+        assert says in err and "Traceback" not in err

@@ -409,10 +409,34 @@ class SalesCommitment:
     default_basis: str
     hours_per_period: float | None = None  # sales hours the marketing MQLs need
     attempts_per_hour: float | None = None
+    first_response_text: str = ""  # "within 30 minutes", "same business day", …
+    first_response_history: tuple[int, int] | None = None  # (met, leads) last period
+    first_response_reason: str = ""  # the basis in one line
+
+    @property
+    def first_response_words(self) -> str:
+        """The target as words that follow "responds to every MQL"."""
+        t = self.first_response_text or f"within {_hours(self.first_response_hours)}"
+        return {
+            "same business day": "on the same business day",
+            "next business day by 12:00": "by 12:00 on the next business day",
+        }.get(t, t)
+
+    @property
+    def first_response_check(self) -> str:
+        """The target against the data's own history: "X% of last period's N leads met it"."""
+        if self.first_response_history is None or not self.first_response_history[1]:
+            return "no history to check it against"
+        met, n = self.first_response_history
+        return f"{met / n:.1%} of last period's {n:,} leads met it"
 
     def to_dict(self) -> dict[str, Any]:
+        met = self.first_response_history
         return {
             "first_response_hours": self.first_response_hours,
+            "first_response_text": self.first_response_text or None,
+            "first_response_met_share": met[0] / met[1] if met and met[1] else None,
+            "first_response_history": {"met": met[0], "leads": met[1]} if met else None,
             "first_response_basis": self.first_response_basis,
             "attempt_kinds": list(self.attempt_kinds),
             "day_kind": "calendar",
@@ -519,7 +543,9 @@ class Agreement:
             marketing=marketing,
             currency=self.currency,
             description=f"Drafted by leadsla agree from {self.source}; the evidence is in "
-            f"{FILES['markdown']} and {FILES['html']}.",
+            f"{FILES['markdown']} and {FILES['html']}. First response "
+            f"{s.first_response_words} (first_response_hours = {s.first_response_hours:.6g} "
+            f"business hours): {s.first_response_check}.",
             data=DataProvenance(
                 source=self.source,
                 window=window,
@@ -558,8 +584,9 @@ class Agreement:
             out.append(f"Marketing: not computed ({self.missing.get('plan', 'no plan')}).")
         s = self.sales
         out.append(
-            f"Sales responds to every MQL within {_hours(s.first_response_hours)}, then "
-            + ("makes, per segment:" if s.segments else "makes, for every lead:")
+            f"Sales responds to every MQL {s.first_response_words} "
+            f"({s.first_response_check}; {s.first_response_reason or s.first_response_basis}), "
+            "then " + ("makes, per segment:" if s.segments else "makes, for every lead:")
         )
         for t in s.segments:
             out.append(f"  {t.segment}: {t.text} of the MQL (unless the lead closes first)")
@@ -651,8 +678,12 @@ class Agreement:
         lines += [
             "## Sales",
             "",
-            f"First response: every MQL gets its first contact attempt within "
-            f"**{_hours(s.first_response_hours)}** of its MQL time ({s.first_response_basis}).",
+            f"First response: every MQL gets its first contact attempt "
+            f"**{s.first_response_words}** of its MQL time "
+            f"(in the policy file: first_response_hours = {s.first_response_hours:.6g} "
+            "business hours, measured from the MQL time to the first attempt). "
+            f"Checked against the data's own history: {s.first_response_check}. "
+            f"Basis: {s.first_response_basis}.",
             "",
             f"Then contact attempts ({', '.join(s.attempt_kinds)}) within calendar days of the "
             "MQL; a lead closed earlier needs no more:",
@@ -776,15 +807,34 @@ class Agreement:
         out += _md_table(["business time to first attempt", "leads", "won", "close rate",
                           "95% interval"], rows)  # fmt: skip
         rec = sp.recommendation
-        hours = rec.first_response_hours
+        out += ["", "Risk ratio of winning, first attempt within T vs later (Mantel–Haenszel "
+                "within owner × segment; 95% interval), and the same among leads that arrived "
+                "outside business hours:", ""]  # fmt: skip
+        out += _md_table(
+            ["within", "risk ratio", "leads within / later", "off-hours arrivals"],
+            [[e.label, _rr(e.risk_ratio, e.ci), f"{e.leads_within:,} / {e.leads_later:,}",
+              _rr(o.risk_ratio, o.ci)]
+             for e, o in zip(sp.effect, sp.overall.effect_off_hours, strict=True)],
+        )  # fmt: skip
+        out += ["", f"Targets on last period's leads ({sp.cost_assumption}):", ""]
+        out += _md_table(
+            ["target", "met", "missed (contacted)", "modelled gain", "rep hours", "net"],
+            [[o.candidate.text, pct(o.met_share), f"{o.missed_contacted:,}",
+              "–" if o.gain_eur is None else f"{_money(o.gain_eur)} {self.currency}",
+              f"{o.rep_hours:,.0f}",
+              "–" if o.net_eur is None else f"{_money(o.net_eur)} {self.currency}"]
+             for o in sp.overall.targets],
+        )  # fmt: skip
         out += [
             "",
-            f"Recommended first response: {_hours(hours) if hours is not None else 'none'}. "
-            f"{rec.explanation[0].upper()}{rec.explanation[1:]}",
-            "",
-            f"*{sp.caveat}*",
+            f"Recommended first response: {rec.explanation[0].upper()}{rec.explanation[1:]}",
             "",
         ]
+        if sp.segments_differ:
+            for name, t in sp.segments.items():
+                out.append(f"- {name}: {t.recommendation.explanation}")
+            out.append("")
+        out += [f"*{sp.caveat}*", ""]
         return out
 
     def sections(self) -> list[Section]:
@@ -859,8 +909,8 @@ class Agreement:
             for t in s.segments or [s.default]
         ]  # fmt: skip
         body = (
-            f"<p>First response within <strong>{esc(_hours(s.first_response_hours))}</strong> "
-            f"of the MQL ({esc(s.first_response_basis)}).</p>"
+            f"<p>First response <strong>{esc(s.first_response_words)}</strong> of the MQL "
+            f"({esc(s.first_response_check)}; basis: {esc(s.first_response_basis)}).</p>"
             + table_html(rows)
             + f"<p class='muted'>Any other segment: {esc(s.default.text)} "
             f"({esc(s.default_basis)}).</p>"
@@ -937,9 +987,7 @@ class Agreement:
             m = self.marketing
             cards.append((f"Marketing: MQLs per {m.period}", f"{m.mqls:,}"))
             cards.append(("MQL value", f"{_money(m.mql_value_eur)} {self.currency}"))
-        h = self.sales.first_response_hours
-        cards.append(("Sales: first response", f"{h:g} business h" if float(h).is_integer()
-                      else f"{h:.2f} business h"))  # fmt: skip
+        cards.append(("Sales: first response", self.sales.first_response_words))
         for t in self.sales.segments[:4] or [self.sales.default]:
             k = ("≥ " if t.at_least else "") + str(t.count)
             cards.append((f"Attempts: {t.segment}", f"{k} in {t.within_days} days"))
@@ -990,10 +1038,16 @@ def _num(x: Any) -> str:
 
 
 def _hours(h: float) -> str:
-    """4.0 → '4 business hours'; 9.2167 → '9.22 business hours (9 h 13 min)'."""
+    """4.0 → '4 business hours'; 0.5 → '30 business minutes'; 9.2167 → '9 h 13 min (business)'."""
     if float(h).is_integer():
-        return f"{h:g} business hours"
-    return f"{h:.2f} business hours ({hours_text(h).replace(' (business)', '')})"
+        return f"{h:g} business hour" + ("" if h == 1 else "s")
+    if h < 1 and math.isclose(h * 60, round(h * 60), abs_tol=0.01):
+        return f"{round(h * 60)} business minutes"
+    return hours_text(h)
+
+
+def _rr(rr: float | None, ci: tuple[float, float] | None) -> str:
+    return "–" if rr is None or ci is None else f"{rr:.2f} ({ci[0]:.2f}–{ci[1]:.2f})"
 
 
 def _md_cell(x: str) -> str:
@@ -1393,17 +1447,22 @@ def draft_agreement(
         speed = speed_analysis(
             ws.leads, ws.activities, calendar=cal, attempt_kinds=s.attempt_kinds,
             as_of=ws.as_of if s.as_of is not None else None,
-            maturity_quantile=s.maturity_quantile,
+            maturity_quantile=s.maturity_quantile, hourly_cost_eur=s.hourly_cost_eur,
+            attempts_per_hour=s.attempts_per_hour, margin=s.margin,
         )  # fmt: skip
 
     # ---- sales
     rec = speed.recommendation if speed is not None else None
+    h_text, h_reason = "", ""
     if first_response_hours is not None:
         h, hb = float(first_response_hours), "given"
-        if rec is not None and rec.first_response_hours is not None:
-            hb += f"; the data recommends {_hours(rec.first_response_hours)}"
+        h_text = speed.target_text(h) if speed is not None else ""
+        if rec is not None and rec.text is not None:
+            hb += f"; the data recommends {rec.text}"
     elif rec is not None and rec.first_response_hours is not None:
         h = float(rec.first_response_hours)
+        h_text = rec.text or ""
+        h_reason = rec.summary
         hb = f"recommended by the speed analysis: {rec.explanation}"
     else:
         h = DEFAULT_FIRST_RESPONSE_HOURS
@@ -1435,6 +1494,8 @@ def draft_agreement(
         first_response_hours=h, first_response_basis=hb, attempt_kinds=tuple(s.attempt_kinds),
         segments=targets, default=default, default_basis=default_basis,
         hours_per_period=hours_needed, attempts_per_hour=s.attempts_per_hour,
+        first_response_text=h_text, first_response_reason=h_reason,
+        first_response_history=speed.history(h) if speed is not None else None,
     )  # fmt: skip
 
     found = [*(value.warnings if value is not None else []),

@@ -27,7 +27,6 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import betaincinv, expit
 
 __all__ = [
     "MODELS",
@@ -50,6 +49,20 @@ _CLIP = 1e-7  # hazards kept in [_CLIP, 1 - _CLIP] inside log-likelihoods
 _NEWTON_STEPS = 40
 
 
+def expit(x: ArrayLike) -> FloatArray:
+    """The logistic function 1 / (1 + e^-x), without overflow warnings."""
+    z = np.asarray(x, dtype=np.float64)
+    return np.asarray(np.exp(-np.logaddexp(0.0, -z)))
+
+
+def _betaincinv(a: FloatArray, b: FloatArray, q: float) -> FloatArray:
+    # imported here: scipy.special costs a few tenths of a second to import, paid only by
+    # the commands that compute bounds
+    from scipy.special import betaincinv
+
+    return np.asarray(betaincinv(a, b, q), dtype=np.float64)
+
+
 # --------------------------------------------------------------------------- exact bounds
 
 
@@ -65,7 +78,7 @@ def exact_upper(d: ArrayLike, n: ArrayLike, level: float = 0.95) -> FloatArray:
     ok = (nn > 0) & (dd < nn)
     if np.any(ok):
         db, nb = np.broadcast_arrays(dd, nn)
-        out[ok] = betaincinv(db[ok] + 1.0, nb[ok] - db[ok], level)
+        out[ok] = _betaincinv(db[ok] + 1.0, nb[ok] - db[ok], level)
     return out
 
 
@@ -77,7 +90,7 @@ def exact_lower(d: ArrayLike, n: ArrayLike, level: float = 0.95) -> FloatArray:
     ok = (nn > 0) & (dd > 0)
     if np.any(ok):
         db, nb = np.broadcast_arrays(dd, nn)
-        out[ok] = betaincinv(db[ok], nb[ok] - db[ok] + 1.0, 1.0 - level)
+        out[ok] = _betaincinv(db[ok], nb[ok] - db[ok] + 1.0, 1.0 - level)
     return out
 
 

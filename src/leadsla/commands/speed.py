@@ -12,8 +12,10 @@ from rich.markup import escape
 from leadsla.analysis.speed import SpeedResult, SpeedTable, speed_analysis
 from leadsla.cli import (
     AsOfOpt,
+    AttemptsPerHourOpt,
     EncodingOpt,
     FormatOpt,
+    HourlyCostOpt,
     MappingOpt,
     NoCacheOpt,
     OptionOpt,
@@ -51,6 +53,8 @@ def speed(
     time_zone: TzOpt = None,
     encoding: EncodingOpt = None,
     as_of: AsOfOpt = None,
+    hourly_cost: HourlyCostOpt = None,
+    attempts_per_hour: AttemptsPerHourOpt = None,
     format: FormatOpt = Format.table,
     out: OutOpt = None,
     chart: Annotated[
@@ -67,6 +71,8 @@ def speed(
         time_zone=time_zone,
         encoding=encoding,
         as_of=as_of,
+        hourly_cost_eur=hourly_cost,
+        attempts_per_hour=attempts_per_hour,
         no_cache=no_cache,
     )
     with ws:

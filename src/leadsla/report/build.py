@@ -135,11 +135,26 @@ def _speed_section(speed: Any, missing: str | None) -> Section:
     d = speed.to_dict()
     rows = [{"bucket": b["bucket"], "leads": b["leads"], "won": b["won"], "rate": b["rate"],
              "rate 95%": b["rate_ci"]} for b in d["buckets"]]  # fmt: skip
+    effect = [{"first attempt within": e["within"], "risk ratio": e["risk_ratio"],
+               "95% interval": e["risk_ratio_ci"], "leads within": e["leads_within"],
+               "leads later": e["leads_later"],
+               "off-hours arrivals: risk ratio": o["risk_ratio"],
+               "off-hours 95% interval": o["risk_ratio_ci"]}
+              for e, o in zip(d["effect"], d["effect_off_hours"], strict=True)]  # fmt: skip
+    targets = [{"target": t["target"], "met last period": t["met_share"],
+                "missed (contacted)": t["missed_contacted"], "modelled gain": t["gain_eur"],
+                "rep hours": t["rep_hours"], "net": t["net_eur"]}
+               for t in d["targets"]]  # fmt: skip
+    text = d.get("recommended_first_response_text") or "none"
     body = (
-        f"<p>Recommended first-response SLA: <strong>"
-        f"{d['recommended_first_response_hours']:.2f} business hours</strong>"
-        f" (decided by {esc(d.get('decided_by', ''))}).</p>"
+        f"<p>Recommended first response: <strong>{esc(text)}</strong>. "
+        f"{esc(d.get('basis', ''))}</p>"
         + table_html(rows)
+        + "<h3>Effect within owner × segment (Mantel–Haenszel) and among off-hours arrivals</h3>"
+        + table_html(effect)
+        + f"<h3>Targets on last period's leads</h3><p class='muted'>"
+        f"{esc(d.get('cost_assumption', ''))}.</p>"
+        + table_html(targets)
         + f"<p class='caveat'>{esc(d.get('caveat', ''))}</p>"
     )
     return Section("speed", "Speed to lead", body, [speed.figure()], data=d)

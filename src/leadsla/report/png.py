@@ -74,6 +74,13 @@ def figure_to_png(
     return out
 
 
+def _plain(text: str) -> str:
+    """Plotly's HTML subset as plain text: <br> → a new line, other tags dropped."""
+    import re
+
+    return re.sub(r"<[^>]+>", "", re.sub(r"<br\s*/?>", "\n", text)).strip()
+
+
 def _draw(fig: Any, ax: Any) -> None:
     bars = [t for t in fig.data if t.type == "bar"]
     nbar = max(len(bars), 1)
@@ -184,9 +191,14 @@ def _draw(fig: Any, ax: Any) -> None:
                 va="top",
                 color="dimgray",
             )
+    if fig.layout.xaxis and fig.layout.xaxis.type == "log":
+        ax.set_xscale("log")
+    if fig.layout.xaxis and fig.layout.xaxis.tickvals and fig.layout.xaxis.ticktext:
+        ax.set_xticks(list(fig.layout.xaxis.tickvals), list(fig.layout.xaxis.ticktext))
+        ax.minorticks_off()
     title = fig.layout.title.text if fig.layout.title else None
     if title:
-        ax.set_title(title.replace("<br>", "\n"), fontsize=11, loc="left")
+        ax.set_title(_plain(title), fontsize=11, loc="left")
     if fig.layout.xaxis and fig.layout.xaxis.title and fig.layout.xaxis.title.text:
         ax.set_xlabel(fig.layout.xaxis.title.text)
     if fig.layout.yaxis and fig.layout.yaxis.title and fig.layout.yaxis.title.text:
