@@ -14,10 +14,10 @@ from typing import Any
 
 import httpx
 import pandas as pd
-from leadsla.analysis.check import check_compliance
-from leadsla.policy import load_policy
 
 import leadsla
+from leadsla.sla.compliance import check_compliance
+from leadsla.sla.policy import load_policy
 from leadsla.synth import generate
 from service_support import POLICY, Server, batches, crm_events, make_token, post
 
