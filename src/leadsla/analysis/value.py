@@ -66,7 +66,7 @@ from leadsla.times import epoch_seconds as epoch_seconds  # re-exported
 from leadsla.times import to_utc
 
 if TYPE_CHECKING:
-    import plotly.graph_objects as go
+    pass
 
 DEFAULT_BY = ("campaign", "segment")
 #: Groups with at most this many won revenues ship them raw for an exact bootstrap ...
@@ -202,38 +202,6 @@ class ValueResult:
             {"close_rate": "float64", "avg_revenue": "float64", "mql_value": "float64",
              "median_revenue": "float64", "shrunk_close_rate": "float64"}
         )  # fmt: skip
-
-    def figure(self) -> go.Figure:
-        """MQL value by group with its 95% interval as error bars (totals in a second colour)."""
-        import plotly.graph_objects as go
-
-        fig = go.Figure()
-        for level, colour in (("group", "#2b6cb0"), ("segment total", "#c05621"),
-                              ("overall", "#2f855a")):  # fmt: skip
-            rows = [r for r in self.rows if r.level == level
-                    and math.isfinite(r.estimate.mql_value)]  # fmt: skip
-            if not rows:
-                continue
-            v = np.array([r.estimate.mql_value for r in rows])
-            lo = np.array([r.estimate.mql_value_ci[0] for r in rows])
-            hi = np.array([r.estimate.mql_value_ci[1] for r in rows])
-            fig.add_trace(go.Scatter(
-                x=v, y=[r.label for r in rows], mode="markers", name=level,
-                marker={"color": colour, "size": 9},
-                error_x={"type": "data", "symmetric": False, "array": np.nan_to_num(hi - v),
-                         "arrayminus": np.nan_to_num(v - lo)},
-                customdata=np.array([[r.estimate.leads, r.estimate.won] for r in rows]),
-                hovertemplate="%{y}<br>MQL value %{x:,.0f}<br>%{customdata[0]:,} leads, "
-                              "%{customdata[1]:,} won<extra></extra>",
-            ))  # fmt: skip
-        fig.update_layout(
-            title="MQL value by group (mature leads; bars: 95% interval)",
-            xaxis_title="MQL value (close rate × mean revenue of won leads)",
-            yaxis={"autorange": "reversed"},
-            height=max(320, 26 * len(self.rows) + 120),
-            template="plotly_white",
-        )
-        return fig
 
 
 def _finite(x: float | None) -> float | None:
@@ -659,3 +627,30 @@ def value_sql(
          "only when some group is that small)",
          ibis.to_sql(raw_revenue_query(keyed, n, rule, mode, max_raw))),
     ]  # fmt: skip
+
+
+OTHER = "(other)"
+
+
+def fold_small_groups(
+    leads: ir.Table, by: str | Sequence[str], min_leads: int, *, other: str = OTHER
+) -> ir.Table:
+    """``leads`` with each grouping column's values of fewer than ``min_leads`` leads replaced
+    by ``other`` ("(other)"), so that they are estimated together instead of one tiny group
+    each. ``min_leads`` <= 1 changes nothing.
+
+    >>> import ibis
+    >>> t = ibis.memtable({"campaign": ["a", "a", "b", "c"]})
+    >>> sorted(fold_small_groups(t, "campaign", 2).campaign.execute())
+    ['(other)', '(other)', 'a', 'a']
+    """
+    cols = [by] if isinstance(by, str) else list(by)
+    cols = [c.strip() for c in cols if c and c.strip() and c.strip() in leads.columns]
+    if min_leads <= 1 or not cols:
+        return leads
+    out = leads
+    for c in cols:
+        counts = leads.group_by(c).aggregate(_n=leads.count())
+        small = counts.filter(counts._n < min_leads)[c]
+        out = out.mutate(**{c: ibis.cases((out[c].isin(small), ibis.literal(other)), else_=out[c])})
+    return out

@@ -16,6 +16,7 @@ import duckdb
 import ibis
 import ibis.expr.types as ir
 
+from leadsla.clock import BusinessCalendar
 from leadsla.errors import ConfigError, DataError, Issue, IssueSet
 from leadsla.io import cache as _cache
 from leadsla.io import validate as v
@@ -32,7 +33,7 @@ from leadsla.io.typing_sql import (
 )
 from leadsla.io.zones import ISO_WITH_OFFSET, OFFSET_AT_END, ZoneGuess, infer_zone, parse_offset
 from leadsla.schema import TABLES
-from leadsla.settings import Settings, load_settings
+from leadsla.settings import SETTINGS_FILE, Settings, load_settings
 
 DUCKDB_SUFFIXES = (".duckdb", ".ddb", ".db")
 #: How many days the as-of may lie past the data's last event before ``check`` warns.
@@ -79,6 +80,8 @@ class Workspace:
     style_failed: set[tuple[str, str]] = field(default_factory=set)
     #: the stage cache: "hit" (read from it), "stored" (built and written to it) or None (off)
     cached: str | None = None
+    #: the cache entry the tables come from (results derived from them may be kept beside it)
+    cache_entry: Any = None
 
     def stamp(self) -> dict[str, str]:
         """``as_of`` (ISO 8601 UTC), ``as_of_basis``, ``time_zone``, ``time_zone_basis``."""
@@ -148,6 +151,19 @@ class Workspace:
             )
         return self.tables[name]
 
+    def calendar(self, config: dict[str, Any] | None = None, /) -> BusinessCalendar:
+        """The business calendar: ``config``, else the settings' ``[business_hours]``, in the
+        settings' time zone unless it names one; a relative ``holiday_ics`` is read beside the
+        data."""
+        cfg = dict(config if config is not None else self.settings.business_hours)
+        cfg.setdefault("time_zone", self.settings.time_zone)
+        ics = cfg.get("holiday_ics")
+        src = Path(self.source)
+        if isinstance(ics, str) and not Path(ics).is_absolute() and src.exists():
+            cfg["holiday_ics"] = str((src if src.is_dir() else src.parent) / ics)
+        where = "business calendar" if config is not None else f"{SETTINGS_FILE} [business_hours]"
+        return BusinessCalendar.from_config(cfg, source=where)
+
     def close(self) -> None:
         try:
             self.con.disconnect()
@@ -215,7 +231,7 @@ def connect(
     if entry is not None:
         hit = entry.open()
         if hit is not None:
-            return _cached(hit, src, s, m, strict, "hit")
+            return _cached(hit, src, s, m, strict, "hit", entry)
         workspace = building = entry.temp_file()
     con = ibis.duckdb.connect(str(workspace) if workspace else ":memory:")
     ws = Workspace(con, src, s, m, {}, IssueSet(), {})
@@ -240,7 +256,7 @@ def connect(
         hit = entry.open(built=True)
         if hit is None:  # replaced at once by another process's build under another key
             return connect(source, mapping=m, settings=s, strict=strict, cache=False)
-        return _cached(hit, src, s, m, strict, "stored")
+        return _cached(hit, src, s, m, strict, "stored", entry)
     if strict and ws.issues.errors:
         ws.close()
         raise DataError(ws.issues)
@@ -260,11 +276,18 @@ def _engine_settings(con: Any, s: Settings) -> Path:
 
 
 def _cached(
-    hit: tuple[Any, dict[str, Any]], src: str, s: Settings, m: Mapping, strict: bool, how: str
+    hit: tuple[Any, dict[str, Any]],
+    src: str,
+    s: Settings,
+    m: Mapping,
+    strict: bool,
+    how: str,
+    entry: _cache.Entry,
 ) -> Workspace:
     """A workspace on a cache entry: its tables, the issues and accounting stored with them."""
     con, doc = hit
     ws = Workspace(con, src, s, m, {}, IssueSet(), {}, cached=how)
+    ws.cache_entry = entry
     try:
         ws.temp_dirs.append(_engine_settings(con, s))
         ws.issues.extend(_cache.issues_of(doc))
