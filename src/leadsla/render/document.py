@@ -577,4 +577,5 @@ def write_agreement_pdf(a: Agreement, path: str | os.PathLike[str], /) -> Path:
     return sections_pdf(
         rest, Path(path), title=a.name, sha256=a.data.sha256, first_page=first,
         subtitle=f"Drafted by leadsla agree from {a.source}",
+        stamp=f"as of {a.as_of:%Y-%m-%d %H:%M %Z}",
     )  # fmt: skip

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import tempfile
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
 from leadsla.errors import ConfigError
@@ -69,8 +68,11 @@ def sections_pdf(
     sha256: str,
     first_page: str,
     subtitle: str = "",
+    stamp: str = "",
 ) -> Path:
-    """Write ``first_page`` (HTML) then ``sections`` (their charts as PNGs) as a PDF."""
+    """Write ``first_page`` (HTML) then ``sections`` (their charts as PNGs) as a PDF;
+    ``stamp`` (e.g. the data's as-of) heads every page — never the wall clock, so the same
+    data give the same document."""
     parts = [f"<h1>{esc(title)}</h1>"]
     if subtitle:
         parts.append(f'<p class="subtitle">{esc(subtitle)}</p>')
@@ -90,10 +92,9 @@ def sections_pdf(
                 uri = _png_data_uri(fig, Path(tmp), n)
                 parts.append(f'<img class="chart" alt="chart {n}" src="{uri}">')
             parts.append("</section>")
-        stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
         css = (
             CSS.replace("@TITLE@", _css_str(title))
-            .replace("@STAMP@", _css_str(f"printed {stamp}"))
+            .replace("@STAMP@", _css_str(stamp))
             .replace("@SHA@", _css_str(sha256))
         )
         html = (

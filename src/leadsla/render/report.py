@@ -53,8 +53,9 @@ class Report:
             first += "<h3>Warnings</h3><ul>" + "".join(
                 f"<li>{esc(w)}</li>" for w in self.warnings) + "</ul>"  # fmt: skip
         sha = a.data.sha256 if a is not None else "not computed"
+        stamp = f"as of {a.as_of:%Y-%m-%d %H:%M %Z}" if a is not None else ""
         return sections_pdf(self.sections, path, title=self.title, sha256=sha,
-                            first_page=first, subtitle=self.subtitle)  # fmt: skip
+                            first_page=first, subtitle=self.subtitle, stamp=stamp)  # fmt: skip
 
 
 def _data_section(ws: Workspace) -> Section:
