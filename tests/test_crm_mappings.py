@@ -26,7 +26,6 @@ HUBSPOT = EXPORTS / "hubspot"
 SALESFORCE = EXPORTS / "salesforce"
 
 
-
 def test_the_sample_exports_are_there() -> None:
     # read in place from ../shared: a missing folder fails every test here, never skips
     assert HUBSPOT.is_dir() and SALESFORCE.is_dir(), f"no sample exports at {EXPORTS}"
@@ -74,10 +73,15 @@ def test_hubspot_row_accounting(hubspot: Workspace) -> None:
     # the MQL scope. 45 calls; the call to Paul Weber (merged contact) is an orphan.
     scope = "not a marketing-qualified lead (lifecycle Subscriber or Lead, no MQL date)"
     assert hubspot.accounting["leads"].to_dict() == {
-        "table": "leads", "read": 30, "used": 28, "excluded": {scope: 2},
+        "table": "leads",
+        "read": 30,
+        "used": 28,
+        "excluded": {scope: 2},
     }
     assert hubspot.accounting["activities"].to_dict() == {
-        "table": "activities", "read": 45, "used": 44,
+        "table": "activities",
+        "read": 45,
+        "used": 44,
         "excluded": {"activity for an unknown lead": 1},
     }
 
@@ -153,11 +157,17 @@ def test_hubspot_calls(hs_calls: pd.DataFrame) -> None:
     # the custom outcome "Meeting booked" (first call to Jean Muller) is mapped to connected
     assert hs_calls.loc["60112844277", "outcome"] == "connected"
     assert hs_calls.outcome.value_counts().to_dict() == {
-        "connected": 29, "no_answer": 10, "voicemail": 4, "wrong_number": 1,
+        "connected": 29,
+        "no_answer": 10,
+        "voicemail": 4,
+        "wrong_number": 1,
     }
     assert hs_calls.loc["60112843001"].to_dict() == {
-        "lead_id": "74218350101", "at": utc("2026-09-01T07:41"), "kind": "call",
-        "rep": "Lena Vogt", "outcome": "no_answer",
+        "lead_id": "74218350101",
+        "at": utc("2026-09-01T07:41"),
+        "kind": "call",
+        "rep": "Lena Vogt",
+        "outcome": "no_answer",
     }
     assert "60112845333" not in hs_calls.index  # the orphan call
 
@@ -174,20 +184,33 @@ def test_hubspot_call_before_create_is_kept(hs_leads: pd.DataFrame, hs_calls: pd
 # --------------------------------------------------------------------------- Salesforce
 
 HARBOR, REED, COLE, ORTIZ, KIM = (
-    "00Q5e00000FmdD6EAJ", "00Q5e00000nHQssEAG", "00Q5e00000pDnpbEAC", "00Q5e00000HnVm6EAF",
+    "00Q5e00000FmdD6EAJ",
+    "00Q5e00000nHQssEAG",
+    "00Q5e00000pDnpbEAC",
+    "00Q5e00000HnVm6EAF",
     "00Q5e00000vMGpnEAG",
 )
 FOSTER, WALSH, BENNETT, PATEL, TURNER = (
-    "00Q5e00000xEnDrEAK", "00Q5e00000PhvkdEAB", "00Q5e000003WfpfEAC", "00Q5e00000ZVR4MEAX",
+    "00Q5e00000xEnDrEAK",
+    "00Q5e00000PhvkdEAB",
+    "00Q5e000003WfpfEAC",
+    "00Q5e00000ZVR4MEAX",
     "00Q5e00000Gk7PqEAJ",
 )
 OCONNOR, RIVERA, YOUNG, MITCHELL, CAMPBELL = (
-    "00Q5e00000gk7PqEAI", "00Q5e00000icL2XEAU", "00Q5e00000KhcCuEAJ", "00Q5e00000E2mn4EAB",
+    "00Q5e00000gk7PqEAI",
+    "00Q5e00000icL2XEAU",
+    "00Q5e00000KhcCuEAJ",
+    "00Q5e00000E2mn4EAB",
     "00Q5e000006WXwYEAW",
 )
 PRICE, BELL, COX, FLORES, JENKINS, PERRY = (
-    "00Q5e00000qhp5fEAA", "00Q5e00000wuEDyEAM", "00Q5e000006eUxaEAE", "00Q5e00000LrHhDEAV",
-    "00Q5e00000P3UJzEAN", "00Q5e00000Rbb9hEAB",
+    "00Q5e00000qhp5fEAA",
+    "00Q5e00000wuEDyEAM",
+    "00Q5e000006eUxaEAE",
+    "00Q5e00000LrHhDEAV",
+    "00Q5e00000P3UJzEAN",
+    "00Q5e00000Rbb9hEAB",
 )
 MARIA = "0055e00000WKbtDAAT"
 
@@ -210,12 +233,17 @@ def sf_tasks(salesforce: Workspace) -> pd.DataFrame:
 
 def test_salesforce_row_accounting(salesforce: Workspace) -> None:
     assert salesforce.accounting["leads"].to_dict() == {
-        "table": "leads", "read": 30, "used": 30, "excluded": {},
+        "table": "leads",
+        "read": 30,
+        "used": 30,
+        "excluded": {},
     }
     # 41 tasks: Walsh's open "Not Started" task, "Call: renewal terms" on a contact that
     # never was a lead, and the task of a deleted lead
     assert salesforce.accounting["activities"].to_dict() == {
-        "table": "activities", "read": 41, "used": 38,
+        "table": "activities",
+        "read": 41,
+        "used": 38,
         "excluded": {
             "open task (planned, not done)": 1,
             "task on a contact that never was a lead": 1,
@@ -241,8 +269,13 @@ def test_salesforce_issues(salesforce: Workspace) -> None:
 def test_salesforce_status_from_converted_opportunity(sf_leads: pd.DataFrame) -> None:
     assert set(sf_leads.index[sf_leads.status == "won"]) == {HARBOR, ORTIZ, OCONNOR}
     assert set(sf_leads.index[sf_leads.status == "lost"]) == {
-        COLE, RIVERA,  # converted, opportunity Closed Lost
-        REED, KIM, BENNETT, MITCHELL, COX,  # Closed - Not Converted
+        COLE,
+        RIVERA,  # converted, opportunity Closed Lost
+        REED,
+        KIM,
+        BENNETT,
+        MITCHELL,
+        COX,  # Closed - Not Converted
     }
     assert sf_leads.loc[FOSTER, "status"] == "open"  # opportunity still open
     assert sf_leads.loc[PRICE, "status"] == "open"  # converted without opportunity
@@ -309,7 +342,11 @@ def test_salesforce_tasks(sf_tasks: pd.DataFrame) -> None:
     assert sf_tasks.loc["00T5e00000ggVFKEA2", "outcome"] == "connected"  # "Connected - demo booked"
     assert sf_tasks.loc["00T5e00000r6qguEAA", "outcome"] == "connected"  # "Connected - Bad Timing"
     assert sf_tasks.outcome.value_counts().to_dict() == {
-        "connected": 22, "no_answer": 7, "voicemail": 4, "sent": 4, "wrong_number": 1,
+        "connected": 22,
+        "no_answer": 7,
+        "voicemail": 4,
+        "sent": 4,
+        "wrong_number": 1,
     }
 
 
@@ -334,7 +371,9 @@ def test_report_footer_excluded(report: Workspace) -> None:
     # the blank line is skipped by the reader; totals, confidentiality and copyright lines
     # are read and excluded
     assert report.accounting["leads"].to_dict() == {
-        "table": "leads", "read": 33, "used": 30,
+        "table": "leads",
+        "read": 33,
+        "used": 30,
         "excluded": {"report footer (totals, confidentiality and copyright lines)": 3},
     }
     assert "activities" not in report.tables
@@ -381,8 +420,10 @@ def test_headers_match_case_insensitively(
     for src in folder.glob("*.csv"):
         lines = src.read_text(encoding="utf-8").splitlines(keepends=True)
         (tmp_path / src.name).write_text(change(lines[0]) + "".join(lines[1:]), encoding="utf-8")
-    with leadsla.connect(folder, mapping=mapping) as original, \
-            leadsla.connect(tmp_path, mapping=mapping) as changed:
+    with (
+        leadsla.connect(folder, mapping=mapping) as original,
+        leadsla.connect(tmp_path, mapping=mapping) as changed,
+    ):
         for table in ("leads", "activities"):
             assert changed.accounting[table] == original.accounting[table]
             key = "lead_id" if table == "leads" else "activity_id"

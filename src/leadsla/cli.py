@@ -145,8 +145,7 @@ def open_source(
     **settings: Any,
 ) -> Workspace:
     """Connect with the settings beside the data, overridden by flags; print warnings."""
-    p = Path(source)
-    base = load_settings(p if p.is_dir() else p.parent if p.exists() else None)
+    base = load_settings(settings_folder(source))
     m = load_mapping(mapping)
     if m.time_zone and time_zone is None:
         time_zone = m.time_zone
@@ -158,6 +157,22 @@ def open_source(
     )
     ws = connect(source, mapping=m, settings=s, options=parse_options(options), strict=strict)
     return ws
+
+
+def settings_folder(source: str) -> Path | None:
+    """Where ``leadsla.toml`` is read: beside the data (a folder, a file's folder, the
+    ``path=`` of a pyspark URL), else the working folder for a database URL."""
+    p = Path(source)
+    if p.is_dir():
+        return p
+    if p.exists():
+        return p.parent
+    if "://" in source:
+        from leadsla.io.backends import parse_url
+
+        url = parse_url(source)
+        return Path(url.path) if url.path else Path.cwd()
+    return None
 
 
 def _parse_instant(text: str) -> Any:

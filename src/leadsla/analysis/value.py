@@ -394,7 +394,8 @@ def maturity_query(leads: ir.Table, as_of: datetime | None, quantile: float) -> 
     has_lag = closed & leads.closed_at.notnull()
     lag = epoch_seconds(leads.closed_at) - epoch_seconds(leads.created_at)
     aggs: dict[str, Any] = {
-        "lag_q": lag.quantile(quantile, where=has_lag),
+        # quantiles over a CASE, not where=: Spark takes no filter inside percentile()
+        "lag_q": ibis.ifelse(has_lag, lag, ibis.null("float64")).quantile(quantile),
         "closed": leads.count(where=has_lag),
     }
     if as_of is None:
@@ -430,6 +431,8 @@ def measure_maturity(leads: ir.Table, as_of: datetime | None, quantile: float) -
 
 
 _Rule = MaturityCutoff  # early spellings, kept for callers
+
+
 def maturity_flags(t: ir.Table, rule: MaturityCutoff, mode: MaturityRule) -> dict[str, Any]:
     """Boolean expressions on lead rows ``t`` at the as-of date (reused by other analyses).
 
@@ -488,7 +491,7 @@ def group_query(
         "rev_sum": b.revenue.sum(where=b.won_rev),
         "rev_sumsq": (b.revenue * b.revenue).sum(where=b.won_rev),
         "rev_max": b.revenue.max(where=b.won_rev),
-        "rev_median": b.revenue.median(where=b.won_rev),
+        "rev_median": ibis.ifelse(b.won_rev, b.revenue, ibis.null("float64")).median(),
     }
     if not keys:
         return b.aggregate(**aggs).mutate(level=ibis.literal(0, "int8"))

@@ -6,6 +6,7 @@ import dataclasses
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +18,7 @@ import ibis
 import ibis.expr.types as ir
 
 from leadsla.errors import ConfigError, DataError, Issue, IssueSet
+from leadsla.io import backends
 from leadsla.io import validate as v
 from leadsla.io.files import RawFile, find_file, ident, load_file, sql_str
 from leadsla.io.mapping import Compiled, Mapping, TableRule, compile_rule, load_mapping
@@ -45,6 +47,8 @@ class Workspace:
     as_of: datetime
     temp_files: list[Path] = field(default_factory=list)
     temp_dirs: list[Path] = field(default_factory=list)
+    keep_open: bool = False  # an engine the caller gave (a SparkSession): not ours to stop
+    on_close: list[Callable[[], None]] = field(default_factory=list)
 
     @property
     def leads(self) -> ir.Table:
@@ -73,7 +77,10 @@ class Workspace:
 
     def close(self) -> None:
         try:
-            self.con.disconnect()
+            for hook in self.on_close:
+                hook()
+            if not self.keep_open:
+                self.con.disconnect()
         finally:
             for p in self.temp_files:
                 p.unlink(missing_ok=True)
@@ -88,7 +95,7 @@ class Workspace:
 
 
 def connect(
-    source: str | os.PathLike[str],
+    source: str | os.PathLike[str] | Any,
     /,
     *,
     mapping: str | Path | Mapping | None = None,
@@ -100,17 +107,20 @@ def connect(
     """Open a source as canonical tables and validate it.
 
     ``source`` is a folder of CSV/Parquet files, one such file (the mapping's lead file), a
-    DuckDB file, or a database URL (``postgres://…``, any Ibis backend). With ``strict`` a
+    DuckDB file, a database URL (``postgres://…``, ``pyspark://…``, any Ibis backend; see
+    :mod:`leadsla.io.backends`), a ``SparkSession`` or an Ibis backend. With ``strict`` a
     source with errors raises :class:`DataError` listing every problem; warnings are kept in
     ``ws.issues``.
 
     >>> ws = connect("crm/")                                   # doctest: +SKIP
     >>> ws.leads.count().execute()                             # doctest: +SKIP
     """
-    src = str(source)
     m = load_mapping(mapping)
     if options:
         m = m.with_options(options)
+    if not isinstance(source, str | os.PathLike):  # a SparkSession or an Ibis backend
+        return backends.connect_backend(source, m, settings or load_settings(None), strict)
+    src = str(source)
     is_url = "://" in src and not Path(src).exists()
     path = Path(src)
     if not is_url and not path.exists():
@@ -290,7 +300,8 @@ def _typed_stage(ws: Workspace, table: str, parts: list[Compiled], present: set[
         cols = ["_file", "_row", "_exclude"]
         for col in spec.columns:
             rule = part.rule.columns.get(col.name)
-            typed = typed_expr(col, types.get(col.name, "VARCHAR"), rule, ws.settings.time_zone)
+            zone = ws.mapping.data_time_zone or ws.settings.time_zone
+            typed = typed_expr(col, types.get(col.name, "VARCHAR"), rule, zone)
             cols.append(f"{typed} AS {ident(col.name)}")
             if col.name in with_raw:
                 raw = raw_expr(col, types.get(col.name, "VARCHAR"), rule)
@@ -435,57 +446,5 @@ def _canonical_select(ws: Workspace, table: str) -> str:
 
 
 def _connect_backend(url: str, m: Mapping, s: Settings, strict: bool) -> Workspace:
-    """A database holding the canonical tables (typed), through its Ibis backend."""
-    con = ibis.connect(url)
-    ws = Workspace(con, url, s, m, {}, IssueSet(), {}, datetime.now(UTC))
-    have = set(con.list_tables())
-    for name, spec in TABLES.items():
-        if name not in have:
-            if spec.required:
-                ws.issues.add(
-                    Issue(
-                        "ERROR",
-                        "missing-table",
-                        f"the database has no {name} table.",
-                        file=url,
-                        fix=f"Create a {name} table with the columns of SPEC.md.",
-                    )
-                )
-            continue
-        t = con.table(name)
-        missing = [c.name for c in spec.columns if c.required and c.name not in t.columns]
-        if missing:
-            ws.issues.add(
-                Issue(
-                    "ERROR",
-                    "missing-column",
-                    f"required column(s) {', '.join(missing)} missing.",
-                    file=f"{url} table {name}",
-                    column=missing[0],
-                    fix="Add them, or rename the columns that hold them.",
-                )
-            )
-            continue
-        cols = {}
-        for c in spec.columns:
-            if c.name in t.columns:
-                cols[c.name] = t[c.name]
-            else:
-                dtype = {
-                    "string": "string",
-                    "timestamp": "timestamp('UTC')",
-                    "float": "float64",
-                    "integer": "int64",
-                }[c.kind]
-                cols[c.name] = ibis.null(dtype)
-        ws.tables[name] = t.select(**cols)
-        ws.accounting[name] = v.Accounting(name, read=int(t.count().execute()))
-    if "leads" in ws.tables:
-        lt = ws.tables["leads"]
-        ws.tables["leads"] = lt.mutate(
-            segment=lt.segment.fill_null("all"), mql_at=lt.mql_at.fill_null(lt.created_at)
-        )
-    if strict and ws.issues.errors:
-        con.disconnect()
-        raise DataError(ws.issues)
-    return ws
+    """A database or Spark source: staged and validated on its own engine (io/backends.py)."""
+    return backends.connect_backend(url, m, s, strict)

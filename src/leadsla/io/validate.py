@@ -74,7 +74,11 @@ def run_checks(
     if not checks:
         return [], {}
     counts = stage.aggregate(
-        **{f"c{i}": ch.cond.fill_null(False).cast("int64").sum() for i, ch in enumerate(checks)}
+        # (a CASE, not a cast: PostgreSQL casts no boolean to bigint)
+        **{
+            f"c{i}": ibis.ifelse(ch.cond.fill_null(False), 1, 0).sum()
+            for i, ch in enumerate(checks)
+        }
     ).execute()
     issues: list[Issue] = []
     hits: dict[str, Any] = {}
@@ -248,10 +252,23 @@ def lead_checks(stage: ir.Table, present: set[str]) -> list[Check]:
     return checks
 
 
-def activity_checks(stage: ir.Table, leads: ir.Table, as_of: datetime) -> list[Check]:
-    """Activities: unknown leads and times after the as-of date are excluded and counted."""
-    known = stage.lead_id.isin(leads.lead_id)
-    live = stage.lead_id.isin(leads.filter(leads._exclude.isnull()).lead_id)
+def activity_checks(
+    stage: ir.Table,
+    leads: ir.Table,
+    as_of: datetime,
+    *,
+    known: ir.BooleanValue | None = None,
+    live: ir.BooleanValue | None = None,
+) -> list[Check]:
+    """Activities: unknown leads and times after the as-of date are excluded and counted.
+
+    ``known`` / ``live`` (the lead exists / is kept) may be given as columns of ``stage``
+    joined beforehand, for engines that take no IN subquery inside an aggregate (Spark).
+    """
+    if known is None:
+        known = stage.lead_id.isin(leads.lead_id)
+    if live is None:
+        live = stage.lead_id.isin(leads.filter(leads._exclude.isnull()).lead_id)
     return [
         Check(
             "WARNING",

@@ -1,0 +1,337 @@
+"""Every analysis gives the same numbers on DuckDB, PostgreSQL and Spark (local mode).
+
+One small synthetic CRM (``leadsla.synth``, 300 leads) plus leads and calls on the edges of
+the daylight-saving changes of Europe/Berlin (the workspace and business-hours zone) is read
+on each engine: a folder of Parquet files on the embedded DuckDB, the same tables in a
+PostgreSQL schema, and the folder through Spark (``pyspark://local[2]?path=…``). value, plan,
+attempts, speed, agree and check run through the Python API and the command line on each;
+their JSON must equal DuckDB's: counts exactly, rates and money to 1e-9 relative.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import ibis
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import leadsla
+from leadsla.agree import draft_agreement
+from leadsla.analysis.check import check_compliance
+from leadsla.analysis.value import mql_value_table
+from leadsla.policy import load_policy
+from leadsla.settings import load_settings
+
+# PySpark reads every collect() through a local socket it leaves for the garbage collector to
+# close (pyspark/util.py), a ResourceWarning no configuration avoids.
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:unclosed <socket.socket:ResourceWarning"),
+    pytest.mark.postgres,
+]
+
+BACKENDS = ("duckdb", "postgres", "pyspark")
+AS_OF = "2025-06-30T18:00:00+02:00"
+SETTINGS = """\
+currency = "EUR"
+time_zone = "Europe/Berlin"
+hourly_cost_eur = 60
+attempts_per_hour = 6
+quota_eur = 400000
+as_of = "2025-06-30T18:00:00+02:00"
+
+[business_hours]
+time_zone = "Europe/Berlin"
+hours = "Mon-Fri 09:00-18:00"
+holiday_country = "DE"
+"""
+# instants around Europe/Berlin's clock changes: 2024-10-27 03:00 CEST -> 02:00 CET (the
+# hour 02:00-03:00 happens twice) and 2025-03-30 02:00 CET -> 03:00 CEST (it never happens)
+DST = {
+    "fall_first_0230": "2024-10-27T00:30:00Z",  # 02:30 CEST
+    "fall_second_0230": "2024-10-27T01:30:00Z",  # 02:30 CET, an hour later
+    "fall_monday": "2024-10-28T08:00:00Z",  # 09:00 CET, the first business minute
+    "spring_0159": "2025-03-30T00:59:59Z",  # 01:59:59 CET
+    "spring_0300": "2025-03-30T01:00:00Z",  # 03:00 CEST, one second later
+    "spring_monday": "2025-03-31T07:00:00Z",  # 09:00 CEST
+}
+
+
+def _ts(text: str) -> pd.Timestamp:
+    return pd.Timestamp(text).tz_convert("UTC")
+
+
+def dst_rows() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Six leads created on the clock changes and called across them."""
+    leads, acts = [], []
+    plan = [
+        ("DST01", "fall_first_0230", "won", "fall_monday", 12_000.0, ["fall_monday"]),
+        ("DST02", "fall_second_0230", "lost", "fall_monday", None, ["fall_second_0230"]),
+        ("DST03", "fall_second_0230", "open", None, None, []),
+        ("DST04", "spring_0159", "won", "spring_monday", 3_000.0, ["spring_0300"]),
+        ("DST05", "spring_0300", "lost", "spring_monday", None, ["spring_0300", "spring_monday"]),
+        ("DST06", "spring_0159", "won", "spring_monday", 65_000.0, ["spring_monday"]),
+    ]
+    for i, (lid, created, status, closed, revenue, calls) in enumerate(plan):
+        leads.append(
+            {
+                "lead_id": lid,
+                "created_at": _ts(DST[created]),
+                "segment": ("smb", "enterprise", "mid-market")[i % 3],
+                "campaign": "Google Ads Brand",
+                "source": "marketing",
+                "owner": "Jonas Weber",
+                "status": status,
+                "closed_at": _ts(DST[closed]) + pd.Timedelta(minutes=5) if closed else pd.NaT,
+                "revenue": revenue,
+                "mql_at": _ts(DST[created]),
+            }
+        )
+        for k, call in enumerate(calls):
+            acts.append(
+                {
+                    "activity_id": f"{lid}-A{k + 1}",
+                    "lead_id": lid,
+                    "at": _ts(DST[call]) + pd.Timedelta(seconds=k),
+                    "kind": "call",
+                    "rep": "Jonas Weber",
+                    "outcome": "connected" if status != "open" else "no answer",
+                }
+            )
+    return pd.DataFrame(leads), pd.DataFrame(acts)
+
+
+@dataclass(frozen=True)
+class Crm:
+    folder: Path
+    frames: dict[str, pd.DataFrame]
+
+
+@pytest.fixture(scope="module")
+def crm(tmp_path_factory: pytest.TempPathFactory) -> Crm:
+    from leadsla.synth import generate_frames
+
+    f = generate_frames(leads=300, seed=7, as_of=AS_OF)
+    extra_leads, extra_acts = dst_rows()
+    frames = {
+        "leads": pd.concat([f.leads, extra_leads.astype(f.leads.dtypes)], ignore_index=True),
+        "activities": pd.concat(
+            [f.activities, extra_acts.astype(f.activities.dtypes)], ignore_index=True
+        ),
+        "campaigns": f.campaigns,
+        "touches": f.touches,
+    }
+    folder = tmp_path_factory.mktemp("crm")
+    for name, df in frames.items():
+        df.to_parquet(folder / f"{name}.parquet", index=False)
+    (folder / "leadsla.toml").write_text(SETTINGS, encoding="utf-8")
+    return Crm(folder, frames)
+
+
+@pytest.fixture(scope="module")
+def pg_url(postgres_url: str, crm: Crm) -> Iterator[str]:
+    """The CRM's tables in a fresh PostgreSQL schema (dropped afterwards): its URL."""
+    schema = f"leadsla_be_{uuid.uuid4().hex[:8]}"
+    admin = ibis.connect(postgres_url)
+    admin.raw_sql(f'CREATE SCHEMA "{schema}"').close()
+    parts = urlsplit(postgres_url)
+    url = urlunsplit(parts._replace(path=f"{parts.path.rstrip('/')}/{schema}"))
+    con = ibis.connect(url)
+    try:
+        for name, df in crm.frames.items():
+            con.create_table(name, df)
+        yield url
+    finally:
+        con.disconnect()
+        admin.raw_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE').close()
+        admin.disconnect()
+
+
+def source_of(backend: str, crm: Crm, pg_url: str) -> str:
+    return {
+        "duckdb": str(crm.folder),
+        "postgres": pg_url,
+        "pyspark": f"pyspark://local[2]?path={crm.folder}",
+    }[backend]
+
+
+@pytest.fixture(scope="module")
+def workspaces(crm: Crm, pg_url: str, spark_session: Any) -> Iterator[dict[str, leadsla.Workspace]]:
+    settings = load_settings(crm.folder)
+    out = {b: leadsla.connect(source_of(b, crm, pg_url), settings=settings) for b in BACKENDS}
+    yield out
+    for ws in out.values():
+        ws.close()
+
+
+# --------------------------------------------------------------------------- comparing
+
+
+def assert_same(a: Any, b: Any, where: str = "") -> None:
+    """Equal JSON: integers and text exactly, floats to 1e-9 relative (NaN equals NaN)."""
+    if isinstance(a, dict):
+        assert isinstance(b, dict), where
+        assert sorted(a) == sorted(b), (where, sorted(set(a) ^ set(b)))
+        for k in a:
+            assert_same(a[k], b[k], f"{where}.{k}")
+    elif isinstance(a, list):
+        assert isinstance(b, list) and len(a) == len(b), (where, a, b)
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            assert_same(x, y, f"{where}[{i}]")
+    elif isinstance(a, float) and isinstance(b, float | int) and not isinstance(b, bool):
+        if math.isnan(a):
+            assert math.isnan(b), (where, a, b)
+        else:
+            assert b == pytest.approx(a, rel=1e-9, abs=1e-12), (where, a, b)
+    else:
+        assert type(a) is type(b) and a == b, (where, a, b)
+
+
+def _plain(d: Any) -> Any:
+    return json.loads(json.dumps(d, default=str))
+
+
+# --------------------------------------------------------------------------- the Python API
+
+
+def test_validation_and_accounting_agree(workspaces: dict[str, leadsla.Workspace]) -> None:
+    """Same rows read, used and excluded, and the same issues (code, count, column)."""
+    duck = workspaces["duckdb"]
+    assert duck.accounting["leads"].read == 306
+    for b in BACKENDS[1:]:
+        ws = workspaces[b]
+        assert {k: a.to_dict() for k, a in ws.accounting.items()} == {
+            k: a.to_dict() for k, a in duck.accounting.items()
+        }, b
+        key = [(i.severity, i.code, i.count, i.column) for i in duck.issues]
+        assert [(i.severity, i.code, i.count, i.column) for i in ws.issues] == key, b
+        assert ws.as_of == duck.as_of
+
+
+@pytest.mark.parametrize("backend", BACKENDS[1:])
+def test_canonical_tables_agree(workspaces: dict[str, leadsla.Workspace], backend: str) -> None:
+    """The canonical tables themselves: same rows, same instants (DST edges included)."""
+    for name, key in (("leads", "lead_id"), ("activities", "activity_id")):
+        want = workspaces["duckdb"].table(name).to_pyarrow().to_pandas()
+        got = workspaces[backend].table(name).to_pyarrow().to_pandas()
+        want = want.sort_values(key, ignore_index=True)
+        got = got.sort_values(key, ignore_index=True)[list(want.columns)]
+        for col in want.columns:
+            if str(want[col].dtype).startswith("datetime64"):
+                want[col] = want[col].dt.tz_convert("UTC").astype("datetime64[us, UTC]")
+                got[col] = pd.to_datetime(got[col], utc=True).astype("datetime64[us, UTC]")
+        pd.testing.assert_frame_equal(got, want, check_dtype=False, obj=f"{backend} {name}")
+    dst = workspaces[backend].leads.filter(ibis._.lead_id == "DST04").to_pyarrow().to_pylist()
+    assert dst[0]["created_at"].astimezone(UTC) == datetime(2025, 3, 30, 0, 59, 59, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def agreements(workspaces: dict[str, leadsla.Workspace]) -> dict[str, Any]:
+    return {
+        b: draft_agreement(ws, quota_eur=400_000, bootstrap=200, draws=2_000)
+        for b, ws in workspaces.items()
+    }
+
+
+@pytest.mark.parametrize("backend", BACKENDS[1:])
+def test_agree_value_plan_attempts_speed_agree(agreements: dict[str, Any], backend: str) -> None:
+    """agree runs value, plan, attempts and speed as their commands do: its JSON holds theirs."""
+    want = _plain(agreements["duckdb"].to_dict())
+    got = _plain(agreements[backend].to_dict())
+    for part in ("value", "plan", "attempts", "speed"):
+        assert part in want["evidence"] or part in want, part
+    assert_same(want, got)
+
+
+@pytest.mark.parametrize("backend", BACKENDS[1:])
+def test_value_by_campaign_agrees(workspaces: dict[str, leadsla.Workspace], backend: str) -> None:
+    def run(ws: leadsla.Workspace) -> Any:
+        return mql_value_table(ws.leads, by=("campaign", "segment"), as_of=ws.as_of, draws=2_000)
+
+    want = run(workspaces["duckdb"]).to_dict()
+    assert want["groups"], "no groups: the comparison would be empty"
+    assert_same(_plain(want), _plain(run(workspaces[backend]).to_dict()))
+
+
+@pytest.mark.parametrize("backend", BACKENDS[1:])
+def test_check_agrees(
+    workspaces: dict[str, leadsla.Workspace],
+    agreements: dict[str, Any],
+    tmp_path: Path,
+    backend: str,
+) -> None:
+    files = agreements["duckdb"].write(tmp_path / "sla")
+    policy = load_policy(files.policy)
+
+    def run(ws: leadsla.Workspace) -> Any:
+        return check_compliance(ws.leads, ws.activities, policy=policy, as_of=ws.as_of)
+
+    want = run(workspaces["duckdb"]).to_dict()
+    assert want["leads"]["met"] + want["leads"]["breached"] > 0
+    assert_same(_plain(want), _plain(run(workspaces[backend]).to_dict()))
+
+
+# --------------------------------------------------------------------------- the CLI
+
+
+@pytest.fixture(scope="module")
+def cli_json(
+    crm: Crm, pg_url: str, spark_session: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Any:
+    """``leadsla ARGS… --format json`` in this process (Spark's session is reused) in a folder
+    holding the CRM's leadsla.toml (database URLs read the one of the working folder)."""
+    runner = CliRunner()
+    home = tmp_path_factory.mktemp("cli")
+    (home / "leadsla.toml").write_text(SETTINGS, encoding="utf-8")
+
+    def run(backend: str, *args: str) -> Any:
+        from leadsla.cli import app
+
+        source = source_of(backend, crm, pg_url)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.chdir(home)
+            result = runner.invoke(app, [args[0], source, *args[1:], "--format", "json"])
+        assert result.exit_code == 0, (backend, args, result.output, result.exception)
+        return json.loads(result.stdout)
+
+    return run
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("value", "--by", "segment", "--draws", "2000"),
+        ("plan", "--quota", "400000"),
+        ("attempts", "--bootstrap", "200"),
+        ("speed",),
+    ],
+    ids=lambda a: a[0],
+)
+def test_cli_commands_agree(cli_json: Any, args: tuple[str, ...]) -> None:
+    want = cli_json("duckdb", *args)
+    for backend in BACKENDS[1:]:
+        assert_same(want, cli_json(backend, *args), backend)
+
+
+def test_cli_agree_and_check_agree(cli_json: Any, tmp_path: Path) -> None:
+    outs = {}
+    for backend in BACKENDS:
+        out = tmp_path / backend
+        agreed = cli_json(backend, "agree", "--bootstrap", "200", "--out", str(out))
+        agreed.pop("files")
+        outs[backend] = agreed
+    for backend in BACKENDS[1:]:
+        assert_same(outs["duckdb"], outs[backend], backend)
+    policy = str(tmp_path / "duckdb" / "sla.toml")
+    want = cli_json("duckdb", "check", "--policy", policy, "--as-of", AS_OF)
+    for backend in BACKENDS[1:]:
+        assert_same(want, cli_json(backend, "check", "--policy", policy, "--as-of", AS_OF))
