@@ -1,4 +1,5 @@
-"""Speed to lead (METHODS §4): buckets at every boundary, the SLA rule, the synthetic truth, CLI."""
+"""Speed to lead (METHODS §4): buckets at every boundary, the clock start, Mantel–Haenszel, the
+curve, the value of speed and the target, the synthetic truth, calibration, CLI."""
 
 from __future__ import annotations
 
@@ -14,14 +15,23 @@ from typer.testing import CliRunner
 from leadsla.analysis.speed import (
     BUCKETS,
     CAVEAT,
-    SpeedBucket,
     SpeedResult,
     assign_buckets,
     bucket_edges,
     business_day_seconds,
+    candidates_for,
     first_attempts,
-    recommend,
     speed_analysis,
+)
+from leadsla.analysis.speedstats import (
+    Candidate,
+    CandidateOutcome,
+    aggregate,
+    choose,
+    fine_edges_minutes,
+    fit_curve,
+    mantel_haenszel,
+    mh_rr,
 )
 from leadsla.analysis.valuestats import wilson_interval
 from leadsla.cli import app
@@ -97,7 +107,7 @@ hours = "Mon-Fri 09:00-18:00"
 EXPECTED_LEADS: dict[str, tuple[float | None, str]] = {
     "L01": (299, "<5 min"),  # 4 min 59 s
     "L02": (180, "<5 min"),  # created Saturday, called Monday 09:03
-    "L03": (0, "<5 min"),  # a call dated 10 min before creation counts as at creation
+    "L03": (1200, "5–30 min"),  # a call dated before creation is no response; 10:20 is
     "L04": (300, "5–30 min"),  # exactly 5 min
     "L05": (600, "5–30 min"),  # Fri 17:55 -> Mon 09:05 = 10 business minutes (METHODS §5)
     "L06": (1799, "5–30 min"),  # 29:59, an email
@@ -118,8 +128,8 @@ EXPECTED_LEADS: dict[str, tuple[float | None, str]] = {
 
 #: bucket → (leads, won) over the 19 mature leads (L19 is open and recent: left out)
 EXPECTED_BUCKETS = {
-    "<5 min": (3, 2),
-    "5–30 min": (3, 1),
+    "<5 min": (2, 1),
+    "5–30 min": (4, 2),
     "30–60 min": (2, 1),
     "1–4 business hours": (2, 0),
     "4 h–end of business day": (2, 1),
@@ -176,20 +186,37 @@ def test_first_attempt_of_every_lead_at_the_edges(crm: Path) -> None:
         assert ws.activities is not None
         df = (
             first_attempts(ws.leads, ws.activities, attempt_kinds=("call", "EMAIL"))
-            .select("lead_id", "created_at", "first_attempt_at", "attempts_before_creation")
+            .select("lead_id", "clock_start", "first_attempt_at", "attempts_before_start")
             .order_by("lead_id")
             .execute()
         )
     df = df[df.lead_id != "L19"].reset_index(drop=True)
-    seconds = BERLIN.elapsed(df.created_at, df.first_attempt_at).to_numpy()
+    seconds = BERLIN.elapsed(df.clock_start, df.first_attempt_at).to_numpy()
     buckets = [BUCKETS[i] for i in assign_buckets(seconds, bucket_edges(BERLIN))]
     got = {
         lid: (None if math.isnan(s) else s, b)
         for lid, s, b in zip(df.lead_id, seconds, buckets, strict=True)
     }
     assert got == EXPECTED_LEADS
-    early = dict(zip(df.lead_id, df.attempts_before_creation, strict=True))
+    early = dict(zip(df.lead_id, df.attempts_before_start, strict=True))
     assert early["L03"] == 1 and sum(early.values()) == 1
+
+
+def test_clock_starts_at_mql_at(tmp_path: Path) -> None:
+    """The policy's clock: from mql_at (else created_at); an attempt before it is no response."""
+    folder = write_fixture(tmp_path / "mql")
+    lines = LEADS_CSV.splitlines()
+    mql = {"L01": "2025-11-10T10:03:00+01:00", "L04": "2025-11-10T10:06:00+01:00"}
+    rows = [lines[0] + ",mql_at"] + [
+        f"{line},{mql.get(line.split(',')[0], '')}" for line in lines[1:]
+    ]
+    (folder / "leads.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    res = analyse(folder)
+    got = {b.bucket: (b.leads, b.won) for b in res.buckets}
+    # L01 (won): 10:03 -> 10:04:59 stays "<5 min"; L04: its only call (10:05) predates its
+    # MQL at 10:06, so it was never contacted after the hand-over
+    assert got["<5 min"] == (2, 1) and got["5–30 min"] == (3, 2) and got["never"] == (5, 1)
+    assert res.attempts_before_start == {"attempts": 2, "leads": 2}  # L03's slip and L04
 
 
 def test_fixture_buckets_counts_and_rates(crm: Path) -> None:
@@ -198,31 +225,46 @@ def test_fixture_buckets_counts_and_rates(crm: Path) -> None:
     assert got == EXPECTED_BUCKETS
     assert [b.bucket for b in res.buckets] == list(BUCKETS)
     rates = [b.rate for b in res.buckets]
-    np.testing.assert_allclose(rates, [2 / 3, 1 / 3, 1 / 2, 0, 1 / 2, 0, 0, 1 / 4])
+    np.testing.assert_allclose(rates, [1 / 2, 1 / 2, 1 / 2, 0, 1 / 2, 0, 0, 1 / 4])
     for b in res.buckets:
         lo, hi = wilson_interval(b.won, b.leads)
         assert b.rate_ci == pytest.approx((lo, hi))
-    lo, hi = res.buckets[0].rate_ci
-    assert (round(100 * lo, 1), round(100 * hi, 1)) == (20.8, 93.9)  # 2 of 3
+    lo, hi = res.overall.bucket("5–30 min").rate_ci
+    assert (round(100 * lo, 1), round(100 * hi, 1)) == (15.0, 85.0)  # 2 of 4
     # population: 19 mature leads; L19 (open, created the day before the as-of date) left out
     ex = res.to_dict()["excluded"]
     assert (ex["total"], ex["immature"], ex["created_after_as_of"]) == (1, 1, 0)
     assert res.maturity.mature_leads == 19 and res.maturity.leads_read == 20
-    assert res.attempts_before_creation == {"attempts": 1, "leads": 1}
-    assert any("dated before the lead's creation" in w for w in res.warnings)
+    assert res.attempts_before_start == {"attempts": 1, "leads": 1}
+    assert any("dated before the lead's clock start" in w for w in res.warnings)
     assert res.business_day_hours == 9.0
 
 
-def test_fixture_recommendation_is_the_floor(crm: Path) -> None:
+def test_fixture_team_pace_counts_the_never_contacted(crm: Path) -> None:
+    """4 of 19 leads never contacted (21%): no 90th percentile exists, and it is said so; no
+    listed target reaches 90%, so the team's pace is in whole business days; with 19 leads
+    there is no evidence, so the target is that pace."""
     res = analyse(crm)
     rec = res.recommendation
-    # 3 leads a bucket: every interval overlaps, no fall is material
-    assert rec.rate_rule_hours == 0.0
-    assert not any(f["material"] for f in rec.falls)
-    # 15 contacted leads; the 14th smallest response (inverted CDF) is L14's 26:59:59 → 27 h
-    assert rec.p90_response_hours == pytest.approx(97199 / 3600)
-    assert rec.first_response_hours == 27.0
-    assert rec.decided_by == "p90_floor"
+    assert rec.team_p90_hours is None and rec.never_share == pytest.approx(4 / 19)
+    assert rec.team_p90_text.startswith("never: 21.1% of last period's leads")
+    assert not res.overall.curve.evidence and not rec.on_evidence
+    # contacted p90 (inverted CDF, 14th of 15): L14's 26:59:59 -> 3 business days
+    assert rec.text == "within 3 business days" and rec.first_response_hours == 27.0
+    assert rec.met_share == pytest.approx(15 / 19)  # L15 (27:00:00) is just within
+    doc = res.to_dict()
+    assert doc["recommended_first_response_text"] == "within 3 business days"
+    assert doc["team_p90_hours"] is None and "no evidence that faster pays" in doc["basis"]
+    assert "14 / 19" not in doc["basis"] and "78.9% of last period's 19 leads" in doc["basis"]
+    targets = {t["key"]: t for t in doc["targets"]}
+    # met = answered within the target (at or before the deadline); never = missed
+    assert targets["5min"]["met"] == 3  # L02 (3 min), L01 (4:59), L04 (5:00 exactly)
+    assert targets["30min"]["met"] == 7  # and L05, L03, L06, L07 (30:00 exactly)
+    # same business day: all but L05 (Fri 17:55, called Mon), L13-L15 (next days), never
+    assert targets["same_day"]["met"] == 11
+    # next business day by 12:00: L05 (Mon 09:05) and L13 (Tue 09:00) too; not L14, L15
+    assert targets["next_noon"]["met"] == 13
+    assert all(t["never_contacted"] == 4 for t in doc["targets"])
 
 
 def test_all_leads_when_maturity_is_off(crm: Path) -> None:
@@ -241,8 +283,10 @@ def test_strata_add_up_to_the_pool(crm: Path) -> None:
     assert res.strata["enterprise"].bucket("<5 min").leads == 0
     src = analyse(crm, by="source")
     assert src.strata is not None and sorted(src.strata) == ["(none)", "marketing", "sales"]
-    with pytest.raises(ConfigError, match="segment or source"):
-        analyse(crm, by="owner")
+    own = analyse(crm, by="owner")
+    assert own.strata is not None and list(own.strata) == ["(none)"]
+    with pytest.raises(ConfigError, match="owner, segment, source, campaign"):
+        analyse(crm, by="rep")
 
 
 def test_result_frame_and_figure(crm: Path) -> None:
@@ -251,129 +295,171 @@ def test_result_frame_and_figure(crm: Path) -> None:
     assert len(frame) == 3 * len(BUCKETS)
     assert set(frame.stratum) == {"all leads", "enterprise", "smb"}
     fig = res.figure()
-    assert [t.name for t in fig.data] == ["enterprise", "smb"]  # one trace per stratum
-    smb = fig.data[1]
-    assert res.strata is not None
-    shown = [b for b in res.strata["smb"].buckets if b.leads]
-    assert list(smb.x) == [b.bucket for b in shown]
-    np.testing.assert_allclose(smb.error_y.array, [b.rate_ci[1] - b.rate for b in shown])
-    assert len(analyse(crm).figure().data) == 1
+    points, curve = fig.data
+    shown = [b for b in res.buckets if b.leads and b.bucket != "never"]
+    assert list(points.text) == [b.bucket for b in shown]
+    np.testing.assert_allclose(points.error_y.array, [b.rate_ci[1] - b.rate for b in shown])
+    assert len(curve.x) == 60 and all(0 <= y <= 1 for y in curve.y)
+    assert "<" not in fig.layout.title.text  # no raw HTML in the title
 
 
-# --------------------------------------------------------------------------- the SLA rule
-
-EDGES_H = [5 * MIN, 0.5, 1.0, 4.0, 9.0, 27.0, math.inf]
-N = [2000] * 7
+# --------------------------------------------------------------------------- statistics
 
 
-def test_rule_earliest_boundary_after_which_the_rate_stops_falling() -> None:
-    # 20% under 5 min, then about 13% whatever the delay: one material fall, at 5 minutes
-    won = [400, 260, 255, 250, 245, 240, 235]
-    rec = recommend(N, won, EDGES_H, response_hours=np.full(100, 3 * MIN), threshold=0.02)
-    assert [f["material"] for f in rec.falls] == [True] + [False] * 5
-    assert rec.rate_rule_hours == pytest.approx(5 * MIN)
-    assert rec.p90_response_hours == pytest.approx(3 * MIN)
-    assert rec.first_response_hours == pytest.approx(5 * MIN)
-    assert rec.decided_by == "rate_curve"
-    assert "stops falling materially after 5 business min" in rec.explanation
+def test_mantel_haenszel_point_and_greenland_robins_interval() -> None:
+    # two strata; within 30 min: 10/100 and 20/50 won, later: 5/100 and 30/150
+    a, n1, c, n0 = [10, 20], [100, 50], [5, 30], [100, 150]
+    rr, ci, used = mh_rr(a, n1, c, n0)
+    # by hand: R = 10·100/200 + 20·150/200 = 20, S = 5·100/200 + 30·50/200 = 10 → RR = 2
+    assert rr == pytest.approx(2.0) and used == 2
+    # Var ln RR = Σ (n1·n0·(a+c) − a·c·N)/N² / (R·S)
+    #           = ((1e4·15 − 50·200)/4e4 + (7500·50 − 600·200)/4e4) / 200 = 0.04938 (hand)
+    var = ((1e4 * 15 - 50 * 200) / 4e4 + (7500 * 50 - 600 * 200) / 4e4) / 200
+    assert ci is not None
+    assert math.log(ci[1] / rr) == pytest.approx(1.959964 * math.sqrt(var), rel=1e-6)
+    assert math.log(rr / ci[0]) == pytest.approx(1.959964 * math.sqrt(var), rel=1e-6)
+    from statsmodels.stats.contingency_tables import StratifiedTable
+
+    tables = [
+        np.array([[ai, ni - ai], [ci_, mi - ci_]])
+        for ai, ni, ci_, mi in zip(a, n1, c, n0, strict=True)
+    ]
+    assert StratifiedTable(tables).riskratio_pooled == pytest.approx(rr)
+    # an empty arm carries no information; no win in either arm: no ratio
+    assert mh_rr([10, 3], [100, 7], [5, 0], [100, 0])[2] == 1
+    assert mh_rr([0], [10], [0], [10])[0] is None
 
 
-def test_rule_takes_the_last_material_fall() -> None:
-    # falls at 5 min and again after one business day: the rate stops falling after 9 h
-    won = [400, 260, 255, 250, 245, 150, 148]
-    rec = recommend(N, won, EDGES_H, response_hours=[0.1, 0.2], threshold=0.02)
-    assert [f["material"] for f in rec.falls] == [True, False, False, False, True, False]
-    assert rec.rate_rule_hours == 9.0 and rec.first_response_hours == 9.0
+def test_effects_from_the_aggregates() -> None:
+    rng = np.random.default_rng(7)
+    fine = fine_edges_minutes(540)
+    minutes = np.exp(rng.uniform(0, np.log(5000), 4000))
+    minutes[:200] = np.nan
+    stratum = rng.integers(0, 3, 4000)
+    won = rng.random(4000) < 0.1
+    agg = aggregate(minutes, won, stratum, ("a", "b", "c"), fine)
+    assert agg.n.sum() + agg.never_n.sum() == 4000 and agg.k.sum() + agg.never_k.sum() == won.sum()
+    (e,) = mantel_haenszel(agg, [(30.0, "30 min")])
+    inside = minutes < 30
+    assert e.leads_within == inside.sum() and e.won_within == (won & inside).sum()
+    later = ~inside & ~np.isnan(minutes)
+    assert e.leads_later == later.sum() and e.won_later == (won & later).sum()
+    ref = mh_rr(*[np.bincount(stratum[m], weights=w, minlength=3)
+                  for m, w in ((inside, won[inside]), (inside, None), (later, won[later]),
+                               (later, None))])  # fmt: skip
+    assert e.risk_ratio == pytest.approx(ref[0])
 
 
-def test_the_90_percent_floor_decides() -> None:
-    won = [400, 260, 255, 250, 245, 240, 235]  # rule: 5 minutes
-    response = np.r_[np.full(90, 2.0), np.full(10, 30.0)]  # 90% answered within 2 h
-    rec = recommend(N, won, EDGES_H, response_hours=response, threshold=0.02)
-    assert rec.rate_rule_hours == pytest.approx(5 * MIN)
-    assert rec.p90_response_hours == 2.0
-    assert rec.first_response_hours == 2.0
-    assert rec.decided_by == "p90_floor"
-    # the floor is rounded up to the whole minute, never down
-    rec = recommend(N, won, EDGES_H, response_hours=[7.3001] * 10, threshold=0.02)
-    assert rec.first_response_hours == pytest.approx(7 + 19 / 60)
+def test_curve_equals_statsmodels_glm() -> None:
+    import statsmodels.api as sm
+
+    rng = np.random.default_rng(11)
+    fine = fine_edges_minutes(540)
+    n = 30_000
+    stratum = rng.integers(0, 5, n)
+    minutes = np.exp(rng.normal(np.log(60), 2.0, n))
+    base = np.array([-2.5, -2.0, -3.0, -1.5, -2.2])[stratum]
+    won = rng.random(n) < 1 / (1 + np.exp(-(base - 0.1 * np.log1p(minutes))))
+    agg = aggregate(minutes, won, stratum, tuple("abcde"), fine)
+    curve = fit_curve(agg)
+    s, b = np.nonzero(agg.n)
+    X = np.column_stack([np.eye(5)[s], agg.xsum[s, b] / agg.n[s, b]])
+    y = np.column_stack([agg.k[s, b], agg.n[s, b] - agg.k[s, b]])
+    ref = sm.GLM(y, X, family=sm.families.Binomial()).fit()
+    assert curve.beta == pytest.approx(ref.params[-1], rel=1e-6)
+    assert curve.beta_se == pytest.approx(ref.bse[-1], rel=1e-5)
+    np.testing.assert_allclose(curve.alpha, ref.params[:5], rtol=1e-6)
+    assert curve.evidence and -0.15 < curve.beta < -0.05
+    # a stratum without a win is fixed at 0 and left out of the fit
+    agg.k[2] = 0
+    assert fit_curve(agg).alpha[2] == -math.inf
 
 
-def test_a_material_fall_is_large_and_clear() -> None:
-    edges = EDGES_H[:3]
-    # tiny but clear (a million leads a bucket): below the threshold
-    rec = recommend([10**6] * 3, [100_000, 98_500, 97_000], edges, response_hours=[1.0])
-    assert all(not f["intervals_overlap"] and not f["material"] for f in rec.falls)
-    # large but unclear (20 leads a bucket): the intervals overlap
-    rec = recommend([20] * 3, [10, 5, 1], edges, response_hours=[1.0])
-    assert rec.falls[0]["difference"] == 0.25 and rec.falls[0]["intervals_overlap"]
-    assert not rec.falls[0]["material"]
-    assert rec.rate_rule_hours == 0.0 and rec.decided_by == "p90_floor"
-    # a rise is never a fall
-    rec = recommend([2000] * 2, [200, 400], edges[:2], response_hours=[1.0])
-    assert not rec.falls[0]["material"]
+def _outcome(key: str, hours: float, met: int, gain: float | None, rep: float) -> CandidateOutcome:
+    return CandidateOutcome(Candidate(key, key, hours), 100, met, 100 - met, 0, gain,
+                            0.0 if gain is None else gain / 1000, rep, rep * 60)  # fmt: skip
 
 
-def test_rule_skips_empty_buckets_and_needs_contacted_leads() -> None:
-    won = [400, 0, 250, 250, 250, 250, 250]
-    n = [2000, 0, 2000, 2000, 2000, 2000, 2000]
-    rec = recommend(n, won, EDGES_H, response_hours=[0.01])
-    assert rec.falls[0]["after"] == "<5 min" and rec.falls[0]["before"] == "30–60 min"
-    assert rec.rate_rule_hours == pytest.approx(5 * MIN)  # the faster bucket's upper edge
-    none = recommend([0] * 7, [0] * 7, EDGES_H, response_hours=[])
-    assert none.first_response_hours is None and none.decided_by is None
-    assert "no mature lead was contacted" in none.explanation
+def test_choose_the_target() -> None:
+    outs = [
+        _outcome("5min", 5 / 60, 20, 9000, 80),  # net 9000 - 4800 = 4200
+        _outcome("30min", 0.5, 50, 8000, 50),  # net 5000: the best
+        _outcome("2h", 2.0, 80, 3000, 20),  # net 1800
+        _outcome("4h", 4.0, 92, 1000, 8),  # the team's pace (≥ 90% met)
+    ]
+    got = choose(outs, evidence=True, use_costs=True, min_gain_points=0.1)
+    assert (got.index, got.team_index, got.on_evidence) == (1, 3, True)
+    # no evidence: the team's pace, whatever the modelled gains say
+    got = choose(outs, evidence=False, use_costs=True, min_gain_points=0.1)
+    assert (got.index, got.on_evidence) == (3, False)
+    # without costs: tighten while a step adds ≥ 2 points (4h→2h +2, 2h→30min +5, →5min +1)
+    got = choose(outs, evidence=True, use_costs=False, min_gain_points=2.0)
+    assert got.index == 1
+
+
+def test_candidates_in_human_units() -> None:
+    c = candidates_for(BERLIN)
+    assert [x.text for x in c] == [
+        "within 5 minutes", "within 15 minutes", "within 30 minutes", "within 1 business hour",
+        "within 2 business hours", "within 4 business hours", "same business day",
+        "next business day by 12:00",
+    ]  # fmt: skip
+    assert c[-2].hours == 9.0 and c[-1].hours == 12.0  # 09-18; next day 09-12
 
 
 # --------------------------------------------------------------------------- synthetic truth
 
 
-@pytest.fixture(scope="module")
-def synthetic(tmp_path_factory: pytest.TempPathFactory) -> tuple[SpeedResult, dict[str, Any]]:
+def _synth(tmp: Path, effect: tuple[float, ...] | None) -> tuple[SpeedResult, dict[str, Any]]:
     from leadsla.synth import generate
 
-    out = tmp_path_factory.mktemp("speed-synth")
-    truth = generate(out, leads=200_000, seed=20251126).truth
+    truth = generate(tmp, leads=20_000, seed=20251201, response_effect=effect).truth
     tz = str(truth["time_zone"])
     calendar = BusinessCalendar.from_config(HOURS_9_18, time_zone=tz)  # the generator's hours
     settings = Settings(time_zone=tz, business_hours=HOURS_9_18)
-    with connect(out, settings=settings) as ws:
+    with connect(tmp, settings=settings) as ws:
         assert ws.activities is not None
-        res = speed_analysis(ws.leads, ws.activities, calendar=calendar, by="segment")
+        res = speed_analysis(ws.leads, ws.activities, calendar=calendar, by="owner")
     return res, truth
 
 
-def _assert_ordered_like_truth(buckets: list[SpeedBucket], effect: dict[str, float]) -> int:
-    """Wherever two timed buckets' intervals separate, the truer-faster one converts more."""
-    timed = [b for b in buckets if b.bucket != "never"]
-    separated = 0
-    for i, a in enumerate(timed):
-        for b in timed[i + 1 :]:
-            if a.rate_ci[0] > b.rate_ci[1] or b.rate_ci[0] > a.rate_ci[1]:
-                separated += 1
-                assert (a.rate > b.rate) == (effect[a.bucket] > effect[b.bucket]), (a, b)
-    return separated
-
-
-@pytest.mark.slow
-def test_synthetic_crm_recovers_the_response_time_effect(
-    synthetic: tuple[SpeedResult, dict[str, Any]],
-) -> None:
-    res, truth = synthetic
-    effect = truth["response_time_effect"]
-    assert isinstance(effect, dict) and list(effect) == list(BUCKETS[:-1])
-    fast, slow = res.overall.bucket("<5 min"), res.overall.bucket("≥3 business days")
-    assert fast.rate_ci[0] > slow.rate_ci[1]  # clearly apart, the fast one higher
-    assert _assert_ordered_like_truth(res.buckets, effect) >= 15  # of 21 pairs
-    assert res.overall.bucket("never").won == 0  # the generator never wins an uncalled lead
-    assert res.strata is not None and sorted(res.strata) == ["enterprise", "mid-market", "smb"]
-    for table in res.strata.values():
-        assert _assert_ordered_like_truth(table.buckets, effect) >= 10
-        assert table.bucket("<5 min").rate_ci[0] > table.bucket("≥3 business days").rate_ci[1]
+def test_synthetic_crm_with_an_effect(tmp_path: Path) -> None:
+    res, truth = _synth(tmp_path, None)
+    assert truth["response_time_effect"]["<5 min"] == 1.5
+    assert res.overall.curve.evidence
+    by_t = {e.within_minutes: e for e in res.effect}
+    assert by_t[30.0].ci is not None and by_t[30.0].ci[0] > 1.0  # faster converts more
     rec = res.recommendation
-    assert rec.p90_response_hours is not None and rec.first_response_hours is not None
-    assert rec.first_response_hours >= rec.p90_response_hours
+    assert rec.on_evidence and rec.target is not None and rec.team_p90_hours is not None
+    assert rec.target.hours < rec.team_p90_hours  # worth more than its cost: tighter
+    assert res.overall.bucket("never").won == 0  # the generator never wins an uncalled lead
+    assert res.strata is not None and len(res.strata) == 12  # --by owner: the 12 reps
     assert res.caveat == CAVEAT and "not cause" in res.to_dict()["caveat"]
+
+
+def test_synthetic_crm_without_an_effect(tmp_path: Path) -> None:
+    res, truth = _synth(tmp_path, (1.0,) * 7)
+    assert set(truth["response_time_effect"].values()) == {1.0}
+    rec = res.recommendation
+    assert not rec.on_evidence and rec.target == rec.team
+    assert "no evidence that faster pays" in rec.explanation
+    assert all(e.ci is None or e.ci[0] < 1.0 < e.ci[1] or not e.claimed for e in res.effect)
+
+
+def test_calibration_subset() -> None:
+    """The fast subset of benchmarks/calibrate_speed.py: 40 aggregate CRMs, 5 effect shapes."""
+    import importlib.util
+
+    path = Path(__file__).parents[1] / "benchmarks" / "calibrate_speed.py"
+    spec = importlib.util.spec_from_file_location("calibrate_speed", path)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    rows = mod.run_aggregate(4, (5_000, 20_000), list(mod.SHAPES))
+    s = mod.summarise(rows)
+    assert s["crms"] == 40 and s["coverage"] >= 0.9
+    assert s["no_effect_false_tighter"] <= 0.05
+    assert s["worth_crms"] >= 10 and s["worth_tighter_than_p90"] >= 0.6
 
 
 # --------------------------------------------------------------------------- CLI
@@ -383,8 +469,9 @@ def test_cli_json_keys(crm: Path) -> None:
     result = CliRunner().invoke(app, ["speed", str(crm), "--format", "json"])
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
-    for key in ("buckets", "recommended_first_response_hours", "p90_response_hours",
-                "decided_by", "caveat", "excluded", "warnings"):  # fmt: skip
+    for key in ("buckets", "recommended_first_response_hours", "recommended_first_response_text",
+                "team_p90_hours", "effect", "basis", "effect_off_hours", "targets", "caveat",
+                "excluded", "warnings"):  # fmt: skip
         assert key in doc, key
     assert "strata" not in doc
     assert [b["bucket"] for b in doc["buckets"]] == list(BUCKETS)
@@ -392,24 +479,30 @@ def test_cli_json_keys(crm: Path) -> None:
         assert {"bucket", "leads", "won", "rate", "rate_ci"} <= set(b)
         assert (b["leads"], b["won"]) == EXPECTED_BUCKETS[b["bucket"]]
         assert len(b["rate_ci"]) == 2
+    assert [e["within_hours"] for e in doc["effect"]] == pytest.approx([5 / 60, 0.5, 1, 4, 9])
+    for e in doc["effect"]:
+        assert {"within_hours", "risk_ratio", "risk_ratio_ci", "leads_within",
+                "leads_later"} <= set(e)  # fmt: skip
     assert doc["recommended_first_response_hours"] == 27.0
-    assert doc["decided_by"] == "p90_floor"
     assert doc["excluded"]["total"] == 1
     assert "reps call hot leads faster" in doc["caveat"]
 
 
-def test_cli_by_segment_table_csv_and_chart(crm: Path, tmp_path: Path) -> None:
+def test_cli_by_owner_table_csv_and_chart(crm: Path, tmp_path: Path) -> None:
     runner = CliRunner()
     result = runner.invoke(app, ["speed", str(crm), "--by", "segment", "-f", "json"])
     assert result.exit_code == 0, result.output
     strata = json.loads(result.stdout)["strata"]
     assert sorted(strata) == ["enterprise", "smb"]
-    assert {"buckets", "recommended_first_response_hours", "decided_by"} <= set(strata["smb"])
+    assert {"buckets", "recommended_first_response_hours", "effect"} <= set(strata["smb"])
+    result = runner.invoke(app, ["speed", str(crm), "--by", "owner", "-f", "json"])
+    assert result.exit_code == 0, result.output
 
     chart = tmp_path / "speed.html"
     result = runner.invoke(app, ["speed", str(crm), "--chart", str(chart)])
     assert result.exit_code == 0, result.output
-    assert "Recommended first-response SLA" in result.stdout
+    assert "Recommended first response" in result.stdout
+    assert "within 3 business days" in result.stdout
     assert "Caveat:" in result.stdout and "reps call hot leads faster" in result.stdout
     assert chart.is_file() and "plotly" in chart.read_text(encoding="utf-8")[:5000].lower()
 
@@ -428,5 +521,5 @@ def test_cli_errors(tmp_path: Path) -> None:
     assert isinstance(result.exception, DataError)
     assert "needs the activities table" in str(result.exception)
     crm = write_fixture(tmp_path / "crm")
-    result = runner.invoke(app, ["speed", str(crm), "--by", "owner"])
+    result = runner.invoke(app, ["speed", str(crm), "--by", "rep"])
     assert result.exit_code == 2

@@ -35,6 +35,7 @@ bucket "4 h-end of business day" is 4 to 9 business hours (one business day).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Callable, Iterator
@@ -315,6 +316,7 @@ class _Plan:
     offsets: IntArray  # UTC offset (seconds) of each local day since the reference Monday
     day_cdf: FloatArray  # (origins, days in span)
     digits: int
+    response_effect: tuple[float, ...] | None = None  # multipliers per bucket; None: BUCKETS'
 
     def to_utc(self, local: IntArray) -> IntArray:
         """Local wall-clock seconds (since the reference Monday) -> UTC epoch seconds.
@@ -447,8 +449,24 @@ def _win_base() -> FloatArray:
     return np.array([s.win_first * s.win_decay**k for s in _SEGMENTS])
 
 
-def _multipliers() -> tuple[FloatArray, FloatArray]:
-    return np.array([o.quality for o in _ORIGINS]), np.array([b[3] for b in BUCKETS])
+def _multipliers(
+    response_effect: tuple[float, ...] | None = None,
+) -> tuple[FloatArray, FloatArray]:
+    speed = [b[3] for b in BUCKETS] if response_effect is None else list(response_effect)
+    return np.array([o.quality for o in _ORIGINS]), np.array(speed, dtype=np.float64)
+
+
+def _effect(response_effect: Any) -> tuple[float, ...] | None:
+    """Checked multipliers of the win hazard per response bucket (one per BUCKETS entry)."""
+    if response_effect is None:
+        return None
+    values = tuple(float(x) for x in response_effect)
+    if len(values) != len(BUCKETS) or not all(0 < x < 10 for x in values):
+        raise ValueError(
+            f"response_effect needs {len(BUCKETS)} multipliers between 0 and 10 (one per "
+            f"bucket {', '.join(b[0] for b in BUCKETS)}), not {response_effect!r}."
+        )
+    return values
 
 
 def _cdf(p: FloatArray) -> FloatArray:
@@ -520,7 +538,7 @@ def _simulate(plan: _Plan, block: int, first: int, n: int) -> _Tables:
     rows = np.arange(n)
     source_of = np.array([_SOURCES.index(o.source) for o in _ORIGINS])
     campaign_of = np.array([_CAMPAIGNS.index(o.campaign) if o.campaign else -1 for o in _ORIGINS])
-    quality, speed = _multipliers()
+    quality, speed = _multipliers(plan.response_effect)
 
     # who: origin, segment, rep
     origin = _draw(rng, _cdf(_origin_shares())[None, :], np.zeros(n, dtype=np.int64))
@@ -776,7 +794,9 @@ def _optimum(h_win: FloatArray, h_lost: FloatArray, value: float, cost: float) -
     }
 
 
-def truth(*, cost_per_attempt: float = 10.0) -> dict[str, Any]:
+def truth(
+    *, cost_per_attempt: float = 10.0, response_effect: tuple[float, ...] | None = None
+) -> dict[str, Any]:
     """The model's truth (seed-free): per-segment hazards, N*, close rates, response effect.
 
     Hazards are exact mixtures: for segment s, ``h_k = sum_types w P(reach k) h_k(type) /
@@ -790,7 +810,7 @@ def truth(*, cost_per_attempt: float = 10.0) -> dict[str, Any]:
     p_bucket = _bucket_given_rep()  # (R, B), contacted only
     p_max = _max_given_rep()  # (R, K)
     reach = np.cumsum(p_max[:, ::-1], axis=1)[:, ::-1]  # P(M >= k)
-    quality, speed = _multipliers()
+    quality, speed = _multipliers(_effect(response_effect))
     base = _win_base()
     joint = p_origin[:, None] * p_seg_o  # P(o, s)
     p_seg = joint.sum(axis=0)
@@ -879,7 +899,7 @@ def truth(*, cost_per_attempt: float = 10.0) -> dict[str, Any]:
             "never": 0.0,
         },
         "never_contacted_share": p_never,
-        "response_time_effect": {b[0]: b[3] for b in BUCKETS},
+        "response_time_effect": {b[0]: float(speed[i]) for i, b in enumerate(BUCKETS)},
         "buckets": buckets,
         "campaign_quality": {o.campaign or o.source: o.quality for o in _ORIGINS},
         "source_share": {
@@ -918,7 +938,7 @@ def _check(leads: int, seed: int, chunk_size: int, cost_per_attempt: float, tz: 
 
 
 def _truth_doc(plan: _Plan, as_of: pd.Timestamp, cost_per_attempt: float) -> dict[str, Any]:
-    doc = truth(cost_per_attempt=cost_per_attempt)
+    doc = truth(cost_per_attempt=cost_per_attempt, response_effect=plan.response_effect)
     return {
         "seed": plan.seed,
         "leads": plan.leads,
@@ -1020,6 +1040,7 @@ def generate(
     cost_per_attempt: float = 10.0,
     chunk_size: int = 500_000,
     progress: ProgressFn | None = None,
+    response_effect: tuple[float, ...] | None = None,
 ) -> SynthResult:
     """Write a synthetic CRM (leads, activities, campaigns, touches) and its ``truth.json``.
 
@@ -1027,7 +1048,9 @@ def generate(
     do not depend on ``chunk_size``: the leads generated and appended at a time, rounded up to
     whole blocks, which only bounds memory, about 1.2 GB at the default). ``as_of`` (default
     2026-06-30 18:00 in ``time_zone``) ends the 18 months of leads; nothing happens after it.
-    ``progress(done, total)`` is called after each chunk.
+    ``progress(done, total)`` is called after each chunk. ``response_effect``: the multiplier
+    of the win hazard per response bucket of :data:`BUCKETS` (default: theirs; all 1.0 = no
+    effect of speed), for calibration studies.
 
     >>> result = generate("crm", leads=1_000)  # doctest: +SKIP
     >>> result.truth["segments"]["smb"]["optimal_attempts"]  # doctest: +SKIP
@@ -1037,7 +1060,9 @@ def generate(
         raise ValueError(f"format must be 'parquet' or 'csv', not {format!r}.")
     _check(leads, seed, chunk_size, cost_per_attempt, time_zone)
     stamp = _resolve_as_of(as_of, time_zone)
-    plan = _plan(leads, seed, stamp, time_zone)
+    plan = dataclasses.replace(
+        _plan(leads, seed, stamp, time_zone), response_effect=_effect(response_effect)
+    )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     ext = "parquet" if format == "parquet" else "csv"
@@ -1070,11 +1095,14 @@ def generate_frames(
     as_of: str | datetime | pd.Timestamp | None = None,
     time_zone: str = "Europe/Berlin",
     cost_per_attempt: float = 10.0,
+    response_effect: tuple[float, ...] | None = None,
 ) -> SynthFrames:
     """The same data as :func:`generate`, in memory as pandas DataFrames (for small sizes)."""
     _check(leads, seed, 1, cost_per_attempt, time_zone)
     stamp = _resolve_as_of(as_of, time_zone)
-    plan = _plan(leads, seed, stamp, time_zone)
+    plan = dataclasses.replace(
+        _plan(leads, seed, stamp, time_zone), response_effect=_effect(response_effect)
+    )
     parts = [t for _, t in _chunks(plan, leads)]
     return SynthFrames(
         leads=pa.concat_tables([p.leads for p in parts]).to_pandas(),

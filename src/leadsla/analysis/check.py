@@ -62,7 +62,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
 
-from leadsla.clock import BusinessCalendar, business_day_seconds
+from leadsla.analysis.clocks import (
+    BREACHED,
+    MET,
+    PENDING,
+    combined_status,
+    lead_deadlines,
+    rule_status,
+    window_ends,
+)
+from leadsla.clock import business_day_seconds
 from leadsla.policy import Policy
 from leadsla.times import to_utc, utc_literal
 
@@ -81,7 +90,6 @@ __all__ = [
 
 RULES = ("first_response", "attempts")
 STATUSES = ("met", "breached", "pending")
-MET, BREACHED, PENDING = 0, 1, 2
 NO_OWNER = "(none)"
 MARKETING = "marketing"
 _NAT = np.iinfo(np.int64).min
@@ -337,41 +345,6 @@ def _codes(col: pa.ChunkedArray, missing: str) -> tuple[I64, list[str]]:
     return np.asarray(enc.indices.to_numpy(zero_copy_only=False), dtype=np.int64), labels
 
 
-def window_ends(
-    start_ns: I64,
-    days: NDArray[np.float64],
-    business: NDArray[np.bool_],
-    /,
-    *,
-    calendar: BusinessCalendar,
-) -> I64:
-    """End of each attempts window: ``days`` calendar days (local wall clock) or business days.
-
-    Calendar days keep the local wall-clock time: a wall time skipped by a spring-forward
-    change moves to the first valid instant after it, a repeated one is its first occurrence.
-    Business days: ``calendar.due(start, days × business_day_seconds(calendar))``.
-    """
-    end = np.empty(start_ns.shape, dtype=np.int64)
-    cal_rows = ~business
-    if cal_rows.any():
-        s = start_ns[cal_rows]
-        local = pd.DatetimeIndex(s.view("datetime64[ns]")).tz_localize("UTC")
-        naive = local.tz_convert(calendar.time_zone).tz_localize(None)
-        shift = np.rint(days[cal_rows] * _DAY_NS).astype(np.int64)
-        wall = pd.DatetimeIndex((naive.asi8 + shift).view("datetime64[ns]"))
-        back = wall.tz_localize(
-            calendar.time_zone,
-            ambiguous=np.ones(len(wall), dtype=bool),
-            nonexistent="shift_forward",
-        )
-        end[cal_rows] = back.tz_convert("UTC").asi8
-    if business.any():
-        secs = days[business] * business_day_seconds(calendar)
-        due = calendar.due(start_ns[business].view("datetime64[ns]"), secs)
-        end[business] = np.asarray(due).view(np.int64)
-    return end
-
-
 def period_bounds(as_of: datetime, period: str, time_zone: str) -> tuple[datetime, datetime]:
     """The month or quarter containing ``as_of``, in ``time_zone``: [start, end) as UTC."""
     local = pd.Timestamp(as_of).tz_convert(time_zone)
@@ -479,19 +452,8 @@ def check_compliance(
     seg_codes, seg_labels = _codes(scope["segment"], "all")
     own_codes, own_labels = _codes(scope["owner"], NO_OWNER)
 
-    # 2. the deadlines (business clock, numpy)
-    fr_seconds = float(sales.first_response_hours) * 3600
-    due = (
-        np.asarray(cal.due(start.view("datetime64[ns]"), fr_seconds)).view(np.int64)
-        if n
-        else np.empty(0, np.int64)
-    )
-    rules = [sales.attempts_for(s) for s in seg_labels]
-    req = np.array([r.count for r in rules], dtype=np.int64)[seg_codes]
-    days = np.array([float(r.within_days) for r in rules], dtype=np.float64)[seg_codes]
-    business = np.array([r.day_kind == "business" for r in rules], dtype=bool)[seg_codes]
-    end = window_ends(start, days, business, calendar=cal) if n else np.empty(0, np.int64)
-    end -= end % 1000  # whole microseconds, the engine's precision
+    # 2. the deadlines (business clock, numpy; shared with the live service)
+    due, end, req = lead_deadlines(start, seg_codes, seg_labels, policy=policy, calendar=cal)
 
     # 3. first attempt and attempts in the window, aggregated in the engine
     first = np.full(n, _NAT, dtype=np.int64)
@@ -526,21 +488,12 @@ def check_compliance(
         first[idx] = _ns(agg["_first"])
         in_window[idx] = np.asarray(agg["_n"].to_numpy(), dtype=np.int64)
 
-    # 4. the rules
+    # 4. the rules (shared with the live service)
     has_first = first != _NAT
-    fr = np.full(n, PENDING, dtype=np.int8)
-    fr[has_first & (first <= due)] = MET
-    fr[(has_first & (first > due)) | (~has_first & (as_of_ns > due))] = BREACHED
+    fr, at = rule_status(first, in_window, due, end, req, closed_at, as_of_ns)
     closed_in_window = (closed_at != _NAT) & (closed_at <= end)
-    at = np.full(n, PENDING, dtype=np.int8)
     enough = in_window >= req
-    at[enough | closed_in_window] = MET
-    at[~enough & ~closed_in_window & (as_of_ns > end)] = BREACHED
-    status = np.where(
-        (fr == BREACHED) | (at == BREACHED),
-        BREACHED,
-        np.where((fr == PENDING) | (at == PENDING), PENDING, MET),
-    ).astype(np.int8)
+    status = combined_status(fr, at)
 
     # 5. response times (business hours) of the leads that got an attempt
     med = p90 = None

@@ -1,32 +1,44 @@
-"""Speed to lead (METHODS §4): conversion by business time to the first attempt, and the
-first-response SLA it supports.
+"""Speed to lead (METHODS §4): how conversion falls with business time to the first attempt,
+what a minute is worth in euros, and the first-response target it supports.
 
-Response time = business time (the workspace calendar, §5) from ``created_at`` to the first
-contact *attempt* (activities of the attempt kinds, default call and email), not the first
-successful contact. The engine (Ibis) finds each lead's first attempt; one row per mature lead
-with four columns comes into Python, where the calendar turns the two instants into business
-seconds (vectorised) and :func:`leadsla.analysis.valuestats.wilson_interval` gives each bucket's
-interval.
+Response time = business time (the workspace calendar, §5) from the SLA clock's start
+(``mql_at``, which defaults to ``created_at``, as in the policy and ``check``) to the first
+contact *attempt* at or after it (activities of the attempt kinds, default call and email).
+Never-contacted leads count as not responded: they miss every target. Mature leads only (the
+maturity rule and ``as_of`` of ``value``).
 
-Buckets, in business time: <5 min, 5–30 min, 30–60 min, 1–4 business hours, 4 h–end of
-business day (4 business hours up to one business day of the calendar, e.g. 9 h for 09–18),
-1–3 business days, ≥3 business days, never. Each bucket is ``[lower, upper)``: a first call
-4 min 59 s after creation is "<5 min", one at 5 min 0 s is "5–30 min".
+The engine finds each lead's first attempt; one row per mature lead comes into Python, where
+the calendar turns the two instants into business seconds (a holiday calendar cannot run in
+SQL). Everything after that runs on counts per owner × segment × fine time bin
+(:mod:`leadsla.analysis.speedstats`):
 
-Recommended first-response SLA = max(the rate rule, the 90% floor):
+- buckets for display (<5 min … ≥3 business days, never) with Wilson 95% intervals;
+- the **effect**: Mantel–Haenszel risk ratios (Greenland–Robins intervals), owner × segment
+  strata, of "first attempt within T" vs later for T = 5 min, 30 min, 1 h, 4 h and one
+  business day (the end of the bucket "4 h–end of business day"), among contacted leads; the
+  same among leads whose clock started outside business hours (their wait starts at the next
+  opening, whatever the rep thinks of them) as a check on confounding;
+- the **curve**: ``logit p = α[owner × segment] + β·ln(1 + business minutes)`` (monotone);
+  evidence that faster pays = the 95% interval of β below 0;
+- the **value of speed**: V = mean revenue of won mature leads of the lead's segment; for each
+  candidate target (5, 15, 30 min; 1, 2, 4 business hours; same business day; next business
+  day by 12:00), on last period's leads (the 91 days of clock starts before the latest mature
+  one): the share that met it, the modelled revenue had every contacted miss been reached by
+  it, and the rep hours to do so (assumption: one attempt's time, ``1 / attempts_per_hour``,
+  per lead brought forward; staffing for peaks is not in it);
+- the **recommendation**: with evidence, the target of largest modelled gain net of rep time
+  (hourly cost × hours); without costs, tighten while a step adds ≥ 0.1 close-rate points;
+  without evidence, the team's pace (the tightest target 90% of leads already met) and "no
+  evidence that faster pays". Per segment too; the segments' own targets are stated when they
+  differ. Today's 90th percentile (``team_p90_hours``, never-contacted leads counted as never
+  responded) is shown beside the target as the team's pace — never a floor.
 
-- rate rule: the earliest bucket boundary after which the rate stops falling materially. A fall
-  between adjacent (non-empty) buckets is *material* when it is at least ``threshold`` (2
-  percentage points) **and** their Wilson intervals do not overlap; the rule is the upper edge
-  of the faster bucket of the last material fall (0 when there is none: no evidence that speed
-  matters);
-- floor: the 90th percentile of business response time among contacted leads (what the team
-  already achieves for 90% of leads), rounded up to the minute.
-
-This is association, not cause: reps call the leads that look hot first.
+Association, not cause: reps call the leads that look hot first; stratifying by owner and
+segment and the off-hours check narrow that, they do not rule it out.
 
 >>> res = speed_analysis(ws.leads, ws.activities, calendar=cal)   # doctest: +SKIP
->>> res.to_dict()["recommended_first_response_hours"]              # doctest: +SKIP
+>>> res.to_dict()["recommended_first_response_text"]               # doctest: +SKIP
+'within 30 minutes'
 """
 
 from __future__ import annotations
@@ -35,7 +47,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import ibis
 import ibis.expr.types as ir
@@ -43,6 +55,20 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from leadsla.analysis.speedstats import (
+    Aggregates,
+    Candidate,
+    CandidateOutcome,
+    Choice,
+    Curve,
+    Effect,
+    aggregate,
+    candidate_outcomes,
+    choose,
+    fine_edges_minutes,
+    fit_curve,
+    mantel_haenszel,
+)
 from leadsla.analysis.value import (
     NONE_LABEL,
     Maturity,
@@ -62,17 +88,19 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BUCKETS",
+    "BY_CHOICES",
     "CAVEAT",
     "NEVER",
     "Recommendation",
     "SpeedBucket",
     "SpeedResult",
     "SpeedTable",
+    "assign_buckets",
     "bucket_edges",
     "business_day_seconds",
+    "candidates_for",
     "first_attempts",
     "hours_text",
-    "recommend",
     "speed_analysis",
 ]
 
@@ -89,15 +117,17 @@ BUCKETS = (
 )
 CAVEAT = (
     "Association, not cause: reps call hot leads faster, so part of the faster buckets' higher "
-    "rate is lead quality, not speed. Compare within a segment or source (--by) before "
-    "promising a lift."
+    "rate may be lead quality, not speed. The effect is measured within owner × segment and "
+    "checked on leads that arrived outside business hours (their wait is set by the calendar); "
+    "that narrows the doubt, it does not remove it."
 )
-BY_CHOICES = ("segment", "source")
-DecidedBy = Literal["rate_curve", "p90_floor"]
+BY_CHOICES = ("owner", "segment", "source", "campaign")
+PERIOD_DAYS = 91
+MIN_GAIN_POINTS = 0.1  # close-rate points a step must add when no costs are given
+NEVER_SHARE_MAX = 0.10  # above this share never contacted, the team's p90 is "never"
 
 _MIN = 60.0
 _HOUR = 3600.0
-_TOL = 1e-12  # rate differences are compared with this slack (0.12 - 0.10 < 0.02 in floats)
 
 
 # --------------------------------------------------------------------------- buckets
@@ -120,6 +150,37 @@ def assign_buckets(seconds: npt.ArrayLike, edges: npt.ArrayLike) -> npt.NDArray[
     idx = np.searchsorted(np.asarray(edges, dtype=np.float64), s, side="right").astype(np.int64)
     idx[np.isnan(s)] = len(BUCKETS) - 1
     return idx
+
+
+def candidates_for(calendar: BusinessCalendar, /) -> list[Candidate]:
+    """The targets a sales leader uses, tightest first; ``hours`` as the policy holds them.
+
+    "same business day" = by the close of the business day the clock starts on (the next
+    opening's day when it starts outside hours); in the policy file, one business day, the
+    longest wait it allows. "next business day by 12:00" = by noon of the business day after
+    that; in the policy, one business day plus the open hours before noon.
+    """
+    day_h = business_day_seconds(calendar) / _HOUR
+    morning = 0.0
+    for day in calendar.hours:
+        if day:
+            morning = sum(max(0, min(e, 12 * 3600) - s) for s, e in day) / _HOUR
+            break
+    return [
+        Candidate("5min", "within 5 minutes", 5 / 60),
+        Candidate("15min", "within 15 minutes", 15 / 60),
+        Candidate("30min", "within 30 minutes", 0.5),
+        Candidate("1h", "within 1 business hour", 1.0),
+        Candidate("2h", "within 2 business hours", 2.0),
+        Candidate("4h", "within 4 business hours", 4.0),
+        Candidate("same_day", "same business day", day_h),
+        Candidate("next_noon", "next business day by 12:00", day_h + morning),
+    ]
+
+
+def _thresholds(day_minutes: float) -> list[tuple[float, str]]:
+    return [(5.0, "5 min"), (30.0, "30 min"), (60.0, "1 business hour"),
+            (240.0, "4 business hours"), (day_minutes, "one business day")]  # fmt: skip
 
 
 # --------------------------------------------------------------------------- results
@@ -155,54 +216,88 @@ class SpeedBucket:
 
 @dataclass(frozen=True)
 class Recommendation:
-    """The first-response SLA and how it was reached."""
+    """The first-response target of one population and what it rests on."""
 
-    first_response_hours: float | None
-    rate_rule_hours: float  # boundary after the last material fall; 0 = no material fall
-    p90_response_hours: float | None  # None when no lead was contacted
-    decided_by: DecidedBy | None
-    threshold: float
-    falls: list[dict[str, Any]]  # each adjacent pair: rates, difference, overlap, material
+    target: Candidate | None
+    on_evidence: bool
+    rule: str
+    met_share: float | None  # share of last period's leads that met it
+    team: Candidate | None  # the team's pace: tightest target 90% of leads met
+    team_p90_hours: float | None  # None = "never" (over 10% never contacted) or no leads
+    never_share: float
+    period_leads: int
+    value_per_hour_eur: float | None
+
+    @property
+    def first_response_hours(self) -> float | None:
+        return None if self.target is None else round(self.target.hours, 4)
+
+    @property
+    def text(self) -> str | None:
+        return None if self.target is None else self.target.text
+
+    @property
+    def team_p90_text(self) -> str:
+        if self.period_leads == 0:
+            return "–"
+        if self.team_p90_hours is None:
+            return (f"never: {self.never_share:.1%} of last period's leads were never "
+                    "contacted, so 90% were not all reached")  # fmt: skip
+        return hours_text(self.team_p90_hours)
 
     @property
     def explanation(self) -> str:
-        if self.first_response_hours is None:
-            return "no recommendation: no mature lead was contacted."
-        p90 = self.p90_response_hours
-        rule = (
-            f"the rate stops falling materially after {hours_text(self.rate_rule_hours)}"
-            if self.rate_rule_hours > 0
-            else "no fall between adjacent buckets is material (at least "
-            f"{100 * self.threshold:g} percentage points with separate intervals)"
-        )
-        floor = (
-            f"the team answers 90% of contacted leads within {hours_text(p90)}"
-            if p90 is not None
-            else "no contacted leads to measure the team's 90% response time on"
-        )
-        which = "the conversion curve" if self.decided_by == "rate_curve" else "the 90% floor"
-        return f"{rule}; {floor}. Decided by {which}."
+        """What the target rests on, in one paragraph."""
+        if self.target is None:
+            return "no recommendation: no mature lead to measure response times on."
+        met = f"{self.met_share:.1%}" if self.met_share is not None else "–"
+        head = f"{self.target.text}: {met} of last period's {self.period_leads:,} leads met it"
+        pace = f"the team's 90th percentile today is {self.team_p90_text}"
+        if self.on_evidence:
+            why = (
+                "conversion falls with business response time within owner × segment "
+                f"(the modelled trend's interval excludes no effect); {self.rule}"
+            )
+            if self.value_per_hour_eur is not None:
+                why += (
+                    "; at today's median response a business hour of delay costs "
+                    f"{self.value_per_hour_eur:,.2f} € of expected revenue per lead"
+                )
+        else:
+            why = "no evidence that faster pays (the modelled trend's interval includes no " \
+                  "effect): the target is the team's pace"  # fmt: skip
+        return f"{head}; {why}; {pace} (the team's pace, not a floor)."
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "recommended_first_response_hours": self.first_response_hours,
-            "rate_rule_hours": self.rate_rule_hours,
-            "p90_response_hours": self.p90_response_hours,
-            "decided_by": self.decided_by,
-            "threshold": self.threshold,
-            "explanation": self.explanation,
-            "falls": self.falls,
+            "recommended_first_response_text": self.text,
+            "on_evidence": self.on_evidence,
+            "rule": self.rule,
+            "met_share": self.met_share,
+            "team_pace": None if self.team is None else self.team.text,
+            "team_p90_hours": self.team_p90_hours,
+            "team_p90_text": self.team_p90_text,
+            "never_contacted_share": self.never_share,
+            "period_leads": self.period_leads,
+            "value_per_business_hour_eur": self.value_per_hour_eur,
+            "basis": self.explanation,
         }
 
 
 @dataclass(frozen=True)
 class SpeedTable:
-    """The buckets and the recommendation of one population (all leads, or one stratum)."""
+    """Buckets, effect, curve, targets and recommendation of one population."""
 
     name: str
     buckets: list[SpeedBucket]
+    effect: list[Effect]
+    effect_off_hours: list[Effect]
+    curve: Curve
+    targets: list[CandidateOutcome]
     recommendation: Recommendation
     median_response_hours: float | None
+    curve_points: list[tuple[float, float]]  # (business hours, modelled close rate)
 
     @property
     def leads(self) -> int:
@@ -219,6 +314,10 @@ class SpeedTable:
         return {
             "buckets": [b.to_dict() for b in self.buckets],
             **self.recommendation.to_dict(),
+            "effect": [e.to_dict() for e in self.effect],
+            "effect_off_hours": [e.to_dict() for e in self.effect_off_hours],
+            "model": self.curve.to_dict(),
+            "targets": [t.to_dict() for t in self.targets],
             "leads": self.leads,
             "contacted": self.contacted,
             "median_response_hours": self.median_response_hours,
@@ -227,21 +326,27 @@ class SpeedTable:
 
 @dataclass(frozen=True)
 class SpeedResult:
-    """Conversion by response-time bucket, the recommended SLA, per stratum on request.
+    """The speed-to-lead analysis; ``to_dict`` has the SPEC keys first.
 
-    ``to_dict`` has the SPEC keys ``buckets`` and ``recommended_first_response_hours`` plus
-    ``p90_response_hours``, ``decided_by``, ``caveat``, ``excluded``, ``strata`` (with ``by``)
-    and ``warnings``.
+    ``buckets``, ``recommended_first_response_hours`` (+ ``_text``), ``team_p90_hours``,
+    ``effect`` (``within_hours``, ``risk_ratio``, ``risk_ratio_ci``, counts), ``basis``; then
+    ``effect_off_hours``, ``model``, ``targets``, ``by_segment``, ``strata`` (with ``by``),
+    ``caveat``, ``excluded``, ``warnings``, calendar and maturity.
     """
 
     overall: SpeedTable
+    segments: dict[str, SpeedTable]
+    segments_differ: bool
     strata: dict[str, SpeedTable] | None
     by: str | None
     maturity: Maturity
     attempt_kinds: tuple[str, ...]
     time_zone: str
     business_day_hours: float
-    attempts_before_creation: dict[str, int]
+    period: tuple[datetime, datetime] | None
+    hours_per_lead: float
+    hourly_cost_eur: float
+    attempts_before_start: dict[str, int]
     warnings: list[str]
     caveat: str = CAVEAT
     sql: list[str] = field(default_factory=list, repr=False)
@@ -254,24 +359,50 @@ class SpeedResult:
     def recommendation(self) -> Recommendation:
         return self.overall.recommendation
 
+    @property
+    def effect(self) -> list[Effect]:
+        return self.overall.effect
+
+    @property
+    def cost_assumption(self) -> str:
+        if self.hourly_cost_eur <= 0:
+            return (f"no rep cost given: a faster target must add at least {MIN_GAIN_POINTS:g} "
+                    "close-rate points to be recommended")  # fmt: skip
+        return (
+            f"each lead brought within a target costs one attempt's time "
+            f"({self.hours_per_lead * 60:.0f} min of a rep at {self.hourly_cost_eur:,.0f} €/h); "
+            "staffing for peaks is not in it"
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict: SPEC keys first, then the details."""
-        rec = self.recommendation
+        o = self.overall
+        rec = o.recommendation.to_dict()
         out: dict[str, Any] = {
-            "buckets": [b.to_dict() for b in self.buckets],
-            "recommended_first_response_hours": rec.first_response_hours,
-            "p90_response_hours": rec.p90_response_hours,
-            "rate_rule_hours": rec.rate_rule_hours,
-            "decided_by": rec.decided_by,
-            "explanation": rec.explanation,
-            "threshold": rec.threshold,
-            "falls": rec.falls,
+            "as_of": self.maturity.as_of.isoformat(),
+            "buckets": [b.to_dict() for b in o.buckets],
+            "recommended_first_response_hours": rec.pop("recommended_first_response_hours"),
+            "recommended_first_response_text": rec.pop("recommended_first_response_text"),
+            "team_p90_hours": rec.pop("team_p90_hours"),
+            "effect": [e.to_dict() for e in o.effect],
+            "basis": rec.pop("basis"),
+            **rec,
+            "effect_off_hours": [e.to_dict() for e in o.effect_off_hours],
+            "model": o.curve.to_dict(),
+            "targets": [t.to_dict() for t in o.targets],
+            "cost_assumption": self.cost_assumption,
+            "period": None if self.period is None else
+            {"from": self.period[0].isoformat(), "to": self.period[1].isoformat()},
+            "by_segment": {name: {**t.recommendation.to_dict(),
+                                  "effect": [e.to_dict() for e in t.effect]}
+                           for name, t in self.segments.items()},
+            "segments_differ": self.segments_differ,
             "caveat": self.caveat,
             "excluded": self.maturity.excluded(),
-            "leads": self.overall.leads,
-            "contacted": self.overall.contacted,
-            "median_response_hours": self.overall.median_response_hours,
-        }
+            "leads": o.leads,
+            "contacted": o.contacted,
+            "median_response_hours": o.median_response_hours,
+        }  # fmt: skip
         if self.strata is not None:
             out["by"] = self.by
             out["strata"] = {name: t.to_dict() for name, t in self.strata.items()}
@@ -282,7 +413,7 @@ class SpeedResult:
                 "time_zone": self.time_zone,
                 "business_day_hours": self.business_day_hours,
             },
-            "attempts_before_creation": dict(self.attempts_before_creation),
+            "attempts_before_start": dict(self.attempts_before_start),
             "maturity": self.maturity.to_dict(),
         }
         return out
@@ -303,42 +434,57 @@ class SpeedResult:
         )
 
     def figure(self) -> go.Figure:
-        """Close rate by response bucket with Wilson 95% error bars, one trace per stratum."""
+        """Close rate per bucket (Wilson bars) and the modelled curve against business hours."""
         import plotly.graph_objects as go
 
+        o = self.overall
         fig = go.Figure()
-        tables = list(self.strata.values()) if self.strata else [self.overall]
-        for t in tables:
-            shown = [b for b in t.buckets if b.leads > 0]
-            rate = np.array([b.rate for b in shown])
-            lo = np.array([b.rate_ci[0] for b in shown])
-            hi = np.array([b.rate_ci[1] for b in shown])
-            fig.add_trace(go.Scatter(
-                x=[b.bucket for b in shown], y=rate, mode="lines+markers", name=t.name,
-                marker={"size": 9},
-                error_y={"type": "data", "symmetric": False, "array": hi - rate,
-                         "arrayminus": rate - lo},
-                customdata=np.array([[b.leads, b.won] for b in shown]),
-                hovertemplate="%{x}<br>close rate %{y:.1%}<br>%{customdata[0]:,} leads, "
-                              "%{customdata[1]:,} won<extra>" + t.name + "</extra>",
-            ))  # fmt: skip
-        rec = self.recommendation
-        sla = (
-            f"recommended first response ≤ {hours_text(rec.first_response_hours)}"
-            if rec.first_response_hours is not None
-            else "no recommendation"
-        )
+        shown = [b for b in o.buckets if b.leads > 0 and b.bucket != NEVER]
+        mids = [_bucket_mid(b, self.business_day_hours) for b in shown]
+        rate = np.array([b.rate for b in shown])
+        lo = np.array([b.rate_ci[0] for b in shown])
+        hi = np.array([b.rate_ci[1] for b in shown])
+        fig.add_trace(go.Scatter(
+            x=mids, y=rate, mode="markers", name="close rate per bucket (95% interval)",
+            marker={"size": 9}, text=[b.bucket for b in shown],
+            error_y={"type": "data", "symmetric": False, "array": hi - rate,
+                     "arrayminus": rate - lo},
+            customdata=np.array([[b.leads, b.won] for b in shown]),
+            hovertemplate="%{text}<br>close rate %{y:.1%}<br>%{customdata[0]:,} leads, "
+                          "%{customdata[1]:,} won<extra></extra>",
+        ))  # fmt: skip
+        if o.curve_points:
+            xs, ys = zip(*o.curve_points, strict=True)
+            fig.add_trace(go.Scatter(x=list(xs), y=list(ys), mode="lines",
+                                     name="model (within owner × segment)"))  # fmt: skip
+        rec = o.recommendation
+        marks = []
+        if rec.target is not None:
+            marks.append((rec.target.hours, f"target: {rec.target.text}", "green"))
+        if rec.team_p90_hours is not None:
+            marks.append((rec.team_p90_hours, f"today's p90: {hours_text(rec.team_p90_hours)}",
+                          "grey"))  # fmt: skip
+        for i, (x, label, color) in enumerate(marks):
+            fig.add_vline(x=max(x, 1 / 60), line_dash="dash", line_color=color)
+            fig.add_annotation(x=math.log10(max(x, 1 / 60)), y=1.0 - 0.08 * i, yref="paper",
+                               text=label, showarrow=False, xanchor="left",
+                               font={"color": color})  # fmt: skip
         fig.update_layout(
-            title=f"Close rate by business time to first attempt ({sla}; bars: 95% interval)"
-            "<br><sup>Association, not cause: reps call hot leads faster.</sup>",
-            xaxis={"title": "business time from creation to first attempt",
-                   "categoryorder": "array", "categoryarray": list(BUCKETS)},
+            title="Close rate by business time to first attempt (association, not cause)",
+            xaxis={"title": "business hours from the MQL to the first attempt (log scale)",
+                   "type": "log"},
             yaxis={"title": "close rate (mature leads)", "tickformat": ".0%",
                    "rangemode": "tozero"},
             template="plotly_white",
-            legend_title_text=self.by or "",
+            legend={"orientation": "h", "y": -0.25},
         )  # fmt: skip
         return fig
+
+
+def _bucket_mid(b: SpeedBucket, day_hours: float) -> float:
+    lo = b.lower_hours or 0.0
+    hi = b.upper_hours if b.upper_hours is not None else max(lo * 2, 5 * day_hours)
+    return math.sqrt(max(lo, 1 / 120) * hi)
 
 
 def hours_text(hours: float | None) -> str:
@@ -363,92 +509,80 @@ def first_attempts(
     attempt_kinds: Sequence[str] = ("call", "email"),
     as_of: datetime | None = None,
 ) -> ir.Table:
-    """Each lead with its first attempt instant and how many attempts predate its creation.
+    """Each lead with its clock start, first attempt and how many attempts predate the start.
 
-    Adds to ``leads`` (one row per lead): ``first_attempt_at`` = min over its activities of an
-    attempt kind (case-insensitive) of ``greatest(at, created_at)`` — an attempt dated before
-    the lead's creation is a data slip and counts as made at creation — or null when it has
-    none; ``attempts_before_creation`` = how many of its attempts are dated before creation.
-    With ``as_of``, activities after it are left out. Pure Ibis: nothing runs.
+    Adds to ``leads`` (one row per lead): ``clock_start`` = ``mql_at``, else ``created_at``;
+    ``first_attempt_at`` = the earliest activity of an attempt kind (case-insensitive) at or
+    after the clock start (as ``check`` counts), null when none; ``attempts_before_start`` =
+    its attempts dated before the start (not a response: before the lead was handed over, or
+    a time-zone slip). With ``as_of``, activities after it are left out. Pure Ibis.
     """
     kinds = sorted({k.strip().lower() for k in attempt_kinds if k.strip()})
     if not kinds:
         raise ConfigError("attempt_kinds is empty: name the activity kinds that count as "
                           'contact attempts, e.g. ["call", "email"].')  # fmt: skip
+    start = (
+        leads.mql_at.fill_null(leads.created_at) if "mql_at" in leads.columns
+        else leads.created_at
+    )  # fmt: skip
+    leads = leads.mutate(clock_start=start)
     acts = activities.filter(activities.kind.lower().isin(kinds), activities["at"].notnull())
     if as_of is not None:
         acts = acts.filter(acts["at"] <= utc_literal(as_of))
-    created = leads.select(__lid=leads.lead_id, __created=leads.created_at)
-    j = acts.inner_join(created, acts.lead_id == created["__lid"])
+    starts = leads.select(__lid=leads.lead_id, __start=leads.clock_start)
+    j = acts.inner_join(starts, acts.lead_id == starts["__lid"])
     per = j.group_by(__lid=j["__lid"]).aggregate(
-        first_attempt_at=ibis.greatest(j["at"], j["__created"]).min(),
-        attempts_before_creation=j["__lid"].count(where=j["at"] < j["__created"]),
+        first_attempt_at=j["at"].min(where=j["at"] >= j["__start"]),
+        attempts_before_start=j["__lid"].count(where=j["at"] < j["__start"]),
     )
     out = leads.left_join(per, leads.lead_id == per["__lid"])
     return out.select(
         *[out[c] for c in leads.columns],
         first_attempt_at=out.first_attempt_at,
-        attempts_before_creation=out.attempts_before_creation.fill_null(0),
+        attempts_before_start=out.attempts_before_start.fill_null(0),
     )
 
 
-# --------------------------------------------------------------------------- the rule
+# --------------------------------------------------------------------------- populations
 
 
-def recommend(
-    leads: npt.ArrayLike,
-    won: npt.ArrayLike,
-    upper_hours: Sequence[float],
-    /,
-    *,
-    response_hours: npt.ArrayLike,
-    threshold: float = 0.02,
-) -> Recommendation:
-    """The first-response SLA from the timed buckets' counts and the response times.
+@dataclass
+class _Leads:
+    """Per-lead arrays of one population (numpy), ready to aggregate."""
 
-    ``leads``/``won``: counts of the timed buckets in order (no "never"); ``upper_hours``:
-    each bucket's upper edge (the last may be ``inf``); ``response_hours``: business hours to
-    the first attempt of every contacted lead. SLA = max(rate rule, 90% floor) (module doc).
-    """
-    n = np.asarray(leads, dtype=np.int64)
-    k = np.asarray(won, dtype=np.int64)
-    lo, hi = (np.atleast_1d(x) for x in wilson_interval(k, n))
-    rate = np.where(n > 0, k / np.maximum(n, 1), np.nan)
-    filled = [i for i in range(n.size) if n[i] > 0]
-    falls: list[dict[str, Any]] = []
-    last: int | None = None
-    for a, b in zip(filled, filled[1:], strict=False):
-        diff = float(rate[a] - rate[b])
-        overlap = bool(lo[a] <= hi[b] and lo[b] <= hi[a])
-        material = diff >= threshold - _TOL and not overlap
-        falls.append({
-            "after": BUCKETS[a], "before": BUCKETS[b], "boundary_hours": float(upper_hours[a]),
-            "difference": diff, "intervals_overlap": overlap, "material": material,
-        })  # fmt: skip
-        if material:
-            last = a
-    rule = float(upper_hours[last]) if last is not None else 0.0
-    r = np.asarray(response_hours, dtype=np.float64)
-    r = r[np.isfinite(r)]
-    if r.size == 0:
-        return Recommendation(None, rule, None, None, threshold, falls)
-    p90 = float(np.quantile(r, 0.9, method="inverted_cdf"))
-    floor = math.ceil(round(p90 * 60, 9)) / 60  # up to the whole minute: never tighter
-    decided: DecidedBy = "rate_curve" if rule >= floor else "p90_floor"
-    return Recommendation(max(rule, floor), rule, p90, decided, threshold, falls)
+    minutes: npt.NDArray[np.float64]  # NaN: never contacted
+    won: npt.NDArray[np.bool_]
+    stratum: npt.NDArray[np.int64]  # owner × segment code
+    off_hours: npt.NDArray[np.bool_]
+    in_period: npt.NDArray[np.bool_]
+    value: npt.NDArray[np.float64] | None  # V of the lead's segment
+    deadlines: npt.NDArray[np.float64]  # (candidates, leads) minutes
+    late: npt.NDArray[np.bool_] | None = None  # (candidates, leads): missed, by instants
+
+    def take(self, sel: npt.NDArray[np.bool_]) -> _Leads:
+        return _Leads(self.minutes[sel], self.won[sel], self.stratum[sel], self.off_hours[sel],
+                      self.in_period[sel], None if self.value is None else self.value[sel],
+                      self.deadlines[:, sel],
+                      None if self.late is None else self.late[:, sel])  # fmt: skip
 
 
 def _table(
     name: str,
-    seconds: npt.NDArray[np.float64],
-    won: npt.NDArray[np.bool_],
+    pop: _Leads,
+    strata: tuple[str, ...],
     edges: npt.NDArray[np.float64],
-    threshold: float,
+    fine: npt.NDArray[np.float64],
+    cands: list[Candidate],
+    *,
+    hours_per_lead: float,
+    hourly_cost: float,
+    day_minutes: float,
 ) -> SpeedTable:
+    seconds = pop.minutes * 60.0
     idx = assign_buckets(seconds, edges)
     nb = len(BUCKETS)
     n = np.bincount(idx, minlength=nb)
-    k = np.bincount(idx, weights=won.astype(np.float64), minlength=nb).astype(np.int64)
+    k = np.bincount(idx, weights=pop.won.astype(np.float64), minlength=nb).astype(np.int64)
     lo, hi = (np.atleast_1d(x) for x in wilson_interval(k, n))
     lower = [0.0, *(edges / _HOUR)]
     upper = [*(edges / _HOUR), math.inf]
@@ -457,17 +591,148 @@ def _table(
             bucket=BUCKETS[i],
             lower_hours=float(lower[i]) if i < nb - 1 else None,
             upper_hours=float(upper[i]) if i < nb - 2 else None,
-            leads=int(n[i]),
-            won=int(k[i]),
+            leads=int(n[i]), won=int(k[i]),
             rate=float(k[i] / n[i]) if n[i] else math.nan,
             rate_ci=(float(lo[i]), float(hi[i])),
         )
         for i in range(nb)
-    ]
-    hours = seconds[np.isfinite(seconds)] / _HOUR
-    rec = recommend(n[: nb - 1], k[: nb - 1], upper, response_hours=hours, threshold=threshold)
-    median = float(np.median(hours)) if hours.size else None
-    return SpeedTable(name, buckets, rec, median)
+    ]  # fmt: skip
+    agg = aggregate(pop.minutes, pop.won, pop.stratum, strata, fine)
+    thresholds = _thresholds(day_minutes)
+    effect = mantel_haenszel(agg, thresholds)
+    off = pop.take(pop.off_hours)
+    agg_off = aggregate(off.minutes, off.won, off.stratum, strata, fine)
+    effect_off = mantel_haenszel(agg_off, thresholds)
+    curve = fit_curve(agg)
+    per = pop.take(pop.in_period)
+    targets = candidate_outcomes(
+        curve, cands, stratum=per.stratum, minutes=per.minutes, deadline_minutes=per.deadlines,
+        value=per.value, late=per.late, hours_per_lead=hours_per_lead, hourly_cost=hourly_cost,
+    )  # fmt: skip
+    contacted = np.isfinite(pop.minutes)
+    median = float(np.median(pop.minutes[contacted])) / 60 if contacted.any() else None
+    rec = _recommend(curve, targets, per, agg, median, hourly_cost)
+    weights = agg.n.sum(axis=1) + agg.never_n
+    grid = np.geomspace(0.5, max(day_minutes * 10, 600.0), 60)
+    points = (
+        [(float(g / 60), float(p)) for g, p in zip(grid, curve.average(grid, weights),
+                                                    strict=True)]
+        if agg.n.sum() else []
+    )  # fmt: skip
+    return SpeedTable(name, buckets, effect, effect_off, curve, targets, rec, median, points)
+
+
+def _recommend(
+    curve: Curve,
+    targets: list[CandidateOutcome],
+    per: _Leads,
+    agg: Aggregates,
+    median_hours: float | None,
+    hourly_cost: float,
+) -> Recommendation:
+    leads = per.minutes.size
+    never = float(np.isnan(per.minutes).mean()) if leads else 0.0
+    if leads == 0 or agg.n.sum() == 0:
+        return Recommendation(None, False, "no contacted mature leads", None, None, None,
+                              never, leads, None)  # fmt: skip
+    t = np.where(np.isnan(per.minutes), np.inf, per.minutes)
+    p90m = float(np.quantile(t, 0.9, method="inverted_cdf"))
+    p90 = None if (never > NEVER_SHARE_MAX or not math.isfinite(p90m)) else p90m / 60
+    use_costs = hourly_cost > 0 and per.value is not None
+    choice: Choice = choose(targets, evidence=curve.evidence, use_costs=use_costs,
+                            min_gain_points=MIN_GAIN_POINTS)  # fmt: skip
+    if choice.team_index is None:
+        # no listed target reaches 90% of leads: the team's pace in whole business days
+        contacted = t[np.isfinite(t)]
+        p90c = float(np.quantile(contacted, 0.9, method="inverted_cdf")) if contacted.size \
+            else math.inf  # fmt: skip
+        day_min = targets[-2].candidate.hours * 60.0
+        days = max(2, math.ceil(round(p90c / day_min, 6))) if math.isfinite(p90c) else 5
+        slow = Candidate(f"{days}d", f"within {days} business days", days * day_min / 60.0)
+        met = int(np.sum(t <= days * day_min + 1e-9))
+        extra = CandidateOutcome(
+            slow,
+            leads,
+            met,
+            int(np.isfinite(t).sum()) - met,
+            int(np.isnan(per.minutes).sum()),
+            None,
+            0.0,
+            0.0,
+            0.0,
+        )
+        targets.append(extra)
+        if not choice.on_evidence:
+            choice = Choice(len(targets) - 1, len(targets) - 1, False, choice.rule)
+        else:
+            choice = Choice(choice.index, len(targets) - 1, True, choice.rule)
+    chosen = targets[choice.index]
+    team = targets[choice.team_index].candidate if choice.team_index is not None else None
+    vph = None
+    if per.value is not None and median_hours is not None and curve.evidence:
+        # d/dt of the stratum-averaged close rate at today's median, × the mean V
+        m = max(median_hours * 60, 1.0)
+        w = agg.n.sum(axis=1) + agg.never_n
+        p0, p1 = curve.average([m, m + 60.0], w)
+        v = float(np.nanmean(per.value)) if per.value.size else math.nan
+        vph = float((p0 - p1) * v) if math.isfinite(v) else None
+    return Recommendation(
+        chosen.candidate,
+        choice.on_evidence,
+        choice.rule,
+        chosen.met_share,
+        team,
+        p90,
+        never,
+        leads,
+        vph,
+    )
+
+
+def _deadlines(
+    calendar: BusinessCalendar,
+    start: pd.Series[Any],
+    first: pd.Series[Any],
+    minutes: npt.NDArray[np.float64],
+    cands: list[Candidate],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+    """(candidates, leads): business minutes from each lead's clock start to its deadline,
+    and whether its first attempt came after it (by business time for the durations, by the
+    instant for the calendar targets: a call at 18:30 is still the same day)."""
+    n = len(start)
+    out = np.empty((len(cands), n), dtype=np.float64)
+    late = np.zeros((len(cands), n), dtype=bool)
+    contacted = np.isfinite(minutes)
+    for j, c in enumerate(cands):
+        if c.key not in ("same_day", "next_noon"):
+            out[j] = c.hours * 60.0
+            late[j] = contacted & (minutes > out[j] + 1e-9)
+    if n == 0:
+        return out, late
+    zone = calendar.time_zone
+    opened = pd.Series(calendar.next_open(start), index=start.index)
+    local_day = opened.dt.tz_convert(zone).dt.tz_localize(None).dt.normalize()
+    close_day = _local(local_day + pd.Timedelta(days=1), zone)
+    same = np.asarray(calendar.elapsed(start, close_day), dtype=np.float64) / 60.0
+    nxt = pd.Series(calendar.next_open(close_day), index=start.index)
+    noon = _local(nxt.dt.tz_convert(zone).dt.tz_localize(None).dt.normalize()
+                  + pd.Timedelta(hours=12), zone)  # fmt: skip
+    noon = noon.where(noon >= nxt, nxt)
+    nextnoon = np.asarray(calendar.elapsed(start, noon), dtype=np.float64) / 60.0
+    first_ns = first.to_numpy(dtype="datetime64[ns]")
+    for j, c in enumerate(cands):
+        if c.key in ("same_day", "next_noon"):
+            out[j] = same if c.key == "same_day" else nextnoon
+            instant = (close_day if c.key == "same_day" else noon).to_numpy(dtype="datetime64[ns]")
+            late[j] = contacted & (first_ns >= instant if c.key == "same_day"
+                                   else first_ns > instant)  # fmt: skip
+    return out, late
+
+
+def _local(naive: pd.Series[Any], zone: str) -> pd.Series[Any]:
+    return naive.dt.tz_localize(zone, ambiguous="NaT", nonexistent="shift_forward").dt.tz_convert(
+        "UTC"
+    )
 
 
 # --------------------------------------------------------------------------- the analysis
@@ -482,47 +747,52 @@ def speed_analysis(
     attempt_kinds: Sequence[str] = ("call", "email"),
     by: str | None = None,
     mature_only: bool = True,
-    threshold: float = 0.02,
     as_of: datetime | str | None = None,
     maturity_quantile: float = 0.9,
     maturity: MaturityRule = "cohort",
+    hourly_cost_eur: float = 60.0,
+    attempts_per_hour: float = 6.0,
+    margin: float | None = None,
 ) -> SpeedResult:
-    """Close rate by business time to the first attempt, and the first-response SLA.
+    """Conversion by business time to the first attempt, its value, and the target.
 
-    Population: mature leads, by the rule of :mod:`leadsla.analysis.value` (one definition for
-    every analysis): ``cutoff = as_of −`` the ``maturity_quantile`` of the creation→close lag;
-    ``maturity="cohort"`` (default, as ``value``) counts leads created before the cutoff,
-    ``"closed-or-old"`` also the closed leads created after it (METHODS §1 literally), ``"all"``
-    or ``mature_only=False`` every lead created by ``as_of``. ``as_of`` defaults to the
-    latest timestamp in the leads; when given, activities after it are left out. ``by``:
-    ``segment`` or ``source`` adds one table per stratum (missing values → ``(none)``).
-
-    Example: 3 leads called within 5 minutes, 2 won → "<5 min" 66.7% [20.8%, 93.9%].
+    Population: mature leads by the rule of :mod:`leadsla.analysis.value`. ``by``: owner,
+    segment, source or campaign adds one table per group (missing values → ``(none)``), each
+    with its own buckets, effect (still stratified by owner × segment) and target.
+    ``hourly_cost_eur`` 0 = no costs (the threshold rule). ``margin`` scales V.
     """
     if by is not None and by not in BY_CHOICES:
-        raise ConfigError(f'cannot stratify speed by "{by}": choose segment or source.')
+        raise ConfigError(f'cannot stratify speed by "{by}": choose one of '
+                          f"{', '.join(BY_CHOICES)}.")  # fmt: skip
+    if attempts_per_hour <= 0 or hourly_cost_eur < 0:
+        raise ConfigError("attempts_per_hour must be above 0 and hourly_cost_eur at least 0.")
     mode = maturity_mode(maturity, mature_only, maturity_quantile)
-    if not 0.0 <= threshold < 1.0:
-        raise ConfigError(f"threshold {threshold} must be a rate difference between 0 and 1.")
     given = resolve_as_of(as_of)
     rule = measure_maturity(leads, given, maturity_quantile)
     kinds = tuple(attempt_kinds)
     fa = first_attempts(leads, activities, attempt_kinds=kinds, as_of=given)
     f = maturity_flags(fa, rule, mode)
 
+    def text(col: str) -> ir.Value:
+        if col in fa.columns:
+            return fa[col].cast("string").fill_null(NONE_LABEL)
+        return ibis.literal(NONE_LABEL)
+
     cols: dict[str, Any] = {
-        "created_at": fa.created_at,
+        "clock_start": fa.clock_start,
         "first_attempt_at": fa.first_attempt_at,
-        "early": fa.attempts_before_creation,
+        "early": fa.attempts_before_start,
         "created": f["created"],
         "mature": f["mature"],
         "won": f["won"],
         "left_closed": f["left_closed"],
+        "revenue": fa.revenue if "revenue" in fa.columns else ibis.null("float64"),
+        "owner": text("owner"),
+        "segment": text("segment"),
     }
-    if by is not None:
-        cols["stratum"] = fa[by].cast("string").fill_null(NONE_LABEL)
+    if by is not None and by not in ("owner", "segment"):
+        cols["group"] = text(by)
     rows_q = fa.select(**cols)
-    # one pull, through Arrow (much faster than the engine's own pandas conversion)
     everyone = rows_q.to_pyarrow().to_pandas()
     for flag in ("created", "mature", "won", "left_closed"):
         everyone[flag] = everyone[flag].astype("boolean").fillna(False).astype(bool)
@@ -533,18 +803,66 @@ def speed_analysis(
     df = everyone[everyone["mature"]].reset_index(drop=True)
     mature = len(df)
 
-    seconds = _response_seconds(calendar, df)
+    start = _utc(df["clock_start"])
+    first = _utc(df["first_attempt_at"])
+    seconds = np.asarray(calendar.elapsed(start, first), dtype=np.float64) if mature else \
+        np.zeros(0)  # fmt: skip
+    minutes = seconds / 60.0
     won = df["won"].to_numpy(dtype=bool)
+    owner = df["owner"].astype(str).to_numpy()
+    segment = df["segment"].astype(str).to_numpy()
+    pair = np.char.add(np.char.add(owner.astype(str), " × "), segment.astype(str)) if mature \
+        else np.zeros(0, dtype=str)  # fmt: skip
+    strata_labels, stratum = np.unique(pair, return_inverse=True)
+    strata = tuple(str(s) for s in strata_labels)
+    off_hours = ~np.asarray(calendar.is_open(start), dtype=bool) if mature else np.zeros(0, bool)
+    # last period: the 91 days of clock starts up to the latest mature one
+    period: tuple[datetime, datetime] | None = None
+    in_period = np.ones(mature, dtype=bool)
+    if mature:
+        last = start.max()
+        first_day = last - pd.Timedelta(days=PERIOD_DAYS)
+        in_period = (start > first_day).to_numpy()
+        period = (first_day.to_pydatetime(), last.to_pydatetime())
+    # V per lead: mean revenue of the won mature leads of its segment (else of all)
+    rev = pd.to_numeric(df["revenue"], errors="coerce").to_numpy(dtype=np.float64)
+    won_rev = won & np.isfinite(rev)
+    value: npt.NDArray[np.float64] | None = None
+    if won_rev.any():
+        overall_v = float(rev[won_rev].mean())
+        seg_v = pd.Series(rev[won_rev]).groupby(segment[won_rev]).mean()
+        value = pd.Series(segment).map(seg_v).fillna(overall_v).to_numpy(dtype=np.float64)
+        if margin is not None:
+            value = value * margin
+    cands = candidates_for(calendar)
+    deadlines, late = _deadlines(calendar, start, first, minutes, cands)
+    pop = _Leads(minutes, won, stratum.astype(np.int64), off_hours, in_period, value, deadlines,
+                 late)  # fmt: skip
+
+    day_seconds = business_day_seconds(calendar)
     edges = bucket_edges(calendar)
-    overall = _table("all leads", seconds, won, edges, threshold)
-    strata: dict[str, SpeedTable] | None = None
-    warnings: list[str] = []
+    fine = fine_edges_minutes(day_seconds / 60.0)
+    hpl = 1.0 / attempts_per_hour
+    kw = {"hours_per_lead": hpl, "hourly_cost": float(hourly_cost_eur),
+          "day_minutes": day_seconds / 60.0}  # fmt: skip
+    overall = _table("all leads", pop, strata, edges, fine, cands, **kw)
+    segments: dict[str, SpeedTable] = {}
+    seg_names = sorted(set(segment.tolist()))
+    if len(seg_names) > 1:
+        for name in seg_names:
+            segments[name] = _table(name, pop.take(segment == name), strata, edges, fine, cands,
+                                    **kw)  # fmt: skip
+    chosen = {t.recommendation.text for t in segments.values() if t.recommendation.target}
+    differ = len(chosen) > 1
+    strata_tables: dict[str, SpeedTable] | None = None
     if by is not None:
-        strata = {}
-        labels = df["stratum"].to_numpy(dtype=object)
+        labels = {"owner": owner, "segment": segment}.get(by)
+        if labels is None:
+            labels = df["group"].astype(str).to_numpy()
+        strata_tables = {}
         for name in sorted(set(labels.tolist())):
-            sel = labels == name
-            strata[str(name)] = _table(str(name), seconds[sel], won[sel], edges, threshold)
+            strata_tables[str(name)] = _table(str(name), pop.take(labels == name), strata, edges,
+                                              fine, cands, **kw)  # fmt: skip
 
     mat = Maturity(
         as_of=rule.as_of, quantile=maturity_quantile, lag_seconds=rule.lag_seconds,
@@ -552,41 +870,52 @@ def speed_analysis(
         leads_read=read, mature_leads=mature, immature=read - mature - future,
         immature_closed=int(everyone["left_closed"].sum()), created_after_as_of=future, rule=mode,
     )  # fmt: skip
-    if mature == 0:
-        warnings.append(f"no mature leads: nothing to estimate ({mat.why}).")
-    if early_acts:
-        warnings.append(
-            f"{early_acts:,} attempt(s) on {early_leads:,} lead(s) are dated before the lead's "
-            "creation (a data slip: check the time zone of the export); they count as made at "
-            "creation, response time 0."
-        )
-    for t_ in [overall, *(strata or {}).values()]:
-        where = "" if t_ is overall else f"{by}={t_.name}: "
-        small = [b.bucket for b in t_.buckets if 0 < b.leads < MIN_MATURE_LEADS]
-        if small:
-            warnings.append(
-                f"{where}buckets with fewer than {MIN_MATURE_LEADS} leads ({', '.join(small)}): "
-                "their rates are too uncertain to read alone."
-            )
-        if mature and t_.contacted == 0:
-            warnings.append(f"{where}no mature lead has an attempt of kind "
-                            f"{', '.join(kinds)}: no response times to measure.")  # fmt: skip
+    warnings = _warnings(mat, overall, strata_tables, by, kinds, early_acts, early_leads, value)
     return SpeedResult(
-        overall=overall, strata=strata, by=by, maturity=mat, attempt_kinds=kinds,
-        time_zone=calendar.time_zone, business_day_hours=float(edges[4] / _HOUR),
-        attempts_before_creation={"attempts": early_acts, "leads": early_leads},
+        overall=overall, segments=segments, segments_differ=differ, strata=strata_tables, by=by,
+        maturity=mat, attempt_kinds=kinds, time_zone=calendar.time_zone,
+        business_day_hours=float(day_seconds / _HOUR), period=period, hours_per_lead=hpl,
+        hourly_cost_eur=float(hourly_cost_eur),
+        attempts_before_start={"attempts": early_acts, "leads": early_leads},
         warnings=warnings, sql=[ibis.to_sql(rows_q)],
     )  # fmt: skip
 
 
-def _response_seconds(calendar: BusinessCalendar, df: pd.DataFrame) -> npt.NDArray[np.float64]:
-    """Business seconds from creation to first attempt (NaN: no attempt), vectorised."""
-    if df.empty:
-        return np.zeros(0, dtype=np.float64)
-    created = _utc(df["created_at"])
-    first = _utc(df["first_attempt_at"])
-    out = calendar.elapsed(created, first)
-    return np.asarray(out, dtype=np.float64)
+def _warnings(
+    mat: Maturity,
+    overall: SpeedTable,
+    strata: dict[str, SpeedTable] | None,
+    by: str | None,
+    kinds: tuple[str, ...],
+    early_acts: int,
+    early_leads: int,
+    value: npt.NDArray[np.float64] | None,
+) -> list[str]:
+    out: list[str] = []
+    if mat.mature_leads == 0:
+        out.append(f"no mature leads: nothing to estimate ({mat.why}).")
+    if early_acts:
+        out.append(
+            f"{early_acts:,} attempt(s) on {early_leads:,} lead(s) are dated before the lead's "
+            "clock start (mql_at, else created_at): before the lead was handed over, or a "
+            "time-zone slip in the export. They are not a response; the first attempt after "
+            "the start is."
+        )
+    if mat.mature_leads and value is None:
+        out.append("no won lead has a revenue: the value of speed cannot be put in euros; the "
+                   "target follows the close-rate threshold.")  # fmt: skip
+    for t_ in [overall, *(strata or {}).values()]:
+        where = "" if t_ is overall else f"{by}={t_.name}: "
+        small = [b.bucket for b in t_.buckets if 0 < b.leads < MIN_MATURE_LEADS]
+        if small:
+            out.append(
+                f"{where}buckets with fewer than {MIN_MATURE_LEADS} leads ({', '.join(small)}): "
+                "their rates are too uncertain to read alone."
+            )
+        if mat.mature_leads and t_.contacted == 0:
+            out.append(f"{where}no mature lead has an attempt of kind "
+                       f"{', '.join(kinds)}: no response times to measure.")  # fmt: skip
+    return out
 
 
 def _utc(s: pd.Series[Any]) -> pd.Series[Any]:

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from leadsla.analysis.speed import SpeedResult, SpeedTable, hours_text, speed_analysis
+from leadsla.analysis.speed import SpeedResult, SpeedTable, speed_analysis
 from leadsla.cli import (
     AsOfOpt,
     EncodingOpt,
@@ -32,8 +32,10 @@ from leadsla.settings import SETTINGS_FILE
 
 
 class SpeedBy(StrEnum):
+    owner = "owner"
     segment = "segment"
     source = "source"
+    campaign = "campaign"
 
 
 @app.command()
@@ -41,7 +43,7 @@ def speed(
     source: SourceArg,
     by: Annotated[
         SpeedBy | None,
-        typer.Option("--by", help="Also one table per segment or per source (stratified)."),
+        typer.Option("--by", help="Also one table per owner, segment, source or campaign."),
     ] = None,
     mapping: MappingOpt = None,
     option: OptionOpt = None,
@@ -83,6 +85,9 @@ def speed(
             by=by.value if by is not None else None,
             as_of=ws.as_of if s.as_of is not None else None,
             maturity_quantile=s.maturity_quantile,
+            hourly_cost_eur=s.hourly_cost_eur,
+            attempts_per_hour=s.attempts_per_hour,
+            margin=s.margin,
         )
     if chart is not None:
         chart.parent.mkdir(parents=True, exist_ok=True)
@@ -110,16 +115,47 @@ def _rows(t: SpeedTable) -> list[dict[str, Any]]:
     ]
 
 
+def _effect_rows(t: SpeedTable) -> list[dict[str, Any]]:
+    rows = []
+    for e, off in zip(t.effect, t.effect_off_hours, strict=True):
+        rows.append({
+            "first attempt within": e.label,
+            "risk ratio (owner × segment)": _rr(e.risk_ratio, e.ci),
+            "leads within / later": f"{e.leads_within:,} / {e.leads_later:,}",
+            "off-hours arrivals only": _rr(off.risk_ratio, off.ci),
+        })  # fmt: skip
+    return rows
+
+
+def _rr(rr: float | None, ci: tuple[float, float] | None) -> str:
+    if rr is None or ci is None:
+        return "–"
+    return f"{rr:.2f} ({ci[0]:.2f}–{ci[1]:.2f})"
+
+
+def _target_rows(t: SpeedTable) -> list[dict[str, Any]]:
+    return [
+        {
+            "target": o.candidate.text,
+            "met last period": pct(o.met_share),
+            "missed (contacted)": f"{o.missed_contacted:,}",
+            "modelled gain": "–" if o.gain_eur is None else money(o.gain_eur),
+            "rep hours": f"{o.rep_hours:,.0f}",
+            "net": "–" if o.net_eur is None else money(o.net_eur),
+        }
+        for o in t.targets
+    ]
+
+
+def money(x: float) -> str:
+    return f"{x:,.0f} €"
+
+
 def _sla_line(t: SpeedTable) -> str:
     r = t.recommendation
-    if r.first_response_hours is None:
+    if r.target is None:
         return f"{t.name}: {r.explanation}"
-    hours = r.first_response_hours
-    exact = "" if float(hours).is_integer() else f" = {hours:.2f} business hours"
-    return (
-        f"Recommended first-response SLA ({t.name}): {hours_text(hours)}{exact}. "
-        f"{r.explanation[0].upper()}{r.explanation[1:]}"
-    )
+    return f"Recommended first response ({t.name}): {r.explanation}"
 
 
 def _print_table(result: SpeedResult, out: Path | None) -> None:
@@ -133,17 +169,26 @@ def _print_table(result: SpeedResult, out: Path | None) -> None:
         target = Console(file=handle, width=120, no_color=True)
     try:
         target.print(
-            f"Business time to first attempt ({', '.join(result.attempt_kinds)}), "
+            f"Business time from the MQL to the first attempt ({', '.join(result.attempt_kinds)}), "
             f"{result.time_zone} calendar, one business day = {result.business_day_hours:g} h; "
             f"{result.maturity.mature_leads:,} mature leads.",
             highlight=False,
         )
-        tables = [result.overall, *(result.strata or {}).values()]
-        for t in tables:
-            title = (
-                "Close rate by response time" if t is result.overall else f"{result.by} = {t.name}"
-            )
-            target.print(rich_table(title, _rows(t)))
+        o = result.overall
+        target.print(rich_table("Close rate by response time", _rows(o)))
+        target.print(
+            rich_table("Effect: risk ratio of winning, within T vs later", _effect_rows(o))
+        )
+        target.print(rich_table("Targets on last period's leads", _target_rows(o)))
+        target.print(escape(f"Cost assumption: {result.cost_assumption}."), highlight=False)
+        target.print(escape(_sla_line(o)), highlight=False)
+        if result.segments_differ:
+            for seg in result.segments.values():
+                target.print(escape(_sla_line(seg)), highlight=False)
+        target.print()
+        for t in (result.strata or {}).values():
+            target.print(rich_table(f"{result.by} = {t.name}", _rows(t)))
+            target.print(rich_table("Effect", _effect_rows(t)))
             target.print(escape(_sla_line(t)), highlight=False)
             target.print()
         ex = result.maturity.excluded()

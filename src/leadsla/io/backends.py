@@ -150,8 +150,12 @@ def open_engine(source: Any, settings: Settings) -> tuple[Any, str, SourceURL | 
         _quiet_spark()
         session, created = spark_session(url.master or "local[*]", {**settings.spark, **url.spark})
         return ibis.pyspark.connect(session), url.url, url, created
+    from leadsla.io.source import _backend  # sqlite:// through DuckDB, postgresql+driver://
+
     try:
-        con = ibis.connect(url.ibis_url)
+        con = _backend(url.ibis_url)
+    except ConfigError:
+        raise
     except Exception as e:  # the driver's own error: wrong host, password, database…
         first = str(e).splitlines()[0] if str(e) else type(e).__name__
         raise ConfigError(f"cannot open {_redacted(url.url)}: {first}") from None
@@ -219,7 +223,7 @@ class _Inputs:
             self.con._session.sql(sql).localCheckpoint(eager=False).createOrReplaceTempView(full)
             self.views.append(full)
             return self.con.table(full)
-        if self.con.name == "postgres":
+        if self.con.name in ("postgres", "duckdb"):
             _run(self.con, f"CREATE TEMPORARY TABLE {_q(self.con, full)} AS {sql}")
             self.tables.append(full)
             return self.con.table(full)
@@ -240,9 +244,8 @@ class _Inputs:
 def _run(con: Any, sql: str) -> None:
     """A statement on the engine, its cursor closed (PostgreSQL) or result dropped."""
     out = con.raw_sql(sql)
-    close = getattr(out, "close", None)
-    if callable(close):
-        close()
+    if con.name == "postgres":  # a cursor (DuckDB returns its connection: never closed here)
+        out.close()
 
 
 def _q(con: Any, name: str) -> str:
@@ -263,7 +266,11 @@ def _database_inputs(
     catalog = url.catalog if url else None
     database: Any = (catalog, schema) if catalog and schema else (schema or catalog)
     try:
-        names = con.list_tables(database=database) if database else con.list_tables()
+        if con.name == "duckdb" and not database:  # ibis 12's list_tables fails on DuckDB 2
+            sql = "SELECT table_name FROM duckdb_tables() WHERE NOT temporary"
+            names = [r[0] for r in con.raw_sql(sql).fetchall()]
+        else:
+            names = con.list_tables(database=database) if database else con.list_tables()
     except Exception as e:  # unknown schema or catalog
         first = str(e).splitlines()[0] if str(e) else type(e).__name__
         raise ConfigError(

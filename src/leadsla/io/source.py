@@ -445,6 +445,56 @@ def _canonical_select(ws: Workspace, table: str) -> str:
     return ", ".join(out)
 
 
+def _sqlite_in_duckdb(path: Path) -> Any:
+    """The canonical tables of a SQLite file copied into an in-memory DuckDB, timestamps as
+    UTC instants. SQLite keeps times as text, and Ibis's SQLite backend writes them in two
+    formats (``2026-01-02 10:00:00`` literals, ``2026-01-02T10:00:00+00:00`` temporary
+    tables) that do not compare as instants; DuckDB does."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    src = ibis.sqlite.connect(str(path))
+    con = ibis.duckdb.connect(":memory:")
+    con.raw_sql("SET enable_progress_bar = false")
+    try:
+        have = set(src.list_tables())
+        for name in TABLES:
+            if name not in have:
+                continue
+            t = src.table(name).to_pyarrow()
+            cols = []
+            for field_ in t.schema:
+                col = t[field_.name]
+                if pa.types.is_timestamp(field_.type) and field_.type.tz is None:
+                    col = pc.cast(col, pa.timestamp(field_.type.unit, tz="UTC"))
+                cols.append(col)
+            view = f"_leadsla_sqlite_{name}"
+            con.con.register(view, pa.table(cols, names=t.schema.names))
+            con.raw_sql(f"CREATE TABLE {ident(name)} AS SELECT * FROM {ident(view)}")
+            con.con.unregister(view)
+    finally:
+        src.disconnect()
+    return con
+
+
+def _backend(url: str) -> Any:
+    """An Ibis connection; ``sqlite:///x.db`` is relative to the working folder (SQLAlchemy's
+    reading, ``sqlite:////abs/x.db`` absolute) and must exist; ``postgresql+psycopg://`` is
+    read as ``postgresql://``."""
+    scheme, _, rest = url.partition("://")
+    if scheme == "sqlite":
+        path = Path(rest[1:] if rest.startswith("/") else rest).expanduser()
+        if not path.is_file():
+            raise ConfigError(
+                f"source {url}: no SQLite file at {path.resolve()}. Check the path "
+                "(sqlite:///relative.db or sqlite:////absolute/path.db)."
+            )
+        return _sqlite_in_duckdb(path.resolve())
+    if scheme.startswith("postgresql+") or scheme == "postgres":
+        url = "postgresql://" + rest
+    return ibis.connect(url)
+
+
 def _connect_backend(url: str, m: Mapping, s: Settings, strict: bool) -> Workspace:
     """A database or Spark source: staged and validated on its own engine (io/backends.py)."""
     return backends.connect_backend(url, m, s, strict)

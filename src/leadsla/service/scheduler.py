@@ -1,0 +1,35 @@
+"""The scheduler: an asyncio task in the app's lifespan that fires due transitions.
+
+Every ``interval`` seconds (and at once while a batch was full) it calls
+:meth:`Store.fire_due` in a worker thread. All state is in the database (``timers``), so a
+restart picks up where the last run stopped: overdue transitions fire once, late, and say so
+(``late_seconds``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from leadsla.service.store import Store
+
+__all__ = ["run_scheduler"]
+
+log = logging.getLogger("leadsla.service")
+
+
+async def run_scheduler(store: Store, stop: asyncio.Event, *, interval: float = 0.1) -> None:
+    """Fire due transitions until ``stop`` is set."""
+    limit = 5000
+    while not stop.is_set():
+        try:
+            fired = await asyncio.to_thread(store.fire_due, limit=limit)
+        except Exception as exc:  # keep the clocks running; the next round retries
+            log.error("scheduler round failed: %s", type(exc).__name__, exc_info=exc)
+            fired = 0
+        if fired >= limit:
+            continue
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=interval)
+        except TimeoutError:
+            pass
