@@ -34,8 +34,10 @@ from leadsla.settings import load_settings
 
 # PySpark reads every collect() through a local socket it leaves for the garbage collector to
 # close (pyspark/util.py), a ResourceWarning no configuration avoids.
+# Its toPandas (behind Ibis's execute) passes pandas 3 a deprecated copy= argument.
 pytestmark = [
     pytest.mark.filterwarnings("ignore:unclosed <socket.socket:ResourceWarning"),
+    pytest.mark.filterwarnings("ignore:The copy keyword is deprecated:DeprecationWarning"),
     pytest.mark.postgres,
 ]
 
@@ -176,28 +178,37 @@ def workspaces(crm: Crm, pg_url: str, spark_session: Any) -> Iterator[dict[str, 
 # --------------------------------------------------------------------------- comparing
 
 
-def assert_same(a: Any, b: Any, where: str = "") -> None:
-    """Equal JSON: integers and text exactly, floats to 1e-9 relative (NaN equals NaN)."""
+def differences(a: Any, b: Any, where: str = "") -> list[str]:
+    """Where two JSON values differ: integers and text exactly, floats to 1e-9 relative
+    (NaN equals NaN)."""
     if isinstance(a, dict):
-        assert isinstance(b, dict), where
-        assert sorted(a) == sorted(b), (where, sorted(set(a) ^ set(b)))
-        for k in a:
-            assert_same(a[k], b[k], f"{where}.{k}")
-    elif isinstance(a, list):
-        assert isinstance(b, list) and len(a) == len(b), (where, a, b)
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            assert_same(x, y, f"{where}[{i}]")
-    elif isinstance(a, float) and isinstance(b, float | int) and not isinstance(b, bool):
-        if math.isnan(a):
-            assert math.isnan(b), (where, a, b)
-        else:
-            assert b == pytest.approx(a, rel=1e-9, abs=1e-12), (where, a, b)
-    else:
-        assert type(a) is type(b) and a == b, (where, a, b)
+        if not isinstance(b, dict) or sorted(a) != sorted(b):
+            return [f"{where}: keys {sorted(a)} != {b if not isinstance(b, dict) else sorted(b)}"]
+        return [d for k in a for d in differences(a[k], b[k], f"{where}.{k}")]
+    if isinstance(a, list):
+        if not isinstance(b, list) or len(a) != len(b):
+            return [f"{where}: {a!r:.200} != {b!r:.200}"]
+        return [d for i, (x, y) in enumerate(zip(a, b, strict=True))
+                for d in differences(x, y, f"{where}[{i}]")]  # fmt: skip
+    if isinstance(a, float) and isinstance(b, float | int) and not isinstance(b, bool):
+        same = math.isnan(b) if math.isnan(a) else b == pytest.approx(a, rel=1e-9, abs=1e-12)
+        return [] if same else [f"{where}: {a!r} != {b!r}"]
+    return [] if type(a) is type(b) and a == b else [f"{where}: {a!r:.200} != {b!r:.200}"]
+
+
+def assert_same(a: Any, b: Any, label: str = "") -> None:
+    diffs = differences(a, b)
+    assert not diffs, f"{label}: {len(diffs)} differences:\n" + "\n".join(diffs[:25])
 
 
 def _plain(d: Any) -> Any:
-    return json.loads(json.dumps(d, default=str))
+    """JSON as written, without the source's name (a path or URL: the one legitimate
+    difference between the engines)."""
+    out = json.loads(json.dumps(d, default=str))
+    out.pop("source", None)
+    if isinstance(out.get("data"), dict):
+        out["data"].pop("source", None)
+    return out
 
 
 # --------------------------------------------------------------------------- the Python API
@@ -237,7 +248,7 @@ def test_canonical_tables_agree(workspaces: dict[str, leadsla.Workspace], backen
 @pytest.fixture(scope="module")
 def agreements(workspaces: dict[str, leadsla.Workspace]) -> dict[str, Any]:
     return {
-        b: draft_agreement(ws, quota_eur=400_000, bootstrap=200, draws=2_000)
+        b: draft_agreement(ws, quota_eur=400_000, bootstrap=200, draws=2_000, name="SLA")
         for b, ws in workspaces.items()
     }
 
@@ -248,8 +259,8 @@ def test_agree_value_plan_attempts_speed_agree(agreements: dict[str, Any], backe
     want = _plain(agreements["duckdb"].to_dict())
     got = _plain(agreements[backend].to_dict())
     for part in ("value", "plan", "attempts", "speed"):
-        assert part in want["evidence"] or part in want, part
-    assert_same(want, got)
+        assert want[part], part
+    assert_same(want, got, backend)
 
 
 @pytest.mark.parametrize("backend", BACKENDS[1:])
@@ -316,22 +327,28 @@ def cli_json(
     ],
     ids=lambda a: a[0],
 )
-def test_cli_commands_agree(cli_json: Any, args: tuple[str, ...]) -> None:
-    want = cli_json("duckdb", *args)
-    for backend in BACKENDS[1:]:
-        assert_same(want, cli_json(backend, *args), backend)
+def test_cli_commands_agree_on_postgres(cli_json: Any, args: tuple[str, ...]) -> None:
+    """Each command on PostgreSQL; on Spark ``agree`` (below) runs all four in one
+    connection (a Spark connection is the slow part of a run)."""
+    assert_same(_plain(cli_json("duckdb", *args)), _plain(cli_json("postgres", *args)))
 
 
 def test_cli_agree_and_check_agree(cli_json: Any, tmp_path: Path) -> None:
     outs = {}
     for backend in BACKENDS:
         out = tmp_path / backend
-        agreed = cli_json(backend, "agree", "--bootstrap", "200", "--out", str(out))
+        agreed = cli_json(
+            backend, "agree", "--bootstrap", "200", "--name", "SLA", "--out", str(out)
+        )
         agreed.pop("files")
-        outs[backend] = agreed
+        outs[backend] = _plain(agreed)
+    for part in ("value", "plan", "attempts", "speed"):
+        assert outs["duckdb"][part], part
     for backend in BACKENDS[1:]:
         assert_same(outs["duckdb"], outs[backend], backend)
     policy = str(tmp_path / "duckdb" / "sla.toml")
     want = cli_json("duckdb", "check", "--policy", policy, "--as-of", AS_OF)
+    assert want["leads"]["met"] + want["leads"]["breached"] > 0
     for backend in BACKENDS[1:]:
-        assert_same(want, cli_json(backend, "check", "--policy", policy, "--as-of", AS_OF))
+        got = cli_json(backend, "check", "--policy", policy, "--as-of", AS_OF)
+        assert_same(_plain(want), _plain(got), backend)

@@ -22,8 +22,10 @@ import pytest
 import leadsla
 from leadsla.settings import Settings
 
+# PySpark leaves sockets to the garbage collector and passes pandas 3 a deprecated copy=.
 pytestmark = [
     pytest.mark.filterwarnings("ignore:unclosed <socket.socket:ResourceWarning"),
+    pytest.mark.filterwarnings("ignore:The copy keyword is deprecated:DeprecationWarning"),
     pytest.mark.postgres,
 ]
 

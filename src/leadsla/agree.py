@@ -270,7 +270,8 @@ def attempt_windows(
     ranked = j.mutate(_k=ibis.row_number().over(group_by=j._lid, order_by=j._at) + 1)
     target = ibis.cases(*[(ranked._seg == s, int(k)) for s, k in counts.items()], else_=-1)
     hit = ranked.filter(ranked._k == target)
-    days = (epoch_seconds(hit._at) - epoch_seconds(hit._start)) / 86_400.0
+    # a double before dividing: Spark reads 86400.0 as a DECIMAL and rounds the quotient
+    days = (epoch_seconds(hit._at) - epoch_seconds(hit._start)).cast("float64") / 86_400.0
     df = (
         hit.group_by(segment=hit._seg)
         .aggregate(reached=hit._lid.count(), days_q=days.quantile(quantile))

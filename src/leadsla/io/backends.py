@@ -122,7 +122,15 @@ def spark_session(master: str, conf: dict[str, str]) -> tuple[Any, bool]:
     active = SparkSession.getActiveSession()
     if active is not None:
         for k, val in conf.items():
-            active.conf.set(k, val)
+            if active.conf.get(k, None) == str(val):
+                continue
+            try:
+                active.conf.set(k, str(val))
+            except Exception:  # a static setting (spark.driver.memory…) of a running session
+                raise ConfigError(
+                    f"{k} = {val}: the running Spark session cannot change this setting. Give "
+                    "it to spark-submit (--conf) or to the session builder instead."
+                ) from None
         return active, False
     builder = SparkSession.builder.master(master).appName("leadsla")
     defaults = {
@@ -132,7 +140,7 @@ def spark_session(master: str, conf: dict[str, str]) -> tuple[Any, bool]:
         "spark.sql.shuffle.partitions": "4",
     }
     for k, val in {**defaults, **conf}.items():
-        builder = builder.config(k, val)
+        builder = builder.config(k, str(val))
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     return session, True
@@ -761,5 +769,6 @@ def _validate_and_publish(
                 c = c.fill_null(kept.created_at)
             elif table == "leads" and col.name == "closed_at":
                 c = ibis.cases((c < kept.created_at, kept.created_at), else_=c)
-            cols[col.name] = c
+            # typed as on DuckDB (Ibis reads Spark's TIMESTAMP as naive: instants in UTC)
+            cols[col.name] = c.cast(_dtype(col))
         ws.tables[table] = kept.select(**cols)
