@@ -26,6 +26,11 @@ class Settings:
     time_zone: str = "UTC"
     encoding: str = "utf-8"
     delimiter: str | None = None
+    decimal: str | None = None  # "." or ","; None: decided per column from its values
+    date_order: str | None = None  # "day-first" / "month-first"; None: from the values
+    null_values: tuple[str, ...] = ("", "NA", "N/A", "#N/A", "null", "-")
+    sheet: str | None = None  # a spreadsheet's sheet; None: the first with data
+    mapping: str | None = None  # a mapping file beside the data (or a shipped name)
     as_of: datetime | None = None
     attempt_kinds: tuple[str, ...] = ("call", "email")
     hourly_cost_eur: float = 60.0
@@ -62,6 +67,10 @@ def _checked(s: Settings) -> Settings:
             f'time_zone "{s.time_zone}" is not an IANA time zone. '
             'Use a name such as "Europe/Berlin" or "America/New_York".'
         ) from None
+    if s.decimal not in (None, ".", ","):
+        raise ConfigError(f'decimal "{s.decimal}" must be "." or ",".')
+    if s.date_order not in (None, "day-first", "month-first"):
+        raise ConfigError(f'date_order "{s.date_order}" must be "day-first" or "month-first".')
     if s.attempts_per_hour <= 0:
         raise ConfigError("attempts_per_hour must be above 0 (calls a rep makes in an hour).")
     if s.hourly_cost_eur < 0:
@@ -94,8 +103,9 @@ def load_settings(path: str | Path | None = None, /, **overrides: Any) -> Settin
                     f"{file}: unknown setting(s) {', '.join(unknown)}. Known: {known}."
                 )
     values.update({k: v for k, v in overrides.items() if v is not None})
-    if "attempt_kinds" in values:
-        values["attempt_kinds"] = tuple(values["attempt_kinds"])
+    for key in ("attempt_kinds", "null_values"):
+        if key in values:
+            values[key] = tuple(str(x) for x in values[key])
     if isinstance(values.get("as_of"), str):
         values["as_of"] = datetime.fromisoformat(values["as_of"])
     return _checked(Settings(**values))

@@ -48,6 +48,7 @@ from leadsla.analysis.valuestats import (
     RevenueSummary,
     ValueEstimate,
     estimate_value,
+    revenue_concentration,
     shrink,
     value_warnings,
 )
@@ -713,6 +714,8 @@ def mql_value_table(
             ))  # fmt: skip
             if lvl == "group" or not n_keys:
                 warnings += value_warnings(label, est.leads, share, 0)
+            elif lvl == "overall" and (text := revenue_concentration(label, share)) is not None:
+                warnings.append(text)  # whatever the grouping (issue 12)
 
     total = built[-1][0][1]
     no_revenue = int(total["won"] - total["rev_n"])

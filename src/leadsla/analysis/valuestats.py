@@ -412,6 +412,25 @@ def max_deal_share(revenues: npt.ArrayLike) -> float:
     return float(r.max()) / total if total > 0 else float("nan")
 
 
+def revenue_concentration(
+    group_label: str, max_deal_share: float | None, *, max_share: float = MAX_DEAL_SHARE
+) -> str | None:
+    """The warning when one deal is more than ``max_share`` (30%) of a group's revenue, else None.
+
+    Shown for every group and for all leads whatever the grouping (and in the SLA document):
+    one 50M declared-revenue deal that is 81% of all revenue makes the MQL value that deal.
+
+    >>> revenue_concentration("all leads", 0.81)[:36]
+    'all leads: one deal is 81% of the gr'
+    """
+    if max_deal_share is None or not np.isfinite(max_deal_share) or max_deal_share <= max_share:
+        return None
+    return (
+        f"{group_label}: one deal is {max_deal_share:.0%} of the group's revenue (more than "
+        f"{max_share:.0%}); the average revenue and MQL value rest on that deal"
+    )
+
+
 def value_warnings(
     group_label: str,
     n_mature: int,
@@ -435,11 +454,10 @@ def value_warnings(
             f"{group_label}: only {n_mature} mature leads (fewer than {min_mature}); its close "
             "rate and MQL value are uncertain, read the interval and the shrunk rate"
         )
-    if max_deal_share is not None and np.isfinite(max_deal_share) and max_deal_share > max_share:
-        out.append(
-            f"{group_label}: one deal is {max_deal_share:.0%} of the group's revenue (more than "
-            f"{max_share:.0%}); the average revenue and MQL value rest on that deal"
-        )
+    if (
+        text := revenue_concentration(group_label, max_deal_share, max_share=max_share)
+    ) is not None:
+        out.append(text)
     if won_without_revenue > 0:
         s = "" if won_without_revenue == 1 else "s"
         out.append(

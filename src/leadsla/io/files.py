@@ -1,22 +1,35 @@
-"""Reading CSV and Parquet files into the DuckDB workspace, row numbers kept.
+"""Reading CSV, spreadsheet and Parquet files into the DuckDB workspace, row numbers kept.
 
 CSV: delimiter detected (``;`` in the UCI files), a UTF-8 BOM dropped, quoted fields, empty
 strings read as null, other encodings through the ``encoding`` setting.
+Spreadsheets (.xlsx, .xlsm, .xls, .xlsb, .ods) through python-calamine: the sheet named by the
+``sheet`` setting, else the first with data; rows numbered as the spreadsheet shows them.
+Both: the header row is found below title lines (said in a warning); all-empty rows and
+all-empty unnamed columns are skipped and counted; two columns with one header are an error.
 """
 
 from __future__ import annotations
 
 import codecs
+import csv
+import datetime as dt
 import fnmatch
+import io
+import math
 import tempfile
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import pyarrow as pa
 
 from leadsla.errors import Issue
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 PARQUET_SUFFIXES = (".parquet", ".pq")
+SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
+SCAN_LINES = 50  # lines looked at to find the header row
 DUCKDB_NATIVE_ENCODINGS = {"utf-8", "utf8", "utf-16", "utf16", "latin-1", "latin1"}
 
 
@@ -29,6 +42,8 @@ class RawFile:
     columns: tuple[str, ...]
     types: tuple[str, ...]
     rows: int
+    empty_rows: int = 0  # all-empty rows skipped (not in ``rows``)
+    notes: tuple[Issue, ...] = ()  # warnings about the file's shape (title lines, …)
 
 
 def sql_str(s: str) -> str:
@@ -42,15 +57,142 @@ def ident(s: str) -> str:
 
 
 def find_file(folder: Path, patterns: list[str]) -> Path | None:
-    """The first file in ``folder`` matching one of ``patterns`` (globs, case-insensitive)."""
+    """The first file in ``folder`` matching one of ``patterns`` (globs, case-insensitive).
+
+    A ``.csv`` pattern also finds the same name as a spreadsheet (``contacts.xlsx``), after
+    every pattern as written found nothing.
+    """
     entries = (
         {p.name.lower(): p for p in folder.iterdir() if p.is_file()} if folder.is_dir() else {}
     )
-    for pattern in patterns:
-        hits = sorted(p for name, p in entries.items() if fnmatch.fnmatch(name, pattern.lower()))
+    spreadsheets = [
+        pattern[: -len(".csv")] + suffix
+        for pattern in patterns
+        if pattern.lower().endswith(".csv")
+        for suffix in SPREADSHEET_SUFFIXES
+    ]
+    for pattern in [*patterns, *spreadsheets]:
+        hits = sorted(
+            p
+            for name, p in entries.items()
+            if fnmatch.fnmatch(name, pattern.lower()) and not name.startswith("~$")
+        )
         if hits:
             return hits[0]
     return None
+
+
+def column_letter(i: int) -> str:
+    """The spreadsheet letter of 0-based column ``i``: A, B, …, Z, AA."""
+    out = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+@dataclass(frozen=True)
+class Shape:
+    """Where a table starts in a grid of cells: the header row (0-based) and its names."""
+
+    header_index: int
+    names: tuple[str, ...]
+
+
+def find_header(rows: list[list[str]]) -> Shape | None:
+    """The header among the first rows: the first row filled like the rows under it.
+
+    A title line ("Leads export – March 2025") or a blank line above the table has fewer
+    filled cells than the table's rows; the header is the first row with at least half as
+    many filled cells as the widest of the rows scanned (and two or more).
+    """
+    filled = [sum(1 for c in r if c.strip()) for r in rows]
+    if not filled or max(filled) == 0:
+        return None
+    widest = max(filled)
+    need = max(2, math.ceil(widest / 2)) if widest >= 2 else 1
+    for i, n in enumerate(filled):
+        if n >= need:
+            return Shape(i, tuple(c.strip() for c in rows[i]))
+    return None
+
+
+def duplicate_headers(names: tuple[str, ...], label: str) -> list[Issue]:
+    """Two columns with one header (case-insensitive): an error naming both."""
+    seen: dict[str, int] = {}
+    issues = []
+    for i, name in enumerate(names):
+        key = name.strip().lower()
+        if not key:
+            continue
+        if key in seen:
+            j = seen[key]
+            issues.append(
+                Issue(
+                    "ERROR",
+                    "duplicate-header",
+                    f'two columns are named "{name}": column {column_letter(j)} and column '
+                    f"{column_letter(i)}; which one to read is not clear.",
+                    file=label,
+                    row=None,
+                    column=name,
+                    value=name,
+                    fix="Rename one of them in the header row (or remove the copy) and "
+                    "export again.",
+                )
+            )
+        else:
+            seen[key] = i
+    return issues
+
+
+def shape_notes(label: str, shape: Shape, header_row: int, empty_cols: list[str]) -> list[Issue]:
+    """Warnings saying what was skipped: title lines above the header, unnamed empty columns."""
+    notes = []
+    if shape.header_index > 0:
+        notes.append(
+            Issue(
+                "WARNING",
+                "header-below-title",
+                f"the header is row {header_row:,}; the {shape.header_index} line(s) above it "
+                "(a title or notes) are skipped.",
+                file=label,
+                row=header_row,
+                fix="Nothing to do if that is the header; otherwise remove the lines above it.",
+            )
+        )
+    if empty_cols:
+        notes.append(
+            Issue(
+                "WARNING",
+                "empty-columns",
+                f"{len(empty_cols)} empty column(s) without a header are skipped "
+                f"({', '.join(empty_cols[:8])}{' …' if len(empty_cols) > 8 else ''}).",
+                file=label,
+                count=1,
+            )
+        )
+    return notes
+
+
+def _scan_csv(path: Path, encoding: str, delimiter: str | None) -> tuple[str, list[list[str]]]:
+    """(delimiter, the first rows) of a CSV file, read with Python's csv module."""
+    with path.open("r", encoding=encoding, errors="replace", newline="") as f:
+        head = f.read(1 << 16)
+    head = head.removeprefix("\ufeff")
+    lines = head.splitlines(keepends=True)[:SCAN_LINES]
+    text = "".join(lines[:-1] if len(lines) > 1 and not head.endswith("\n") else lines)
+    candidates = [delimiter] if delimiter else [",", ";", "\t", "|"]
+    best: tuple[int, str, list[list[str]]] | None = None
+    for d in candidates:
+        rows = list(csv.reader(io.StringIO(text), delimiter=d))
+        widths = Counter(len(r) for r in rows if len(r) > 1)
+        score = max((w * n for w, n in widths.items()), default=0)
+        if best is None or score > best[0]:
+            best = (score, d, rows)
+    assert best is not None
+    return best[1], best[2]
 
 
 def first_undecodable(path: Path, encoding: str) -> tuple[int, int, bytes] | None:
@@ -128,7 +270,18 @@ def load_csv(
         if temp_files is not None:
             temp_files.append(source)
         enc = "utf-8"
+    scan_encs = {"latin-1": "latin-1", "latin1": "latin-1", "utf-16": "utf-16", "utf16": "utf-16"}
+    scan_enc = scan_encs.get(enc, "utf-8")
+    delim, head_rows = _scan_csv(source, scan_enc, delimiter)
+    shape = find_header(head_rows)
+    skip = shape.header_index if shape is not None else 0
+    dup = duplicate_headers(shape.names, label) if shape is not None else []
+    if dup:
+        return dup[0]
     opts = ["header = true", "all_varchar = true", "auto_detect = true", "null_padding = true"]
+    if skip:
+        opts.append(f"skip = {skip}")
+        delimiter = delimiter or delim
     # RFC 4180 quoting, always: with null_padding the sniffer may pick ' as the quote when
     # values hold apostrophes, and then splits "1,234.50" into three columns
     opts += ["quote = '\"'", "escape = '\"'"]
@@ -151,7 +304,7 @@ def load_csv(
             file=label,
             fix="Check the delimiter (set delimiter in leadsla.toml) and the quoting.",
         )
-    return _describe(con, name, path, row_offset=2)
+    return _describe(con, name, path, row_offset=2 + skip, shape=shape)
 
 
 def load_parquet(con: Any, name: str, path: Path, /) -> RawFile | Issue:
@@ -175,18 +328,57 @@ def load_parquet(con: Any, name: str, path: Path, /) -> RawFile | Issue:
     return _describe(con, name, path, row_offset=1)
 
 
-def _describe(con: Any, name: str, path: Path, *, row_offset: int) -> RawFile | Issue:
+def _describe(
+    con: Any, name: str, path: Path, *, row_offset: int, shape: Shape | None = None
+) -> RawFile | Issue:
+    """The view ``raw_NAME`` of a loaded file: all-empty rows and unnamed empty columns left
+    out (and counted), ``_row`` the row as numbered in the file."""
     src = ident("_src_" + name)
-    row = "* EXCLUDE (_rowid), _rowid + 1" if row_offset == 1 else "*, rowid + 2"
+    if row_offset == 1:
+        row = "* EXCLUDE (_rowid), _rowid + 1"
+    elif row_offset == 0:
+        row = "*, _row"
+    else:
+        row = f"*, rowid + {row_offset}"
+    described = con.raw_sql(f"DESCRIBE {src}").fetchall()
+    all_cols = [r[0] for r in described if r[0] not in ("_rowid", "_row")]
+    all_types = {r[0]: r[1] for r in described}
+    # a row is empty when every cell is (text read as null when empty)
+    cells = [f"NULLIF(trim(CAST({ident(c)} AS VARCHAR)), '')" for c in all_cols] or ["NULL"]
+    filled = f"COALESCE({', '.join(cells)}) IS NOT NULL"
+    counts = con.raw_sql(
+        f"SELECT count(*) FILTER (WHERE {filled}), count(*) FILTER (WHERE NOT ({filled})), "
+        + ", ".join(f"count({cell})" for cell in cells)
+        + f" FROM {src}"
+    ).fetchone()
+    rows, empty_rows = int(counts[0]), int(counts[1])
+    unnamed = set()
+    if shape is not None:
+        unnamed = {i for i, n in enumerate(shape.names) if not n}
+    empty_cols = [c for i, c in enumerate(all_cols) if i in unnamed and int(counts[2 + i]) == 0]
+    keep = [c for c in all_cols if c not in empty_cols]
     view = ident("raw_" + name)
-    con.raw_sql(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {row} AS _row FROM {src}")
-    described = con.raw_sql(f"DESCRIBE {view}").fetchall()
-    cols = tuple(r[0] for r in described if r[0] != "_row")
-    types = tuple(r[1] for r in described if r[0] != "_row")
-    rows = con.raw_sql(f"SELECT count(*) FROM {view}").fetchone()[0]
+    if empty_cols:
+        row = row.replace("*", "* EXCLUDE (" + ", ".join(ident(c) for c in empty_cols) + ")", 1)
+    con.raw_sql(
+        f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {row} AS _row FROM {src} WHERE {filled}"
+    )
     if rows == 0:
         return _empty(path.name)
-    return RawFile(name, path, cols, types, int(rows))
+    notes: list[Issue] = []
+    if shape is not None:
+        header_row = row_offset - 1 if row_offset > 1 else shape.header_index + 1
+        letters = [column_letter(all_cols.index(c)) for c in empty_cols]
+        notes = shape_notes(path.name, shape, header_row, letters)
+    return RawFile(
+        name,
+        path,
+        tuple(keep),
+        tuple(all_types[c] for c in keep),
+        rows,
+        empty_rows,
+        tuple(notes),
+    )
 
 
 def _empty(label: str) -> Issue:
@@ -199,8 +391,128 @@ def _empty(label: str) -> Issue:
     )
 
 
-def load_file(con: Any, name: str, path: Path, /, **csv_options: Any) -> RawFile | Issue:
-    """Load a CSV or Parquet file by its suffix."""
-    if path.suffix.lower() in PARQUET_SUFFIXES:
+def _cell_text(v: Any) -> str | None:
+    """A spreadsheet cell as text, the way the text stage reads it without doubt.
+
+    Dates ISO (``2025-01-30 16:01``), whole numbers without ".0" (ids stay ids), other numbers
+    with a decimal point and never exactly three decimals (``123.4560``), so that no number
+    cell can look like "1.234" with a thousands separator.
+    """
+    if v is None or v == "":
+        return None
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if v.is_integer() and abs(v) < 1e15:
+            return str(int(v))
+        text = repr(v)
+        if "e" not in text and len(text.split(".")[1]) == 3:
+            text += "0"
+        return text
+    if isinstance(v, dt.datetime):
+        if v.second == 0 and v.microsecond == 0:
+            return v.strftime("%Y-%m-%d %H:%M")
+        return v.isoformat(sep=" ")
+    if isinstance(v, dt.date | dt.time):
+        return v.isoformat()
+    if isinstance(v, dt.timedelta):
+        return str(v)
+    return str(v)
+
+
+def load_spreadsheet(
+    con: Any, name: str, path: Path, /, *, sheet: str | None = None
+) -> RawFile | Issue:
+    """Load one sheet of an .xlsx/.xls/.ods file as table ``name`` with ``_row``."""
+    import python_calamine as pc
+
+    label = path.name
+    if path.stat().st_size == 0:
+        return _empty(label)
+    try:
+        wb = pc.CalamineWorkbook.from_path(str(path))
+    except Exception as e:  # calamine raises its own and zip/XML errors: a user-facing error
+        return Issue(
+            "ERROR",
+            "spreadsheet",
+            f"cannot be read as a spreadsheet: {str(e).splitlines()[0] if str(e) else e}",
+            file=label,
+            fix="Open it and save it again as .xlsx, or export the data as CSV.",
+        )
+    grid: list[list[Any]] = []
+    if sheet is not None:
+        by_name = {n.lower(): n for n in wb.sheet_names}
+        if sheet.lower() not in by_name:
+            return Issue(
+                "ERROR",
+                "sheet",
+                f'has no sheet "{sheet}" (sheets: {", ".join(wb.sheet_names)}).',
+                file=label,
+                fix="Set sheet to one of those names (sheet in leadsla.toml, --sheet, or the "
+                "file's sheet in the mapping).",
+            )
+        grid = wb.get_sheet_by_name(by_name[sheet.lower()]).to_python(skip_empty_area=False)
+    else:
+        for n in wb.sheet_names:
+            rows = wb.get_sheet_by_name(n).to_python(skip_empty_area=False)
+            if sum(1 for r in rows if any(c not in (None, "") for c in r)) >= 2:
+                grid, sheet = rows, n
+                break
+    shape = find_header([[_cell_text(c) or "" for c in r] for r in grid[:SCAN_LINES]])
+    if shape is None:
+        return _empty(label)
+    dup = duplicate_headers(shape.names, label)
+    if dup:
+        return dup[0]
+    width = max(len(r) for r in grid)
+    body = [list(r) + [None] * (width - len(r)) for r in grid[shape.header_index + 1 :]]
+    names = list(shape.names) + [""] * (width - len(shape.names))
+    cols: dict[str, pa.Array] = {}
+    for j, header in enumerate(names):
+        key = header or f"column{j}"
+        cols[key] = pa.array([_cell_text(r[j]) for r in body], pa.string())
+    first = shape.header_index + 2  # the spreadsheet's number of the first data row
+    cols["_row"] = pa.array(range(first, first + len(body)), pa.int64())
+    table = pa.table(cols)
+    tmp = f"_arrow_{name}"
+    raw = con.con if hasattr(con, "con") else con
+    raw.register(tmp, table)
+    try:
+        con.raw_sql(
+            f"CREATE OR REPLACE TEMP TABLE {ident('_src_' + name)} AS SELECT * FROM {ident(tmp)}"
+        )
+    finally:
+        raw.unregister(tmp)
+    got = _describe(con, name, path, row_offset=0, shape=shape)
+    if isinstance(got, RawFile) and len(wb.sheet_names) > 1:
+        note = Issue(
+            "WARNING",
+            "sheet-chosen",
+            f'read the sheet "{sheet}" of {len(wb.sheet_names)} ({", ".join(wb.sheet_names)}).',
+            file=label,
+            fix="Set sheet (in leadsla.toml, --sheet, or the mapping's file) to read another.",
+        )
+        got = RawFile(
+            got.name,
+            got.path,
+            got.columns,
+            got.types,
+            got.rows,
+            got.empty_rows,
+            (note, *got.notes),
+        )
+    return got
+
+
+def load_file(
+    con: Any, name: str, path: Path, /, *, sheet: str | None = None, **csv_options: Any
+) -> RawFile | Issue:
+    """Load a CSV, spreadsheet or Parquet file by its suffix."""
+    suffix = path.suffix.lower()
+    if suffix in PARQUET_SUFFIXES:
         return load_parquet(con, name, path)
+    if suffix in SPREADSHEET_SUFFIXES:
+        return load_spreadsheet(con, name, path, sheet=sheet)
     return load_csv(con, name, path, **csv_options)

@@ -46,6 +46,7 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -64,6 +65,7 @@ RULE_KEYS = {
     "formats",
     "positive_only",
     "decimal",
+    "date_order",
     "missing",
     "values",
 }
@@ -88,6 +90,61 @@ DEFAULT_STATUS_SYNONYMS = {
     "nurture": "open",
     "nurturing": "open",
     "contacted": "open",
+    # Spanish, Portuguese, French, German, Italian (compared without accents, lower case)
+    "ganado": "won",
+    "ganada": "won",
+    "cerrado ganado": "won",
+    "cerrada ganada": "won",
+    "ganho": "won",
+    "ganha": "won",
+    "fechado ganho": "won",
+    "fechada ganha": "won",
+    "gagne": "won",
+    "gagnee": "won",
+    "ferme gagne": "won",
+    "gewonnen": "won",
+    "abgeschlossen gewonnen": "won",
+    "auftrag gewonnen": "won",
+    "vinto": "won",
+    "vinta": "won",
+    "chiuso vinto": "won",
+    "chiusa vinta": "won",
+    "perdido": "lost",
+    "perdida": "lost",
+    "cerrado perdido": "lost",
+    "cerrada perdida": "lost",
+    "fechado perdido": "lost",
+    "fechada perdida": "lost",
+    "perdu": "lost",
+    "perdue": "lost",
+    "ferme perdu": "lost",
+    "verloren": "lost",
+    "abgeschlossen verloren": "lost",
+    "perso": "lost",
+    "persa": "lost",
+    "chiuso perso": "lost",
+    "chiusa persa": "lost",
+    "abierto": "open",
+    "abierta": "open",
+    "nuevo": "open",
+    "en curso": "open",
+    "en proceso": "open",
+    "aberto": "open",
+    "aberta": "open",
+    "novo": "open",
+    "em andamento": "open",
+    "ouvert": "open",
+    "ouverte": "open",
+    "nouveau": "open",
+    "en cours": "open",
+    "offen": "open",
+    "neu": "open",
+    "in bearbeitung": "open",
+    "aperto": "open",
+    "aperta": "open",
+    "nuovo": "open",
+    "in corso": "open",
+    "in lavorazione": "open",
 }
 
 
@@ -102,7 +159,8 @@ class ColumnRule:
     default: str | None = None
     formats: tuple[str, ...] = ()
     positive_only: bool = False
-    decimal: str = "."
+    decimal: str | None = None  # None: decided by the column's values
+    date_order: str | None = None  # "day-first" / "month-first"; None: from the values
     missing: str | None = None
     values: dict[str, str] = field(default_factory=dict)
 
@@ -112,6 +170,7 @@ class FileRule:
     name: str
     patterns: tuple[str, ...]
     required: bool = True
+    sheet: str | None = None  # a spreadsheet's sheet; None: the first with data
 
 
 @dataclass(frozen=True)
@@ -172,8 +231,10 @@ def load_mapping(spec: str | Path | Mapping | None, /) -> Mapping:
     path = shipped.get(str(spec)) or Path(spec)
     if not path.is_file():
         names = ", ".join(sorted(shipped))
+        close = difflib.get_close_matches(str(spec).lower(), sorted(shipped), n=1, cutoff=0.6)
+        hint = f'Did you mean "{close[0]}"? ' if close else ""
         raise ConfigError(
-            f'mapping "{spec}" is neither a shipped mapping ({names}) nor a file. '
+            f'mapping "{spec}" is neither a shipped mapping ({names}) nor a file. {hint}'
             "Run `leadsla mappings` to list them, or give the path of a mapping TOML file."
         )
     try:
@@ -203,6 +264,12 @@ def _parse_rule(where: str, v: Any, values: dict[str, str]) -> ColumnRule:
         raise ConfigError(f"{where}: give exactly one of column, sql, constant, row_number.")
     if v.get("missing") not in (None, "latest"):
         raise ConfigError(f'{where}: missing = "latest" is the only choice.')
+    if v.get("decimal") not in (None, ".", ","):
+        raise ConfigError(f'{where}: decimal is "." or ",", not {v.get("decimal")!r}.')
+    if v.get("date_order") not in (None, "day-first", "month-first"):
+        raise ConfigError(
+            f'{where}: date_order is "day-first" or "month-first", not {v.get("date_order")!r}.'
+        )
     return ColumnRule(
         column=v.get("column"),
         sql=v.get("sql"),
@@ -211,7 +278,8 @@ def _parse_rule(where: str, v: Any, values: dict[str, str]) -> ColumnRule:
         default=v.get("default"),
         formats=tuple(_as_list(v.get("formats", []))),
         positive_only=bool(v.get("positive_only", False)),
-        decimal=v.get("decimal", "."),
+        decimal=v.get("decimal"),
+        date_order=v.get("date_order"),
         missing=v.get("missing"),
         values={**values, **{str(a).lower(): str(b) for a, b in v.get("values", {}).items()}},
     )
@@ -232,7 +300,10 @@ def _parse(data: dict[str, Any], origin: str) -> Mapping:
     body = _substitute({k: v for k, v in data.items() if k != "options"}, options)
     files = {
         name: FileRule(
-            name, tuple(_as_list(f.get("path", [name + ".csv"]))), f.get("required", True)
+            name,
+            tuple(_as_list(f.get("path", [name + ".csv"]))),
+            f.get("required", True),
+            f.get("sheet"),
         )
         for name, f in body.get("files", {}).items()
     }
@@ -305,7 +376,16 @@ def canonical_mapping() -> Mapping:
     data: dict[str, Any] = {"name": "canonical", "canonical": True, "files": {}, "tables": {}}
     for t in TABLES.values():
         data["files"][t.name] = {
-            "path": [f"{t.name}.csv", f"{t.name}.parquet", f"{t.name}.tsv", f"{t.name}.pq"],
+            "path": [
+                f"{t.name}.csv",
+                f"{t.name}.parquet",
+                f"{t.name}.tsv",
+                f"{t.name}.pq",
+                f"{t.name}.xlsx",
+                f"{t.name}.xls",
+                f"{t.name}.xlsm",
+                f"{t.name}.ods",
+            ],
             "required": t.required,
         }
         data["tables"][t.name] = {
@@ -349,6 +429,13 @@ def resolve(
     return None
 
 
+def headers_list(found: tuple[str, ...], limit: int = 12) -> str:
+    """The headers of a file for a message: all of them, or the first ones and "… and N more"."""
+    if len(found) <= limit:
+        return ", ".join(found)
+    return ", ".join(found[:limit]) + f" … and {len(found) - limit} more"
+
+
 def _missing_column_issue(
     ref: str,
     col: str,
@@ -363,7 +450,7 @@ def _missing_column_issue(
     hint = (
         f" Closest headers: {', '.join(close)}."
         if close
-        else f" Headers found: {', '.join(found[:12])}."
+        else f" Headers found: {headers_list(found)}."
     )
     label = files.get(rule.source, rule.source)
     if mapping.canonical:
@@ -426,12 +513,14 @@ def compile_rule(
         present.add(col)
         assert r is not None
         values = dict(r.values)
-        if col == "status" and not values:
-            values = DEFAULT_STATUS_SYNONYMS
+        if col == "status":  # the built-in synonyms, the mapping's own win
+            values = {**DEFAULT_STATUS_SYNONYMS, **values}
         if values:
-            cases = " ".join(f"WHEN {sql_str(k)} THEN {sql_str(v)}" for k, v in values.items())
+            cases = " ".join(
+                f"WHEN {sql_str(_fold(k))} THEN {sql_str(v)}" for k, v in values.items()
+            )
             expr = (
-                f"CASE lower(trim(CAST({expr} AS VARCHAR))) {cases} "
+                f"CASE strip_accents(lower(trim(CAST({expr} AS VARCHAR)))) {cases} "
                 f"ELSE {'lower(' if col == 'status' else '('}trim(CAST({expr} AS VARCHAR))) END"
             )
         select.append(f"{expr} AS {ident(col)}")
@@ -447,6 +536,12 @@ def compile_rule(
     source = f"{ident('raw_' + rule.source)} AS {ident(rule.source)}"
     sql = f"SELECT {', '.join(select)} FROM {source} {joins}"
     return Compiled(sql, rule, issues, present)
+
+
+def _fold(text: str) -> str:
+    """Lower case without accents, as ``strip_accents(lower(…))`` in DuckDB."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def _header(file: str, col: str, headers: dict[str, tuple[str, ...]]) -> str:

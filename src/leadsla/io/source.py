@@ -22,7 +22,15 @@ from leadsla.io import backends
 from leadsla.io import validate as v
 from leadsla.io.files import RawFile, find_file, ident, load_file, sql_str
 from leadsla.io.mapping import Compiled, Mapping, TableRule, compile_rule, load_mapping
-from leadsla.io.typing_sql import raw_expr, typed_expr
+from leadsla.io.typing_sql import (
+    Reading,
+    Style,
+    decide,
+    evidence_sql,
+    fetch_evidence,
+    raw_expr,
+    typed_expr,
+)
 from leadsla.schema import TABLES
 from leadsla.settings import Settings, load_settings
 
@@ -49,6 +57,12 @@ class Workspace:
     temp_dirs: list[Path] = field(default_factory=list)
     keep_open: bool = False  # an engine the caller gave (a SparkSession): not ours to stop
     on_close: list[Callable[[], None]] = field(default_factory=list)
+    # grouping columns filled (nearly) only for won leads: left out of default groupings
+    leaks: set[str] = field(default_factory=set)
+    # all-empty rows skipped in each loaded file (counted in the accounting of its table)
+    empty_rows: dict[str, int] = field(default_factory=dict)
+    # (table, column) whose number or date style could not be decided (already reported)
+    style_failed: set[tuple[str, str]] = field(default_factory=set)
 
     @property
     def leads(self) -> ir.Table:
@@ -115,11 +129,11 @@ def connect(
     >>> ws = connect("crm/")                                   # doctest: +SKIP
     >>> ws.leads.count().execute()                             # doctest: +SKIP
     """
-    m = load_mapping(mapping)
-    if options:
-        m = m.with_options(options)
     if not isinstance(source, str | os.PathLike):  # a SparkSession or an Ibis backend
-        return backends.connect_backend(source, m, settings or load_settings(None), strict)
+        s0 = settings or load_settings(None)
+        m0 = load_mapping(mapping if mapping is not None else s0.mapping)
+        m0 = m0.with_options(options) if options else m0
+        return backends.connect_backend(source, m0, s0, strict)
     src = str(source)
     is_url = "://" in src and not Path(src).exists()
     path = Path(src)
@@ -128,7 +142,14 @@ def connect(
             f"source {src} does not exist. Give a folder of CSV/Parquet files, a "
             "file, a DuckDB file or a database URL."
         )
-    s = settings or load_settings(path if path.is_dir() else path.parent if not is_url else None)
+    folder = None if is_url else path if path.is_dir() else path.parent
+    s = settings or load_settings(folder)
+    if mapping is None and s.mapping:  # the mapping named in leadsla.toml (leadsla init)
+        named = Path(s.mapping)
+        mapping = str(folder / named) if folder and (folder / named).is_file() else s.mapping
+    m = load_mapping(mapping)
+    if options:
+        m = m.with_options(options)
     if m.time_zone and settings is None:
         s = s.replace(time_zone=m.time_zone)
     if is_url and not src.startswith("duckdb://"):
@@ -216,12 +237,19 @@ def _inputs(ws: Workspace, path: Path) -> tuple[dict[str, RawFile], list[Issue]]
                 )
             continue
         got = load_file(
-            con, name, found, encoding=s.encoding, delimiter=s.delimiter, temp_files=ws.temp_files
+            con,
+            name,
+            found,
+            encoding=s.encoding,
+            delimiter=s.delimiter,
+            temp_files=ws.temp_files,
+            sheet=f.sheet or s.sheet,
         )
         if isinstance(got, Issue):
             issues.append(got)
         else:
             raws[name] = got
+            issues.extend(got.notes)
     return raws, issues
 
 
@@ -240,6 +268,7 @@ def _build(ws: Workspace, path: Path, *, materialize: bool) -> None:
         ws.as_of = as_of.astimezone(UTC)
     raws, issues = _inputs(ws, path)
     ws.issues.extend(issues)
+    ws.empty_rows = {n: r.empty_rows for n, r in raws.items() if r.empty_rows}
     if any(i.severity == "ERROR" for i in issues) and "leads" not in {
         r.table for rules in ws.mapping.tables.values() for r in rules if r.source in raws
     }:
@@ -286,7 +315,7 @@ def _typed_stage(ws: Workspace, table: str, parts: list[Compiled], present: set[
     texts = []
     for i, part in enumerate(parts):
         text = ident(f"_text_{table}_{i}")
-        con.raw_sql(f"CREATE OR REPLACE TEMP VIEW {text} AS {part.sql}")
+        con.raw_sql(f"CREATE OR REPLACE TEMP TABLE {text} AS {part.sql}")
         types = {r[0]: r[1] for r in con.raw_sql(f"DESCRIBE {text}").fetchall()}
         texts.append((part, text, types))
     # the original text is kept only where parsing can fail: text read as a timestamp or number
@@ -295,22 +324,88 @@ def _typed_stage(ws: Workspace, table: str, parts: list[Compiled], present: set[
         for c in spec.columns
         if c.kind != "string" and any(t.get(c.name, "VARCHAR") == "VARCHAR" for _, _, t in texts)
     }
+    nulls = ws.settings.null_values
     selects = []
     for part, text, types in texts:
+        styles = _styles(ws, table, part, text, types, nulls)
         cols = ["_file", "_row", "_exclude"]
         for col in spec.columns:
-            rule = part.rule.columns.get(col.name)
+            # an unmapped column (an option left empty) takes no default either
+            rule = part.rule.columns.get(col.name) if col.name in part.present else None
+            src_type = types.get(col.name, "VARCHAR")
             zone = ws.mapping.data_time_zone or ws.settings.time_zone
-            typed = typed_expr(col, types.get(col.name, "VARCHAR"), rule, zone)
-            cols.append(f"{typed} AS {ident(col.name)}")
+            reading = Reading(zone, nulls, styles.get(col.name, Style()))
+            cols.append(f"{typed_expr(col, src_type, rule, reading)} AS {ident(col.name)}")
             if col.name in with_raw:
-                raw = raw_expr(col, types.get(col.name, "VARCHAR"), rule)
+                raw = raw_expr(col, src_type, rule, reading)
                 cols.append(f"{raw} AS {ident(col.name + '__raw')}")
         selects.append(f"SELECT {', '.join(cols)} FROM {text}")
     # one pass over the input: every check and the canonical tables read this table
     stage_name = ident(f"_stage_{table}")
     con.raw_sql(f"CREATE OR REPLACE TEMP TABLE {stage_name} AS {' UNION ALL '.join(selects)}")
     return con.table(f"_stage_{table}")
+
+
+def _styles(
+    ws: Workspace,
+    table: str,
+    part: Compiled,
+    text: str,
+    types: dict[str, str],
+    nulls: tuple[str, ...],
+) -> dict[str, Style]:
+    """Each text column's number and date style, decided by one query over its values."""
+    spec = TABLES[table]
+    sql = evidence_sql(text, [(c, types.get(c.name, "VARCHAR")) for c in spec.columns], nulls)
+    if sql is None:
+        return {}
+    label = ws.con.raw_sql(f"SELECT any_value(_file) FROM {text}").fetchone()[0] or text
+    evidence = fetch_evidence(ws.con, sql)
+    decided = {
+        ev.column: decide(
+            ev,
+            part.rule.columns.get(ev.column),
+            decimal=ws.settings.decimal,
+            date_order=ws.settings.date_order,
+            file=label,
+        )
+        for ev in evidence
+    }
+    # a column whose values say nothing follows the other columns of its file when they
+    # agree (one export, one locale): 03/02/2025 beside 30/01/2025 in another column
+    kinds = {ev.column: ev.kind for ev in evidence}
+    for kind, code, attr in (
+        ("timestamp", "ambiguous-date", "date_order"),
+        ("number", "ambiguous-number", "decimal"),
+    ):
+        told = {
+            getattr(st, attr)
+            for c, (st, issue) in decided.items()
+            if kinds[c] == kind and issue is None and _told(ev_of(evidence, c), attr)
+        }
+        if len(told) == 1:
+            order = told.pop()
+            for c, (_st, issue) in list(decided.items()):
+                if issue is not None and issue.code == code:
+                    decided[c] = (Style(**{attr: order}), None)
+    out = {}
+    for c, (style, issue) in decided.items():
+        out[c] = style
+        if issue is not None:
+            ws.issues.add(issue)
+            ws.style_failed.add((table, c))
+    return out
+
+
+def ev_of(evidence: list[Any], column: str) -> Any:
+    return next(ev for ev in evidence if ev.column == column)
+
+
+def _told(ev: Any, attr: str) -> bool:
+    """Whether the column's own values decided its style (not a setting, not a default)."""
+    if attr == "date_order":
+        return bool(ev.counts["dmy"] or ev.counts["mdy"])
+    return bool(ev.counts["."] or ev.counts[","])
 
 
 def _validate_and_publish(
@@ -325,15 +420,28 @@ def _validate_and_publish(
             acc.read += int(n)
             if isinstance(reason, str):
                 acc.excluded[reason] = int(n)
+        for rule in ws.mapping.tables.get(table, ())[:1]:
+            if n_empty := ws.empty_rows.get(rule.source, 0):
+                acc.read += n_empty
+                acc.excluded["empty row"] = n_empty
         ws.accounting[table] = acc
         kept = stage.filter(stage._exclude.isnull())
         fills = {c for c, _ in _fill_rules(ws, table)}
-        checks = v.value_checks(kept, table, present, filled=fills)
+        checks = v.value_checks(
+            kept,
+            table,
+            present,
+            filled=fills,
+            reported={c for t, c in ws.style_failed if t == table},
+        )
         if table == "leads":
             checks += v.lead_checks(kept, present)
         issues, _ = v.run_checks(kept, checks, label)
         ws.issues.extend(_with_severity(ws, issues))
         if table == "leads":
+            leaks = v.leak_issues(kept, present, _defaults(ws, table), label)
+            ws.issues.extend(leaks)
+            ws.leaks |= {i.column for i in leaks if i.column}
             dup = v.duplicate_issue(kept, "lead_id", label)
             if dup:
                 ws.issues.add(dup)
@@ -403,6 +511,15 @@ def _with_severity(ws: Workspace, issues: list[Issue]) -> list[Issue]:
     for i in issues:
         sev = ws.mapping.severity.get(i.code)
         out.append(dataclasses.replace(i, severity=sev) if sev else i)  # type: ignore[arg-type]
+    return out
+
+
+def _defaults(ws: Workspace, table: str) -> dict[str, str | None]:
+    """Each column's default value (a rule's ``default``), which counts as not filled."""
+    out: dict[str, str | None] = {}
+    for rule in ws.mapping.tables.get(table, ()):
+        for col, r in rule.columns.items():
+            out.setdefault(col, r.default)
     return out
 
 

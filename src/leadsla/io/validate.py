@@ -59,6 +59,7 @@ class Check:
     value: str | None = None
     fix: str = ""
     exclude: str | None = None  # reason, when the rows are excluded rather than kept
+    per_value: bool = False  # one issue per offending value, each with its own count
 
 
 def raw_of(stage: ir.Table, col: str) -> ir.Value:
@@ -92,30 +93,83 @@ def run_checks(
             cols[ch.value] = (
                 raw_of(stage, base).cast("string") if base in stage.columns else stage[ch.value]
             )
-        first = stage.filter(ch.cond.fill_null(False)).order_by("_row").select(**cols)
-        df = first.limit(EXAMPLES).execute()
+        first = stage.filter(ch.cond.fill_null(False)).select(**cols)
+        if ch.per_value and ch.value:
+            issues += _per_value(first, ch, file)
+        else:
+            df = first.order_by("_row").limit(EXAMPLES).execute()
+            rows = tuple(int(r) for r in df["_row"])
+            value = None
+            if ch.value:
+                v = df[ch.value].iloc[0]
+                value = None if v is None or (isinstance(v, float) and v != v) else str(v)
+            issues.append(
+                Issue(
+                    ch.severity,
+                    ch.code,
+                    ch.message,
+                    file=file,
+                    row=rows[0] if rows else None,
+                    column=ch.column,
+                    value=value,
+                    fix=ch.fix,
+                    count=n,
+                    rows=rows,
+                )
+            )
+        if ch.exclude:
+            hits[ch.exclude] = hits.get(ch.exclude, 0) + n
+    return issues, hits
+
+
+MAX_VALUES = 10
+
+
+def _per_value(hits: ir.Table, ch: Check, file: str) -> list[Issue]:
+    """One issue per distinct offending value (the first MAX_VALUES by first row), each counted."""
+    assert ch.value is not None
+    by_value = (
+        hits.group_by(ch.value)
+        .aggregate(n=ibis._.count(), first=hits._row.min())
+        .order_by("first")
+        .execute()
+    )
+    out = []
+    shown = by_value.head(MAX_VALUES)
+    for value, n in zip(shown[ch.value], shown["n"], strict=True):
+        df = hits.filter(hits[ch.value] == value).order_by("_row").limit(EXAMPLES).execute()
         rows = tuple(int(r) for r in df["_row"])
-        value = None
-        if ch.value:
-            v = df[ch.value].iloc[0]
-            value = None if v is None or (isinstance(v, float) and v != v) else str(v)
-        issues.append(
+        out.append(
             Issue(
                 ch.severity,
                 ch.code,
                 ch.message,
                 file=file,
-                row=rows[0] if rows else None,
+                row=rows[0],
                 column=ch.column,
-                value=value,
+                value=str(value),
                 fix=ch.fix,
-                count=n,
+                count=int(n),
                 rows=rows,
             )
         )
-        if ch.exclude:
-            hits[ch.exclude] = hits.get(ch.exclude, 0) + n
-    return issues, hits
+    rest = by_value.iloc[MAX_VALUES:]
+    if len(rest):
+        first_row = int(rest["first"].min())
+        out.append(
+            Issue(
+                ch.severity,
+                ch.code,
+                ch.message.replace("{value}", f"{len(rest):,} other values") + " (not listed)",
+                file=file,
+                row=first_row,
+                column=ch.column,
+                fix=ch.fix,
+                count=int(rest["n"].sum()),
+                rows=(first_row,),
+            )
+        )
+    return out
 
 
 def value_checks(
@@ -124,15 +178,21 @@ def value_checks(
     present: set[str],
     *,
     filled: set[str] | frozenset[str] = frozenset(),
+    reported: set[str] | frozenset[str] = frozenset(),
 ) -> list[Check]:
-    """Unparseable values and missing required values, for every column present."""
+    """Unparseable values and missing required values, for every column present.
+
+    Columns in ``reported`` already have an error about how their values are written (an
+    ambiguous or mixed number or date style); their values are not reported once more each.
+    """
     spec = TABLES[table]
     checks: list[Check] = []
     for col in spec.columns:
         if col.name not in present:
             continue
         raw, typed = raw_of(stage, col.name), stage[col.name]
-        parsed = f"{col.name}__raw" in stage.columns  # text that may fail to parse
+        # text that may fail to parse
+        parsed = f"{col.name}__raw" in stage.columns and col.name not in reported
         if col.kind == "timestamp" and parsed:
             checks.append(
                 Check(
@@ -143,6 +203,7 @@ def value_checks(
                     col.name,
                     f"{col.name}__raw",
                     TIMESTAMP_FIX,
+                    per_value=True,
                 )
             )
         elif col.kind in ("float", "integer") and parsed:
@@ -154,8 +215,8 @@ def value_checks(
                     "{value} is not a number.",
                     col.name,
                     f"{col.name}__raw",
-                    'Numbers must look like 1234.5 (set decimal = "," in the mapping '
-                    "rule for 1.234,5).",
+                    "Numbers must look like 1234.5, 1,234.50 or 1.234,50 (one style per column).",
+                    per_value=True,
                 )
             )
         if col.required and col.name not in filled:
@@ -187,6 +248,7 @@ def lead_checks(stage: ir.Table, present: set[str]) -> list[Check]:
             "status",
             f"Known statuses: {known}. Map yours in a mapping file: "
             '[tables.leads.values.status] "Your Status" = "won".',
+            per_value=True,
         ),
         Check(
             "ERROR",
@@ -348,3 +410,51 @@ def activity_timing_checks(joined: ir.Table) -> list[Check]:
             "Usually a dialer that writes local wall time as UTC: check the export's time zone.",
         )
     ]
+
+
+GROUPINGS = ("segment", "campaign", "source", "owner")
+
+
+def leak_issues(
+    stage: ir.Table, present: set[str], defaults: dict[str, str | None], file: str
+) -> list[Issue]:
+    """Grouping columns (nearly) only filled for won leads: a leak of the outcome.
+
+    A column recorded when a deal is won (Olist's business_segment) makes every group of it
+    convert and puts the open and lost leads in one "unknown" group. Filled means not empty
+    and not the rule's default. A leak: at least 90% of the won leads filled and at most 10%
+    of the others (with 5 won and 20 other leads at least).
+    """
+    cols = [c for c in GROUPINGS if c in present]
+    if not cols:
+        return []
+    won = stage.status == "won"
+    aggs: dict[str, Any] = {"won": won.cast("int64").sum(), "other": (~won).cast("int64").sum()}
+    for c in cols:
+        filled = stage[c].notnull()
+        if defaults.get(c) is not None:
+            filled = filled & (stage[c] != defaults[c])
+        aggs[f"{c}_won"] = (filled & won).cast("int64").sum()
+        aggs[f"{c}_other"] = (filled & ~won).cast("int64").sum()
+    row = stage.aggregate(**aggs).execute().iloc[0]
+    n_won, n_other = int(row["won"] or 0), int(row["other"] or 0)
+    if n_won < 5 or n_other < 20:
+        return []
+    out = []
+    for c in cols:
+        fw, fo = int(row[f"{c}_won"] or 0) / n_won, int(row[f"{c}_other"] or 0) / n_other
+        if fw >= 0.9 and fo <= 0.1:
+            out.append(
+                Issue(
+                    "WARNING",
+                    "grouping-leak",
+                    f"{c} is filled for {fw:.0%} of the won leads but {fo:.1%} of the others: it "
+                    "is recorded when a lead is won, so grouped by it every group converts. It "
+                    "is left out of the default groupings.",
+                    file=file,
+                    column=c,
+                    fix=f"Group by {c} only knowingly (--by {c}); map a column known before "
+                    "the outcome instead.",
+                )
+            )
+    return out
