@@ -596,10 +596,23 @@ def _build(ws: Workspace, raws: dict[str, Raw], inputs: _Inputs) -> None:
     _validate_and_publish(ws, stages, inputs, src_mod)
 
 
+_ACCENTED = "áàâäãåāéèêëēíìîïīóòôöõøōúùûüūçñýÿ"
+_PLAIN = "aaaaaaaeeeeeiiiiiooooooouuuuucnyy"
+
+
 def _on_views(sql: str, inputs: _Inputs, raws: dict[str, Raw]) -> str:
     """The mapping's DuckDB SQL with ``raw_<file>`` pointing at this workspace's views."""
     tree = sqlglot.parse_one(sql, read="duckdb")
     names = {f"raw_{n}": r.view for n, r in raws.items()}
+
+    def accents(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Anonymous) and node.name.lower() == "strip_accents":
+            # DuckDB's strip_accents has no portable twin: translate the common accents
+            return exp.func(
+                "translate", node.expressions[0], exp.Literal.string(_ACCENTED),
+                exp.Literal.string(_PLAIN),
+            )  # fmt: skip
+        return node
 
     def swap(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Table) and node.name in names and not node.db:
@@ -611,7 +624,8 @@ def _on_views(sql: str, inputs: _Inputs, raws: dict[str, Raw]) -> str:
             return new
         return node
 
-    return tree.transform(swap).sql(dialect="duckdb")
+    # (tables first: a replaced node's children are not visited again)
+    return tree.transform(swap).transform(accents).sql(dialect="duckdb")
 
 
 def _typed_stage(ws: Workspace, table: str, parts: list[tuple[Compiled, ir.Table]]) -> ir.Table:
