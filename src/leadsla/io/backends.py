@@ -608,10 +608,11 @@ def _on_views(sql: str, inputs: _Inputs, raws: dict[str, Raw]) -> str:
     def accents(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Anonymous) and node.name.lower() == "strip_accents":
             # DuckDB's strip_accents has no portable twin: translate the common accents
-            return exp.func(
+            out: exp.Expression = exp.func(
                 "translate", node.expressions[0], exp.Literal.string(_ACCENTED),
                 exp.Literal.string(_PLAIN),
             )  # fmt: skip
+            return out
         return node
 
     def swap(node: exp.Expression) -> exp.Expression:
