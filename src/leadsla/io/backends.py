@@ -608,11 +608,8 @@ def _on_views(sql: str, inputs: _Inputs, raws: dict[str, Raw]) -> str:
     def accents(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Anonymous) and node.name.lower() == "strip_accents":
             # DuckDB's strip_accents has no portable twin: translate the common accents
-            out: exp.Expression = exp.func(
-                "translate", node.expressions[0], exp.Literal.string(_ACCENTED),
-                exp.Literal.string(_PLAIN),
-            )  # fmt: skip
-            return out
+            args = [node.expressions[0], exp.Literal.string(_ACCENTED), exp.Literal.string(_PLAIN)]
+            return exp.Anonymous(this="translate", expressions=args)
         return node
 
     def swap(node: exp.Expression) -> exp.Expression:
