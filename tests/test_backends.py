@@ -352,3 +352,76 @@ def test_cli_agree_and_check_agree(cli_json: Any, tmp_path: Path) -> None:
     for backend in BACKENDS[1:]:
         got = cli_json(backend, "check", "--policy", policy, "--as-of", AS_OF)
         assert_same(_plain(want), _plain(got), backend)
+
+
+# --------------------------------------------------------------------------- bad data
+
+
+def broken_frames() -> dict[str, pd.DataFrame]:
+    """Typed tables with one of each data problem the checks find in typed columns."""
+    t = pd.Timestamp("2025-01-06T09:00:00Z")
+    day = pd.Timedelta(days=1)
+    leads = pd.DataFrame(
+        {
+            "lead_id": ["B1", "B2", "B2", "B4", "B5", "B6", "B7", None],
+            "created_at": [t, t, t, t, t, t, t + 10 * day, t],
+            "segment": ["smb"] * 8,
+            "status": ["won", "lost", "open", "Won", "won", "maybe", "lost", "open"],
+            # B1 no revenue (warning); B5 negative revenue; B7 closed 10 days before created
+            "closed_at": [t + day, None, None, t + day, t + day, None, t, None],
+            "revenue": [None, None, None, 100.0, -5.0, None, None, None],
+        }
+    )
+    leads["closed_at"] = pd.to_datetime(leads["closed_at"], utc=True)
+    acts = pd.DataFrame(
+        {
+            "activity_id": ["X1", "X2", "X3", "X4"],
+            "lead_id": ["B1", "NOPE", "B4", "B4"],
+            "at": [t + day / 2, t, t - day, pd.Timestamp("2026-01-01T00:00:00Z")],
+            "kind": ["call"] * 4,
+        }
+    )
+    return {"leads": leads, "activities": acts}
+
+
+def test_same_issues_and_counts_on_bad_data(
+    postgres_url: str, spark_session: Any, tmp_path: Path
+) -> None:
+    """Every check finds the same problems, on as many rows, on each engine; the excluded
+    activities are counted alike (unknown lead, after the as-of date)."""
+    frames = broken_frames()
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    for name, df in frames.items():
+        df.to_parquet(folder / f"{name}.parquet", index=False)
+    schema = f"leadsla_bad_{uuid.uuid4().hex[:8]}"
+    admin = ibis.connect(postgres_url)
+    admin.raw_sql(f'CREATE SCHEMA "{schema}"').close()
+    try:
+        for name, df in frames.items():
+            admin.create_table(name, df, database=schema)
+        parts = urlsplit(postgres_url)
+        pg = urlunsplit(parts._replace(path=f"{parts.path.rstrip('/')}/{schema}"))
+        settings = load_settings(None).replace(as_of=datetime(2025, 6, 30, tzinfo=UTC))
+        found = {}
+        for backend in BACKENDS:
+            source = {"duckdb": str(folder), "postgres": pg,
+                      "pyspark": f"pyspark://local[2]?path={folder}"}[backend]  # fmt: skip
+            with leadsla.connect(source, settings=settings, strict=False) as ws:
+                found[backend] = (
+                    sorted((i.severity, i.code, i.count, i.column) for i in ws.issues),
+                    {k: a.to_dict() for k, a in ws.accounting.items()},
+                )
+    finally:
+        admin.raw_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE').close()
+        admin.disconnect()
+    codes = {code for _, code, _, _ in found["duckdb"][0]}
+    assert {"duplicate-id", "unknown-status", "negative-revenue", "closed-before-created",
+            "won-without-revenue", "missing-value", "orphan-activity", "activity-after-as-of",
+            "activity-before-created"} <= codes, codes  # fmt: skip
+    assert found["duckdb"][1]["activities"]["excluded"] == {
+        "activity for an unknown lead": 1,
+        "activity after the as-of date": 1,
+    }
+    for backend in BACKENDS[1:]:
+        assert found[backend] == found["duckdb"], backend

@@ -431,7 +431,7 @@ def _salesforce_expected(t: dict[str, pd.DataFrame], acc: dict[str, Any]) -> Non
     assert leads.loc["00Q1", "revenue"] == 25_000.0
     assert leads.loc["00Q1", "closed_at"] == pd.Timestamp("2024-12-01", tz="UTC")
     assert leads.loc["00Q3", "closed_at"] == pd.Timestamp("2025-04-02", tz="UTC")
-    assert leads.loc["00Q1", "campaign"] == "Webinar Q4"
+    assert leads.loc["00Q1", "campaign"] == "Web"
     assert leads.loc["00Q2", "source"] == "partner"
     assert leads.loc["00Q3", "source"] == "sales"
     acts = t["activities"].set_index("activity_id")

@@ -480,7 +480,7 @@ def check_compliance(
             joined.group_by("_i")
             .aggregate(
                 _first=joined.at.min(),
-                _n=(joined.at <= joined._end).cast("int64").sum(),
+                _n=ibis.ifelse(joined.at <= joined._end, 1, 0).sum(),  # (PostgreSQL casts no bool)
             )
             .to_pyarrow()
         )
@@ -624,9 +624,9 @@ def _marketing(
     grouped = (
         leads.group_by(segment=leads.segment.fill_null("all"))
         .aggregate(
-            mqls=in_period.cast("int64").sum(),
-            marketing=(in_period & is_mkt).cast("int64").sum(),
-            with_source=leads.source.notnull().cast("int64").sum(),
+            mqls=ibis.ifelse(in_period, 1, 0).sum(),
+            marketing=ibis.ifelse(in_period & is_mkt, 1, 0).sum(),
+            with_source=ibis.ifelse(leads.source.notnull(), 1, 0).sum(),
         )
         .to_pyarrow()
         .to_pylist()

@@ -700,6 +700,9 @@ def _validate_and_publish(
         issues, _ = v.run_checks(kept, checks, label)
         ws.issues.extend(src_mod._with_severity(ws, issues))
         if table == "leads":
+            leaks = v.leak_issues(kept, present, src_mod._defaults(ws, table), label)
+            ws.issues.extend(leaks)
+            ws.leaks |= {i.column for i in leaks if i.column}
             dup = v.duplicate_issue(kept, "lead_id", label)
             if dup:
                 ws.issues.add(dup)

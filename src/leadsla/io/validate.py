@@ -429,13 +429,17 @@ def leak_issues(
     if not cols:
         return []
     won = stage.status == "won"
-    aggs: dict[str, Any] = {"won": won.cast("int64").sum(), "other": (~won).cast("int64").sum()}
+    # (CASE, not a cast: PostgreSQL casts no boolean to bigint)
+    aggs: dict[str, Any] = {
+        "won": ibis.ifelse(won, 1, 0).sum(),
+        "other": ibis.ifelse(~won, 1, 0).sum(),
+    }
     for c in cols:
         filled = stage[c].notnull()
         if defaults.get(c) is not None:
             filled = filled & (stage[c] != defaults[c])
-        aggs[f"{c}_won"] = (filled & won).cast("int64").sum()
-        aggs[f"{c}_other"] = (filled & ~won).cast("int64").sum()
+        aggs[f"{c}_won"] = ibis.ifelse(filled & won, 1, 0).sum()
+        aggs[f"{c}_other"] = ibis.ifelse(filled & ~won, 1, 0).sum()
     row = stage.aggregate(**aggs).execute().iloc[0]
     n_won, n_other = int(row["won"] or 0), int(row["other"] or 0)
     if n_won < 5 or n_other < 20:
