@@ -248,7 +248,7 @@ def test_canonical_tables_agree(workspaces: dict[str, leadsla.Workspace], backen
 @pytest.fixture(scope="module")
 def agreements(workspaces: dict[str, leadsla.Workspace]) -> dict[str, Any]:
     return {
-        b: draft_agreement(ws, quota_eur=400_000, bootstrap=200, draws=2_000, name="SLA")
+        b: draft_agreement(ws, quota_eur=400_000, bootstrap=50, draws=500, name="SLA")
         for b, ws in workspaces.items()
     }
 
@@ -266,7 +266,7 @@ def test_agree_value_plan_attempts_speed_agree(agreements: dict[str, Any], backe
 @pytest.mark.parametrize("backend", BACKENDS[1:])
 def test_value_by_campaign_agrees(workspaces: dict[str, leadsla.Workspace], backend: str) -> None:
     def run(ws: leadsla.Workspace) -> Any:
-        return mql_value_table(ws.leads, by=("campaign", "segment"), as_of=ws.as_of, draws=2_000)
+        return mql_value_table(ws.leads, by=("campaign", "segment"), as_of=ws.as_of, draws=500)
 
     want = run(workspaces["duckdb"]).to_dict()
     assert want["groups"], "no groups: the comparison would be empty"
@@ -320,9 +320,9 @@ def cli_json(
 @pytest.mark.parametrize(
     "args",
     [
-        ("value", "--by", "segment", "--draws", "2000"),
+        ("value", "--by", "segment", "--draws", "500"),
         ("plan", "--quota", "400000"),
-        ("attempts", "--bootstrap", "200"),
+        ("attempts", "--bootstrap", "50"),
         ("speed",),
     ],
     ids=lambda a: a[0],
@@ -338,7 +338,7 @@ def test_cli_agree_and_check_agree(cli_json: Any, tmp_path: Path) -> None:
     for backend in BACKENDS:
         out = tmp_path / backend
         agreed = cli_json(
-            backend, "agree", "--bootstrap", "200", "--name", "SLA", "--out", str(out)
+            backend, "agree", "--bootstrap", "50", "--name", "SLA", "--out", str(out)
         )
         agreed.pop("files")
         outs[backend] = _plain(agreed)
