@@ -20,6 +20,20 @@ DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 RunCli = Callable[..., subprocess.CompletedProcess[str]]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def stage_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The stage cache of the whole run in a temporary folder, never the user's ~/.cache
+    (subprocesses inherit it); the commands run cold and warm on it like a user's."""
+    folder = tmp_path_factory.mktemp("leadsla-cache")
+    before = os.environ.get("LEADSLA_CACHE_DIR")
+    os.environ["LEADSLA_CACHE_DIR"] = str(folder)
+    yield folder
+    if before is None:
+        os.environ.pop("LEADSLA_CACHE_DIR", None)
+    else:
+        os.environ["LEADSLA_CACHE_DIR"] = before
+
+
 @pytest.fixture(scope="session")
 def cli_env() -> Iterator[dict[str, str]]:
     """The environment of ``python -m leadsla`` subprocesses.

@@ -45,7 +45,7 @@ BANK = (
 )
 AS_OF = datetime(2025, 6, 30, 18, 0, tzinfo=UTC)
 SPEC_TOP = {"cost_per_attempt", "groups"}
-EXTRA_TOP = {"excluded", "bound_shown", "warnings"}
+EXTRA_TOP = {"excluded", "bound_shown", "warnings", "population"}
 SPEC_GROUP = {
     "optimal_attempts",
     "optimal_attempts_ci",
@@ -180,7 +180,7 @@ def methods_crm(folder: Path) -> Path:
                     "outcome": "connected",
                 }
             )
-    recent = AS_OF - timedelta(days=10)
+    recent = AS_OF - timedelta(hours=2)  # younger than the wins' p90 lag (hours): immature
     leads.append(
         {
             "lead_id": "L11",
@@ -198,7 +198,7 @@ def methods_crm(folder: Path) -> Path:
             "kind": "call",
             "outcome": "no_answer",
         }
-        for h in (1, 5)
+        for h in (0.5, 1.5)
     ]
     return write_crm(folder, leads, acts)
 
@@ -207,9 +207,15 @@ def methods_crm(folder: Path) -> Path:
 
 
 def test_methods_fixture_through_the_engine(tmp_path: Path) -> None:
+    # the fixed-age rule (stale after 90 days): the recent lead L11 is left out
     with connect(methods_crm(tmp_path / "crm"), settings=Settings(as_of=AS_OF)) as ws:
-        res = from_workspace(ws, B=200)
+        res = from_workspace(ws, B=200, stale_after_days=90)
+        mature = from_workspace(ws, B=50)
     assert res.excluded == {"not_stale": 1}
+    # the maturity rule (METHODS §1, wins close within hours here) leaves out the same lead
+    assert mature.excluded == {"immature": 1} and mature.cutoff is not None
+    assert mature.groups["mid-market"].censored.tolist() == [0, 0, 1, 1, 1, 0, 1]
+    assert "mature leads" in mature.to_dict()["population"]
     assert res.bound_shown is None
     g = res.groups["mid-market"]
     assert (g.leads, g.ambiguous_leads) == (10, 0)
@@ -281,7 +287,7 @@ def test_stale_cutoff_is_strict(tmp_path: Path) -> None:
         for r in leads
     ]
     with connect(write_crm(tmp_path / "crm", leads, acts), settings=Settings(as_of=AS_OF)) as ws:
-        res = from_workspace(ws, B=20)
+        res = from_workspace(ws, B=20, stale_after_days=90)
     assert res.excluded == {"not_stale": 2}
     assert res.groups["x"].lost.tolist() == [0, 1]
 
@@ -408,7 +414,7 @@ def test_bad_options(tmp_path: Path) -> None:
             from_workspace(ws, attempt_kinds=())
         res = from_workspace(ws, stale_after_days=10_000, B=10)
     assert res.groups == {} and res.excluded == {"not_stale": 11}
-    assert any("No stale lead" in w for w in res.warnings)
+    assert any("No lead to analyse" in w for w in res.warnings)
 
 
 # --------------------------------------------------------------------------- charts
@@ -419,7 +425,7 @@ def test_charts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         res = from_workspace(ws, B=100)
     ret = res.figure()
     names = [t.name for t in ret.data]
-    assert "mid-market" in names and any("N* = 5" in (n or "") for n in names)
+    assert "mid-market" in names and any("N* ≥ 5" in (n or "") for n in names)
     profit = res.figure("profit")
     assert any(getattr(t, "fill", None) == "toself" for t in profit.data)  # the band
     naive = res.figure("naive")

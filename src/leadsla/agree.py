@@ -284,6 +284,18 @@ def attempt_windows(
     return out
 
 
+def _population_days(attempts: AttemptsResult | None, default: float) -> float:
+    """The attempts analysis's population as an age in days (its maturity cutoff, or its
+    fixed stale age; 0 when every lead is mature)."""
+    if attempts is None:
+        return default
+    if attempts.stale_after_days is not None:
+        return attempts.stale_after_days
+    if attempts.cutoff is None:
+        return 0.0
+    return (attempts.as_of - attempts.cutoff).total_seconds() / 86_400.0
+
+
 # --------------------------------------------------------------------------- commitments
 
 
@@ -740,7 +752,7 @@ class Agreement:
             near = x.near_optimal
             rows.append([
                 name, f"{g.leads:,}", f"{_money(x.value)} {self.currency}",
-                x.optimal_attempts_text, f"{x.optimal_attempts_ci[0]}–{x.optimal_attempts_ci[1]}",
+                x.optimal_attempts_text, x.interval_text,
                 "yes" if x.identified else "no", "–" if x.knee is None else str(x.knee),
                 f"{near[0]}–{near[-1]}" if near else "–", str(x.max_attempts_supported),
             ])  # fmt: skip
@@ -748,8 +760,8 @@ class Agreement:
                           "identified", "knee", "near-optimal", "supported up to"],
                          rows)  # fmt: skip
         out += ["", f"Cost per attempt c = {a.cost_per_attempt:,.2f} {self.currency}; N* = "
-                "argmax V·F(N) − c·A(N) (METHODS §3). Stale leads only (created more than "
-                f"{a.stale_after_days:g} days before {a.as_of:%Y-%m-%d}).", ""]  # fmt: skip
+                "argmax V·F(N) − c·A(N) (METHODS §3). Counted: "
+                f"{a.population} (as of {a.as_of:%Y-%m-%d}).", ""]  # fmt: skip
         return out
 
     def _md_speed(self) -> list[str]:
@@ -883,7 +895,7 @@ class Agreement:
             parts.append(table_html(
                 [{"segment": n, "leads": g.leads, "V": _money(g.analysis.value),
                   "N*": g.analysis.optimal_attempts_text,
-                  "95% interval": "–".join(str(x) for x in g.analysis.optimal_attempts_ci),
+                  "95% interval": g.analysis.interval_text,
                   "knee": g.analysis.knee, "supported up to": g.analysis.max_attempts_supported}
                  for n, g in self.attempts.groups.items()]))  # fmt: skip
         if self.speed is not None:
@@ -1175,12 +1187,11 @@ def _attempt_targets(
     picks: dict[str, tuple[int, bool, str]] = {}
     for name, g in groups.items():
         a = g.analysis
-        lo, hi = a.optimal_attempts_ci
         if count is not None:
             picks[name] = (count, False, f"given (N* = {a.optimal_attempts_text})")
         elif a.identified:
             k = a.optimal_attempts
-            why = f"N* = {k} (profit-optimal; 95% interval {lo}–{hi})"
+            why = f"N* = {k} (profit-optimal; 95% interval {a.interval_text})"
             if k < 1:
                 k, why = 1, "N* = 0 (no attempt pays at this cost); the policy needs one"
             picks[name] = (k, False, why)
@@ -1195,7 +1206,7 @@ def _attempt_targets(
         windows = attempt_windows(
             ws.leads, ws.activities, {n: k for n, (k, _, _) in picks.items()},
             attempt_kinds=s.attempt_kinds, as_of=attempts.as_of if attempts else ws.as_of,
-            stale_after_days=attempts.stale_after_days if attempts else s.stale_after_days,
+            stale_after_days=_population_days(attempts, s.stale_after_days),
         )  # fmt: skip
     elif within_days is None:
         missing["attempt window"] = (

@@ -108,6 +108,13 @@ AttemptsPerHourOpt = Annotated[
         help="Contact attempts a rep makes in an hour (default: settings, 6).",
     ),
 ]
+NoCacheOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-cache",
+        help="Read and validate the files afresh, without the stage cache (LEADSLA_CACHE_DIR).",
+    ),
+]
 AsOfOpt = Annotated[
     str | None, typer.Option("--as-of", help="The data's as-of instant (ISO 8601); default now.")
 ]
@@ -142,6 +149,7 @@ def open_source(
     encoding: str | None = None,
     as_of: str | None = None,
     strict: bool = True,
+    no_cache: bool = False,
     **settings: Any,
 ) -> Workspace:
     """Connect with the settings beside the data, overridden by flags; print warnings."""
@@ -155,8 +163,14 @@ def open_source(
         as_of=_parse_instant(as_of) if as_of else None,
         **settings,
     )
-    ws = connect(source, mapping=m, settings=s, options=parse_options(options), strict=strict)
-    return ws
+    return connect(
+        source,
+        mapping=m,
+        settings=s,
+        options=parse_options(options),
+        strict=strict,
+        cache=not no_cache,
+    )
 
 
 def settings_folder(source: str) -> Path | None:
@@ -208,10 +222,18 @@ def validate(
     as_of: AsOfOpt = None,
     format: FormatOpt = Format.table,
     out: OutOpt = None,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """Check the data and list every problem with where and how to fix it."""
     ws = open_source(
-        source, mapping, option, time_zone=time_zone, encoding=encoding, as_of=as_of, strict=False
+        source,
+        mapping,
+        option,
+        time_zone=time_zone,
+        encoding=encoding,
+        as_of=as_of,
+        strict=False,
+        no_cache=no_cache,
     )
     try:
         issues = list(ws.issues)

@@ -51,7 +51,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
     "BUCKETS",
@@ -60,6 +60,8 @@ __all__ = [
     "SEGMENTS",
     "SynthFrames",
     "SynthResult",
+    "attempt_counts",
+    "attempt_crm_frames",
     "generate",
     "generate_frames",
     "truth",
@@ -1111,3 +1113,147 @@ def generate_frames(
         touches=pa.concat_tables([p.touches for p in parts]).to_pandas(),
         truth=_truth_doc(plan, stamp, float(cost_per_attempt)),
     )
+
+
+# --- attempt processes with a given hazard (calibration of the attempts analysis) ----------
+
+
+def attempt_counts(
+    win_hazard: ArrayLike,
+    lost_hazard: ArrayLike,
+    stop_hazard: ArrayLike,
+    /,
+    *,
+    leads: int,
+    open_share: float = 0.0,
+    seed: int | np.random.Generator = 0,
+) -> tuple[IntArray, IntArray, IntArray]:
+    """Leads won, lost and censored at their k-th attempt, k = 0..K, for ``leads`` leads.
+
+    The lead-level process: at attempt k = 1..K a lead is won with ``win_hazard[k-1]``, lost
+    after contact with ``lost_hazard[k-1]``, else its rep stops with ``stop_hazard[k-1]``
+    (censored: abandoned), else it gets attempt k + 1; after attempt K it is censored. A share
+    ``open_share`` of the leads is still being worked at the as-of date: each of these is cut
+    after a uniformly drawn attempt 1..K (censored there, if it got that far) — independent
+    censoring, as a mature cohort's open leads are once the unresolved recent cohort is left
+    out (METHODS.md §3).
+
+    Drawn as counts, not leads: given the n_k leads at risk at attempt k, the numbers won,
+    lost, censored and going on are one multinomial draw of n_k with the per-lead
+    probabilities, because the leads are independent and each one's step k depends only on
+    having reached k. Simulating the leads one by one gives the same distribution of counts.
+    """
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    h_w = np.asarray(win_hazard, dtype=np.float64)
+    h_l = np.asarray(lost_hazard, dtype=np.float64)
+    h_s = np.asarray(stop_hazard, dtype=np.float64)
+    k_max = h_w.size
+    if h_l.shape != h_w.shape or h_s.shape != h_w.shape or k_max == 0:
+        raise ValueError("win, lost and stop hazards must have the same length K >= 1")
+    if not 0 <= open_share <= 1 or leads < 0:
+        raise ValueError("open_share must be in [0, 1] and leads >= 0")
+    if np.any(h_w + h_l > 1) or np.any(h_w < 0) or np.any(h_l < 0) or np.any(h_s < 0):
+        raise ValueError("hazards must be >= 0 with win + lost <= 1")
+    n_open = int(rng.binomial(leads, open_share))
+    won = np.zeros(k_max + 1, dtype=np.int64)
+    lost = np.zeros(k_max + 1, dtype=np.int64)
+    cens = np.zeros(k_max + 1, dtype=np.int64)
+    # closed leads: the process above; open leads: also cut at a uniform attempt 1..K
+    # (P(cut after k | not cut before k) = 1 / (K - k + 1))
+    cut = 1.0 / (k_max - np.arange(k_max))
+    for n0, extra in ((leads - n_open, np.zeros(k_max)), (n_open, cut)):
+        n = n0
+        for k in range(k_max):
+            if n == 0:
+                break
+            rest = 1.0 - h_w[k] - h_l[k]
+            stop = rest * (1.0 - (1.0 - min(h_s[k], 1.0)) * (1.0 - extra[k]))
+            go = max(rest - stop, 0.0)
+            x = rng.multinomial(n, [h_w[k], h_l[k], stop, go])
+            won[k + 1] += x[0]
+            lost[k + 1] += x[1]
+            cens[k + 1] += x[2]
+            n = int(x[3])
+        cens[k_max] += n
+    return won, lost, cens
+
+
+def attempt_crm_frames(
+    win_hazard: ArrayLike,
+    lost_hazard: ArrayLike,
+    stop_hazard: ArrayLike,
+    /,
+    *,
+    leads: int = 20_000,
+    mean_revenue: float = 10_000.0,
+    span_days: float = 540.0,
+    win_lag_days: float = 30.0,
+    days_between_attempts: float = 3.0,
+    seed: int = 0,
+    as_of: datetime = datetime(2026, 6, 30, 18, 0),
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A small CRM (canonical ``leads`` and ``activities``, UTC) from the same lead process as
+    :func:`attempt_counts`, with time: leads created uniformly over ``span_days`` before
+    ``as_of``; attempts (calls) every ``days_between_attempts`` days on average; a lead lost
+    after contact closes an hour after its deciding call (outcome ``connected``), an abandoned
+    one 3 days after its last call (``no_answer`` throughout); a won lead's deciding call is
+    ``connected`` and the deal closes a log-normal lag later (median ``win_lag_days``) — in
+    between it is open though reached and about to be won: the leads a life table must not
+    count as non-wins. Whatever happens after ``as_of`` is cut: later calls are dropped and a
+    lead not closed by then is open. Revenue: log-normal, mean ``mean_revenue``.
+    """
+    rng = np.random.default_rng(seed)
+    h_w = np.asarray(win_hazard, dtype=np.float64)
+    h_l = np.asarray(lost_hazard, dtype=np.float64)
+    h_s = np.asarray(stop_hazard, dtype=np.float64)
+    k_max = h_w.size
+    u = rng.random((leads, k_max))
+    s = rng.random((leads, k_max))
+    outcome = np.where(u < h_w, 1, np.where(u < h_w + h_l, 2, np.where(s < h_s, 3, 0)))
+    outcome[:, -1] = np.where(outcome[:, -1] == 0, 3, outcome[:, -1])
+    ends = outcome > 0
+    m = ends.argmax(axis=1) + 1  # attempts of each lead
+    state = outcome[np.arange(leads), m - 1]  # 1 won, 2 lost after contact, 3 abandoned
+    day = 86_400.0
+    end = pd.Timestamp(as_of, tz="UTC").value / 1e9
+    created = end - rng.random(leads) * span_days * day
+    gaps = rng.exponential(days_between_attempts * day, (leads, k_max))
+    gaps[:, 0] = rng.exponential(2 * 3_600.0, leads)
+    at = created[:, None] + np.cumsum(gaps, axis=1)
+    last = at[np.arange(leads), m - 1]
+    lag = np.exp(rng.normal(np.log(win_lag_days * day), 0.6, leads))
+    closed = np.where(state == 1, last + lag, np.where(state == 2, last + 3_600.0, last + 3 * day))
+    is_open = closed > end
+    sigma = 0.8
+    revenue = mean_revenue * np.exp(rng.normal(-(sigma**2) / 2, sigma, leads))
+    status = np.where(is_open, "open", np.where(state == 1, "won", "lost"))
+    ids = np.char.add("L", np.arange(leads).astype(str))
+
+    def ts(x: FloatArray) -> pd.Series:
+        return pd.to_datetime(pd.Series(np.round(x * 1e6).astype(np.int64)), unit="us", utc=True)
+
+    lead_frame = pd.DataFrame(
+        {
+            "lead_id": ids,
+            "created_at": ts(created),
+            "segment": "all",
+            "status": status,
+            "closed_at": ts(closed).where(~is_open),
+            "revenue": np.where((state == 1) & ~is_open, revenue, np.nan),
+        }
+    )
+    lead_idx, k_idx = np.nonzero(np.arange(k_max)[None, :] < m[:, None])
+    t = at[lead_idx, k_idx]
+    keep = t <= end
+    lead_idx, k_idx, t = lead_idx[keep], k_idx[keep], t[keep]
+    deciding = (k_idx == m[lead_idx] - 1) & np.isin(state[lead_idx], (1, 2))
+    acts = pd.DataFrame(
+        {
+            "activity_id": np.char.add("A", np.arange(t.size).astype(str)),
+            "lead_id": ids[lead_idx],
+            "at": ts(t),
+            "kind": "call",
+            "outcome": np.where(deciding, "connected", "no_answer"),
+        }
+    )
+    return lead_frame, acts

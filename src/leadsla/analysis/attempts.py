@@ -6,8 +6,9 @@ Two steps:
    the contact attempts (outbound activities of the attempt kinds strictly before
    ``closed_at``; all of them for an open lead) and the end state, aggregated to counts per
    (group…, attempts, state). Only this small table comes into Python.
-2. :func:`attempt_analysis`: per group, the life table, Π(N), N*, its bootstrap interval, the
-   knee and the warnings, all from :mod:`leadsla.analysis.lifetable` (the one place the
+2. :func:`attempt_analysis`: per group, the life table, the hazard model, Π(N), N*,
+   identification, its interval over posterior draws, the knee and the warnings, all from
+   :mod:`leadsla.analysis.lifetable` and :mod:`leadsla.analysis.hazard` (the one place the
    formulas live).
 
 End states: ``W`` won; ``L`` lost after contact (an activity with outcome ``connected`` or
@@ -16,8 +17,11 @@ ambiguous: lost, attempted, but the data cannot tell L from C (no outcome values
 lead, or only a contact count, like the UCI bank file). Ambiguous leads are analysed both ways
 (lower bound: treated as lost; upper: as censored) and the result says which is shown.
 
-Only *stale* leads count: created more than ``stale_after_days`` before the as-of instant
-(a recent lead is still being worked). Timestamps are compared as instants (``at <
+Only *mature* leads count (METHODS.md §1 and §3, the same cohort as the value analysis):
+created before ``as_of − L90``, L90 the 90th percentile of the creation→close lag; with no
+open lead every lead is mature. A recent lead that was reached and awaits its outcome is not
+evidence against winning. ``stale_after_days`` (given) replaces the rule by a fixed age.
+Timestamps are compared as instants (``at <
 closed_at``, ``created_at < cutoff``), never subtracted: engines disagree on differences of
 time-zone-aware timestamps.
 
@@ -29,7 +33,6 @@ time-zone-aware timestamps.
 
 from __future__ import annotations
 
-import functools
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -42,12 +45,15 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
+from leadsla.analysis.hazard import ModelName
+from leadsla.analysis.hazard import fit as fit_hazard
 from leadsla.analysis.lifetable import (
     MIN_AT_RISK,
     GroupAttempts,
     HazardFit,
     group_attempts,
 )
+from leadsla.analysis.value import measure_maturity
 from leadsla.errors import ConfigError, LeadslaError
 from leadsla.times import to_utc, utc_literal
 
@@ -83,7 +89,15 @@ NONE_LABEL = "(none)"
 ALL_LABEL = "all"
 _NOT_GROUPS = {"lead_id", "created_at", "closed_at", "mql_at", "revenue", "attempts", "status"}
 _KEY = "__g"
-_EXCLUDED = {"not_stale": "not stale", "negative_count": "negative attempts count"}
+_EXCLUDED = {
+    "not_stale": "not stale",
+    "immature": "recent (not mature)",
+    "negative_count": "negative attempts count",
+}
+PRIOR_STRENGTH = 100.0
+"""Pseudo lead-attempts per k with which a group's win hazard is shrunk toward its parent
+(all groups pooled) — as METHODS.md §1's fixed prior m = 100 for close rates."""
+MATURITY_QUANTILE = 0.9
 
 
 class MissingValueError(LeadslaError, ValueError):
@@ -116,10 +130,22 @@ def count_attempts(
     by: str | Sequence[str] = ("segment",),
     attempt_kinds: Sequence[str] = ("call", "email"),
     as_of: datetime | str | pd.Timestamp,
-    stale_after_days: float = 90,
+    stale_after_days: float | None = 90,
+    cutoff: datetime | None = None,
 ) -> ir.Table:
-    """Leads per (group…, ``attempts``, ``state``), with ``revenue_sum``/``revenue_n`` of their
-    revenues (for V, from the ``W`` rows), as one lazy Ibis expression.
+    """Leads per (group…, ``attempts``, ``state``), with ``revenue_sum``/``revenue_sq``/
+    ``revenue_n`` of their revenues (for V and its standard error, from the ``W`` rows), as
+    one lazy Ibis expression.
+
+    The population: leads created before ``cutoff`` (the maturity rule of METHODS.md §1,
+    measured by :func:`attempt_analysis`), or, when ``stale_after_days`` is given, before
+    ``as_of - stale_after_days``; with neither, every lead created by ``as_of``. Activities
+    after ``as_of`` are not seen. With the maturity ``cutoff``, the process is observed up to
+    that instant (administrative censoring in calendar time): a lead counts its attempts before
+    the cutoff, and its outcome only when its deciding attempt came before the cutoff and it
+    closed by ``as_of``; otherwise it is censored there. A later attempt is as recent as an
+    immature lead — its outcome may still be pending, and a reached lead about to be won is
+    no evidence against winning. Leads created after the cutoff have no attempt before it.
 
     ``attempts`` = the lead's activities of ``attempt_kinds`` with ``at < closed_at`` (all of
     them when ``closed_at`` is empty); a lead without any activity row uses the leads table's
@@ -129,7 +155,15 @@ def count_attempts(
     ``reason``). The grouping columns are text, missing values ``(none)``.
     """
     keys_by = _by(by, leads.columns)
-    cutoff = to_utc(as_of) - timedelta(days=stale_after_days)
+    at = to_utc(as_of)
+    evidence = at + timedelta(microseconds=1)  # the horizon: attempts before it count
+    if stale_after_days is not None:
+        cutoff = at - timedelta(days=stale_after_days)
+    elif cutoff is None:
+        cutoff = at + timedelta(microseconds=1)
+    else:
+        cutoff = min(to_utc(cutoff), at + timedelta(microseconds=1))
+        evidence = cutoff
     kinds = [str(k) for k in attempt_kinds]
     if not kinds:
         raise ConfigError("attempt_kinds is empty: name the activity kinds that are attempts.")
@@ -149,6 +183,7 @@ def count_attempts(
         _counted=counted,
         _stale=leads.created_at < utc_literal(cutoff),
     )
+    seen = utc_literal(at)
     if activities is not None:
         stale = base.filter(base._stale).select("_lid", "_closed")
         acts = activities.select(
@@ -158,35 +193,43 @@ def count_attempts(
             _outcome=activities.outcome,
         )
         j = acts.inner_join(stale, acts._aid == stale._lid)
-        open_ = j._closed.isnull()
+        j = j.filter(j._at <= seen)
+        open_ = j._closed.isnull() | (j._closed > seen)
+        is_attempt = j._kind.isin(kinds) & (open_ | (j._at < j._closed))
         per = j.group_by(_pid=j._aid).aggregate(
-            _n=ibis.ifelse(j._kind.isin(kinds) & (open_ | (j._at < j._closed)), 1, 0).sum(),
+            _n=ibis.ifelse(is_attempt, 1, 0).sum(),
+            _n_e=ibis.ifelse(is_attempt & (j._at < utc_literal(evidence)), 1, 0).sum(),
             _contact=(j._outcome.isin(CONTACT_OUTCOMES) & (open_ | (j._at <= j._closed))).any(),
             _known=j._outcome.notnull().any(),
         )
         t = base.left_join(per, base._lid == per._pid)
         has_rows = t._pid.notnull()
         n_acts = t._n.cast("int64")
+        n_horizon = t._n_e.cast("int64")
         contact = has_rows & t._contact.fill_null(False)
         known = has_rows & t._known.fill_null(False)
     else:
         t = base
         has_rows = ibis.literal(False)
         n_acts = ibis.literal(0, type="int64")
+        n_horizon = n_acts
         contact = ibis.literal(False)
         known = ibis.literal(False)
     negative = ~has_rows & t._counted.notnull() & (t._counted < 0)
     excluded = ~t._stale | negative
-    m = ibis.ifelse(has_rows, n_acts, t._counted.fill_null(0))
-    lost = t._status == "lost"
+    # decided by the horizon: closed by as_of, its deciding (last) attempt before the horizon
+    done = (t._closed.isnull() | (t._closed <= seen)) & (~has_rows | (n_acts == n_horizon))
+    m = ibis.ifelse(has_rows, ibis.ifelse(done, n_acts, n_horizon), t._counted.fill_null(0))
+    lost = (t._status == "lost") & done
     state = ibis.cases(
         (excluded, "X"),
-        (t._status == "won", "W"),
+        ((t._status == "won") & done, "W"),
         (lost & contact, "L"),
         (lost & (m > 0) & ~known, "A"),
         else_="C",
     )
-    reason = ibis.cases((~t._stale, "not_stale"), (negative, "negative_count"), else_="")
+    young = "not_stale" if stale_after_days is not None else "immature"
+    reason = ibis.cases((~t._stale, young), (negative, "negative_count"), else_="")
     grouped = t.mutate(
         attempts=ibis.ifelse(excluded, 0, m).cast("int64"), state=state, reason=reason
     )
@@ -196,6 +239,7 @@ def count_attempts(
     ).aggregate(
         leads=grouped.count(),
         revenue_sum=grouped._revenue.sum(),
+        revenue_sq=(grouped._revenue * grouped._revenue).sum(),
         revenue_n=grouped._revenue.count(),
     )
 
@@ -208,7 +252,8 @@ def attempts_sql(
     by: str | Sequence[str] = ("segment",),
     attempt_kinds: Sequence[str] = ("call", "email"),
     as_of: datetime | str | pd.Timestamp,
-    stale_after_days: float = 90,
+    stale_after_days: float | None = 90,
+    cutoff: datetime | None = None,
 ) -> str:
     """The SQL the engine runs for :func:`count_attempts` (the only query of the analysis)."""
     expr = count_attempts(
@@ -218,6 +263,7 @@ def attempts_sql(
         attempt_kinds=attempt_kinds,
         as_of=as_of,
         stale_after_days=stale_after_days,
+        cutoff=cutoff,
     )
     return str(ibis.to_sql(expr))
 
@@ -274,6 +320,7 @@ class AttemptGroup:
                 name: {
                     "optimal_attempts": g.optimal_attempts,
                     "optimal_attempts_ci": list(g.optimal_attempts_ci),
+                    "reason": g.reason,
                     "identified": g.identified,
                     "knee": g.knee,
                 }
@@ -295,8 +342,9 @@ class AttemptsResult:
     bound_shown: Bound | None
     warnings: list[str]
     as_of: datetime
-    stale_after_days: float
+    stale_after_days: float | None
     counts: pd.DataFrame = field(repr=False)
+    cutoff: datetime | None = None
 
     def __getitem__(self, name: str) -> GroupAttempts:
         return self.groups[name].analysis
@@ -308,7 +356,20 @@ class AttemptsResult:
             "excluded": dict(self.excluded),
             "bound_shown": self.bound_shown,
             "warnings": list(self.warnings),
+            "population": self.population,
         }
+
+    @property
+    def population(self) -> str:
+        """Which leads the analysis counts, in words."""
+        if self.stale_after_days is not None:
+            return f"leads created more than {self.stale_after_days:g} days before the as-of date"
+        if self.cutoff is None:
+            return "every lead created by the as-of date (no lead is open: all are mature)"
+        return (
+            "mature leads: created before the as-of date minus the 90th percentile of won "
+            "leads' creation→close lag, their attempts up to that cutoff"
+        )
 
     def to_frame(self) -> pd.DataFrame:
         """The life tables stacked, one row per (group, attempt), with Π(N)'s bootstrap band."""
@@ -316,7 +377,7 @@ class AttemptsResult:
         for name, g in self.groups.items():
             a = g.analysis
             t = a.table
-            bands = a.bootstrap.profit_bands
+            bands = a.posterior.profit_bands
             frames.append(
                 pd.DataFrame(
                     {
@@ -399,10 +460,12 @@ def attempt_analysis(
     seed: int = 0,
     smooth: HazardFit = "raw",
     attempt_kinds: Sequence[str] = ("call", "email"),
-    stale_after_days: float = 90,
+    stale_after_days: float | None = None,
     bound: Bound = "lower",
     min_at_risk: int = MIN_AT_RISK,
     progress: ProgressFn | None = None,
+    model: ModelName | None = None,
+    prior_strength: float = PRIOR_STRENGTH,
 ) -> AttemptsResult:
     """N* and the life table per group (METHODS.md §3) from the canonical tables.
 
@@ -422,6 +485,7 @@ def attempt_analysis(
         raise ConfigError(f"cost per attempt {cost_per_attempt} must be a finite amount >= 0.")
     keys_by = _by(by, leads.columns)
     at = to_utc(as_of)
+    cutoff = None if stale_after_days is not None else maturity_cutoff(leads, at)
     expr = count_attempts(
         leads,
         activities,
@@ -429,10 +493,12 @@ def attempt_analysis(
         attempt_kinds=attempt_kinds,
         as_of=at,
         stale_after_days=stale_after_days,
+        cutoff=cutoff,
     )
     counts = expr.execute()
     counts = counts.astype({"attempts": "int64", "leads": "int64", "revenue_n": "int64"})
-    counts["revenue_sum"] = counts["revenue_sum"].astype("float64").fillna(0.0)
+    for col in ("revenue_sum", "revenue_sq"):
+        counts[col] = counts[col].astype("float64").fillna(0.0)
 
     excluded_rows = counts[counts.state == "X"]
     excluded = {str(r): int(n) for r, n in excluded_rows.groupby("reason").leads.sum().items() if n}
@@ -451,24 +517,34 @@ def attempt_analysis(
     done = 0
     groups: dict[str, AttemptGroup] = {}
     any_ambiguous = False
-    for name, kv, rows in todo:
-        k_max = int(rows.attempts.max()) if len(rows) else 0
-        arr = _arrays(rows, k_max)
-        val, basis, note = values[name]
+    arrays = {name: _arrays(rows, int(rows.attempts.max()) if len(rows) else 0)
+              for name, _, rows in todo}  # fmt: skip
+    parents = _parent_hazards(arrays, seed=seed) if len(todo) > 1 and prior_strength > 0 else {}
+    for name, kv, _rows in todo:
+        arr = arrays[name]
+        val, basis, note, val_se = values[name]
         if note:
             warnings.append(note)
         amb = arr["A"]
 
-        run = functools.partial(
-            group_attempts,
-            value=val,
-            cost_per_attempt=cost_per_attempt,
-            smooth=smooth,
-            B=B,
-            seed=_seed_for(seed, name),
-            min_at_risk=min_at_risk,
-        )
-        lower = run(arr["W"], arr["L"] + amb, arr["C"])
+        def run(w: np.ndarray, lo: np.ndarray, ce: np.ndarray, which: Bound) -> GroupAttempts:
+            return group_attempts(
+                w,
+                lo,
+                ce,
+                value=val,  # noqa: B023 - called within the iteration
+                value_se=val_se,  # noqa: B023
+                cost_per_attempt=cost_per_attempt,
+                smooth=smooth,
+                B=B,
+                seed=_seed_for(seed, name),  # noqa: B023
+                min_at_risk=min_at_risk,
+                model=model,
+                prior_hazard=parents.get(which),
+                prior_strength=prior_strength,
+            )
+
+        lower = run(arr["W"], arr["L"] + amb, arr["C"], "lower")
         done += 1
         if progress is not None:
             progress(done, total)
@@ -477,7 +553,7 @@ def attempt_analysis(
         group_bound: Bound | None = None
         if amb.sum():
             any_ambiguous = True
-            upper = run(arr["W"], arr["L"], arr["C"] + amb)
+            upper = run(arr["W"], arr["L"], arr["C"] + amb, "upper")
             done += 1
             if progress is not None:
                 progress(done, total)
@@ -505,15 +581,19 @@ def attempt_analysis(
         )
     if not groups:
         warnings.append(
-            "No stale lead to analyse: every lead was created within "
-            f"{stale_after_days:g} days of the as-of date {at:%Y-%m-%d} (set stale_after_days "
-            "or as_of)."
+            "No lead to analyse: every lead is too recent to have an outcome by the as-of "
+            f"date {at:%Y-%m-%d} (set stale_after_days or as_of)."
         )
-    n_out = excluded.get("not_stale", 0)
+    n_out = excluded.get("not_stale", 0) + excluded.get("immature", 0)
     if n_out and groups:
+        since = (
+            f"within {stale_after_days:g} days of the as-of date {at:%Y-%m-%d}"
+            if stale_after_days is not None
+            else f"on or after {cutoff:%Y-%m-%d} (the maturity cutoff)"
+        )
         warnings.append(
-            f"{n_out:,} leads created within {stale_after_days:g} days of the as-of date "
-            f"{at:%Y-%m-%d} are left out: they are still being worked."
+            f"{n_out:,} leads created {since} are left out: they are still being worked, and a "
+            "reached lead awaiting its outcome is no evidence against winning."
         )
     return AttemptsResult(
         by=keys_by,
@@ -525,16 +605,53 @@ def attempt_analysis(
         as_of=at,
         stale_after_days=stale_after_days,
         counts=counts,
+        cutoff=cutoff,
     )
+
+
+def maturity_cutoff(leads: ir.Table, as_of: datetime, /) -> datetime | None:
+    """The maturity cutoff of METHODS.md §1 (value's rule, the same as-of): leads created
+    before it count; None when no lead is open at ``as_of`` (every lead is mature)."""
+    seen = utc_literal(as_of)
+    open_now = (leads.status == "open") | (
+        leads.status.isin(["won", "lost"]) & leads.closed_at.notnull() & (leads.closed_at > seen)
+    )
+    if not int(leads.filter((leads.created_at <= seen) & open_now).count().execute()):
+        return None
+    # METHODS.md §1: the lag quantile is over *won* leads (wins close later than losses)
+    won = leads.filter(leads.status == "won")
+    return measure_maturity(won, as_of, MATURITY_QUANTILE).cutoff
+
+
+def _parent_hazards(
+    arrays: Mapping[str, Mapping[str, np.ndarray]], *, seed: int
+) -> dict[Bound, np.ndarray]:
+    """The parent's (all groups pooled) fitted win hazard, per bound, as the prior of each
+    group's hazard (empirical-Bayes shrinkage of small groups)."""
+    k_max = max(a["W"].size for a in arrays.values())
+
+    def pad(x: np.ndarray) -> np.ndarray:
+        return np.pad(x, (0, k_max - x.size))
+
+    tot = {s: sum(pad(a[s]) for a in arrays.values()) for s in ("W", "L", "C", "A")}
+    out: dict[Bound, np.ndarray] = {}
+    for which, (lo, ce) in {
+        "lower": (tot["L"] + tot["A"], tot["C"]),
+        "upper": (tot["L"], tot["C"] + tot["A"]),
+    }.items():
+        hz = fit_hazard(tot["W"], lo, ce, draws=1, seed=seed)
+        out[which] = hz.win_hazard  # type: ignore[index]
+    return out
 
 
 def _values(
     todo: list[tuple[str, dict[str, str], pd.DataFrame]],
     value: float | Mapping[str, float] | None,
     margin: float | None,
-) -> dict[str, tuple[float, str, str | None]]:
-    """V per group: (value, how it was obtained, a warning or None)."""
-    out: dict[str, tuple[float, str, str | None]] = {}
+) -> dict[str, tuple[float, str, str | None, float]]:
+    """V per group: (value, how it was obtained, a warning or None, V's standard error: the
+    standard error of the mean revenue, 0 for a given value)."""
+    out: dict[str, tuple[float, str, str | None, float]] = {}
     missing: list[str] = []
     for name, _kv, rows in todo:
         given = value.get(name) if isinstance(value, Mapping) else value
@@ -542,6 +659,7 @@ def _values(
         n_won = int(won.leads.sum())
         n_rev = int(won.revenue_n.sum())
         note = None
+        se = 0.0
         if given is not None:
             if not np.isfinite(given) or given < 0:
                 raise ConfigError(f'the value of a win for "{name}" ({given}) must be >= 0.')
@@ -549,6 +667,11 @@ def _values(
         elif n_rev:
             base = float(won.revenue_sum.sum()) / n_rev
             basis = f"mean revenue of {n_rev:,} won leads"
+            if n_rev >= 2:
+                var = (float(won.revenue_sq.sum()) - n_rev * base * base) / (n_rev - 1)
+                se = float(np.sqrt(max(var, 0.0) / n_rev))
+            else:
+                se = base  # one deal: its size says little about the mean
             if n_rev < n_won:
                 note = (
                     f"{name}: {n_won - n_rev:,} of {n_won:,} won leads have no revenue; V is "
@@ -562,8 +685,9 @@ def _values(
             continue
         if margin is not None:
             base *= margin
+            se *= margin
             basis += f" × margin {margin:g}"
-        out[name] = (base, basis, note)
+        out[name] = (base, basis, note, se)
     if missing:
         which = ", ".join(f'"{m}"' for m in missing)
         raise MissingValueError(
@@ -593,7 +717,6 @@ def from_workspace(ws: Workspace, /, **options: Any) -> AttemptsResult:
         "cost_per_attempt": s.cost_per_attempt_eur,
         "margin": s.margin,
         "attempt_kinds": s.attempt_kinds,
-        "stale_after_days": s.stale_after_days,
         "seed": s.seed,
     }
     opts.update({k: v for k, v in options.items() if v is not None})

@@ -21,13 +21,14 @@ Example (the METHODS.md fixture, 10 leads 1W 1L 2W 2C 3W 3C 4L 4C 5W 6C):
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, replace
 from typing import Literal, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from leadsla.analysis.hazard import HazardModel, ModelName, exact_lower, exact_upper, value_draws
+from leadsla.analysis.hazard import fit as fit_hazard
 from leadsla.errors import DataError
 
 __all__ = [
@@ -35,11 +36,14 @@ __all__ = [
     "Bounds",
     "GroupAttempts",
     "HazardFit",
+    "Identification",
     "LifeTable",
     "bootstrap",
     "bounds",
     "from_hazards",
     "group_attempts",
+    "identify",
+    "posterior_optimum",
     "is_identified",
     "isotonic_nonincreasing",
     "knee",
@@ -434,17 +438,14 @@ def near_optimal(expected_profit: ArrayLike, /, share: float = NEAR_OPTIMAL_SHAR
 
 def _knee_of_curve(y: FloatArray) -> int | None:
     """Kneedle (kneed, concave, increasing, S=1) on y over N = 1..len(y); None when the
-    curve has fewer than 3 points or is flat (kneed would divide by zero)."""
+    curve has fewer than 3 points or is flat (kneed would divide by zero).
+
+    The rule of :func:`knees_batch` (held equal to kneed by a test), so that a command does
+    not import kneed, which imports matplotlib and scipy (a second or more per run)."""
     if y.size < 3 or not np.all(np.isfinite(y)) or float(np.ptp(y)) == 0.0:
         return None
-    from kneed import KneeLocator  # imported here: scipy.signal is slow to import
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # kneed warns on curves without a knee
-        found = KneeLocator(
-            np.arange(1, y.size + 1), y, S=1.0, curve="concave", direction="increasing"
-        ).knee
-    return None if found is None else int(found)
+    found = int(knees_batch(y[None, :], np.array([y.size]))[0])
+    return found or None
 
 
 def knees_batch(curves: FloatArray, lengths: IntArray, /) -> IntArray:
@@ -571,6 +572,125 @@ def bootstrap(
 
 
 # --------------------------------------------------------------------------------------------
+# Identification (what the data can and cannot tell)
+
+
+def _rate_text(x: float) -> str:
+    """A small rate for people: per mille below 1% (two significant digits), else percent."""
+    if x < 0.01:
+        return f"{float(f'{x * 1000:.2g}'):g}‰"
+    return f"{float(f'{x * 100:.3g}'):g}%"
+
+
+@dataclass(frozen=True)
+class Identification:
+    """Whether the data rule out, with 95% confidence, that an attempt beyond N* pays.
+
+    ``tail``: the attempts ``first..last`` beyond N* that the data reach, with their pooled
+    ``wins`` and ``lead_attempts`` and the exact upper bound ``rate_upper`` of the pooled win
+    rate (under a non-increasing hazard the first of them has the largest hazard, at least
+    the pooled one: a pooled bound above c/V means one more attempt may pay); ``paying``: the
+    largest N whose win hazard is shown (lower bound, forward-pooled) above c/V.
+    """
+
+    identified: bool
+    optimal_attempts: int
+    paying: int
+    break_even: float
+    reason: str | None
+    tail: tuple[int, int] | None
+    wins: int
+    lead_attempts: int
+    rate_upper: float | None
+    level: float
+
+
+def identify(
+    won: ArrayLike,
+    at_risk: ArrayLike,
+    /,
+    *,
+    estimate: int,
+    value: float,
+    cost: float,
+    value_range: tuple[float, float] | None = None,
+    level: float = CI_LEVEL,
+) -> Identification:
+    """METHODS.md §3 identification for one group from d_k^W and n_k, k = 1..K.
+
+    ``estimate`` N̂* (argmax of the fitted model's profit). Identified when N̂* < K and the
+    exact one-sided upper bound of the win rate pooled over k = N̂*+1..K, times V, is below
+    c. Otherwise N* = the largest N the data show still paying (exact lower bound of the
+    hazard pooled forward from N — a lower bound of h_N when h does not increase — times V
+    above c; at least 1) and ``reason`` says why in numbers. With V uncertain
+    (``value_range`` = V's one-sided bounds at the same level), rate and V are each bounded at
+    sqrt(level), so that the product bound keeps ``level``.
+    """
+    d = np.asarray(won, dtype=np.float64)
+    n = np.asarray(at_risk, dtype=np.float64)
+    k_max = int(np.count_nonzero(n > 0))
+    d, n = d[:k_max], n[:k_max]
+    rate_level = level if value_range is None else float(np.sqrt(level))
+    v_lo, v_hi = (value, value) if value_range is None else value_range
+    be = cost / value if value > 0 else float("inf")
+    # attempts shown to pay: max over windows N..l (l >= N) of the exact lower bound
+    paying = 0
+    if k_max and v_lo > 0:
+        cd = np.concatenate([[0.0], np.cumsum(d)])
+        cn = np.concatenate([[0.0], np.cumsum(n)])
+        lo_best = np.zeros(k_max)
+        for length in _window_lengths(k_max):
+            j = np.arange(k_max - length + 1)
+            lb = exact_lower(cd[j + length] - cd[j], cn[j + length] - cn[j], rate_level)
+            lo_best[j] = np.maximum(lo_best[j], lb)
+        shown = np.flatnonzero(v_lo * lo_best > cost)
+        paying = int(shown[-1]) + 1 if shown.size else 0
+    if k_max == 0:
+        return Identification(False, 0, 0, be, "no lead has a contact attempt", None, 0, 0,
+                              None, level)  # fmt: skip
+    est = int(estimate)
+    if est < k_max:
+        wins, exposure = int(d[est:].sum()), int(n[est:].sum())
+        bound = float(exact_upper(wins, exposure, rate_level))
+        if v_hi * bound < cost and paying <= est:
+            return Identification(True, est, paying, be, None, (est + 1, k_max), wins,
+                                  exposure, bound, level)  # fmt: skip
+    n_star = max(paying, 1)
+    lvl = f"{level:.0%} upper bound" + ("" if value_range is None else ", V at its upper bound")
+    if n_star < k_max:
+        wins, exposure = int(d[n_star:].sum()), int(n[n_star:].sum())
+        ub: float | None = float(exact_upper(wins, exposure, rate_level))
+        assert ub is not None
+        span = f"k = {n_star + 1}" + (f"–{k_max}" if k_max > n_star + 1 else "")
+        reason = (
+            f"{wins:,} wins in {exposure:,} lead-attempts at {span}: the win rate there may be "
+            f"up to {_rate_text(ub)} ({lvl}); one more attempt pays above c/V = "
+            f"{_rate_text(be)}, so N* ≥ {n_star} is all the data say"
+            + (f" (the model's best estimate is {est})." if est > n_star else ".")
+        )
+        tail: tuple[int, int] | None = (n_star + 1, k_max)
+    else:
+        wins, exposure, tail, ub = 0, 0, None, None
+        reason = (
+            f"the data show attempt {k_max} still paying (its win rate is above c/V = "
+            f"{_rate_text(be)} with 95% confidence) and no lead got more than {k_max} "
+            f"attempts, so N* ≥ {k_max} is all the data say."
+        )
+    if paying == 0:
+        reason += " Not even the first attempt is shown to pay: the group is too small to say."
+    return Identification(False, n_star, paying, be, reason, tail, wins, exposure, ub, level)
+
+
+def _window_lengths(k: int) -> list[int]:
+    """1, 2, 3, 4, 6, 8, 12, 16, … up to k, and k: the pooled windows tried for lower bounds."""
+    out, x = [1, 2, 3], 4
+    while x < k:
+        out += [x, x + x // 2]
+        x *= 2
+    return sorted({w for w in [*out, k] if 1 <= w <= k})
+
+
+# --------------------------------------------------------------------------------------------
 # Warnings and the group result
 
 
@@ -582,12 +702,13 @@ def sanity_warnings(
     expected_profit: ArrayLike,
     knee: int | None,
     min_at_risk: int = MIN_AT_RISK,
+    identification: Identification | None = None,
 ) -> list[str]:
     """METHODS.md §6 (warn, never fail), then the edge cases of this table.
 
     N* above 20 on wage cost alone; first-attempt win hazard above 50%; less than 80% of wins
     (F(6)/F(K)) by the 6th attempt; knee and N* more than one attempt apart; fewer than 30
-    leads. Also: N* at the edge of the data, N* beyond N_max, no N that pays.
+    leads. Also: N* not identified (with the reason), N* beyond N_max, no N that pays.
     """
     out: list[str] = []
     n_star = optimal_attempts
@@ -624,12 +745,15 @@ def sanity_warnings(
             f"Only {leads} leads in this group (fewer than 30): the table is noise; "
             "pool it with a similar group."
         )
-    last = last_observed_attempt(table)
-    if not is_identified(table, n_star):
-        out.append(
-            f"N* is the largest observed attempt count: at least {last}, "
-            "the data holds no longer sequences."
-        )
+    if identification is None:
+        if not is_identified(table, n_star):
+            last = last_observed_attempt(table)
+            out.append(
+                f"N* is the largest observed attempt count: at least {last}, "
+                "the data holds no longer sequences."
+            )
+    elif not identification.identified:
+        out.append(f"N* is not identified: {identification.reason}")
     n_max = max_attempts_supported(table, min_at_risk=min_at_risk)
     if table.at_risk is not None and n_star > n_max:
         out.append(
@@ -637,7 +761,7 @@ def sanity_warnings(
             f"(supported up to {n_max} attempts): treat it as indicative."
         )
     pi = np.asarray(expected_profit, dtype=np.float64)
-    if pi.size and float(pi[n_star - 1]) <= 0:
+    if pi.size and n_star and float(pi[n_star - 1]) <= 0:
         out.append(
             "No number of attempts pays for itself (expected profit <= 0 for every N): "
             "the value per win does not cover the cost of the attempts."
@@ -645,13 +769,23 @@ def sanity_warnings(
     return out
 
 
+FLAT_SET = 3
+"""A near-optimal set of at least this many attempt counts makes the profit curve *flat*:
+the output then leads with the set."""
+
+
 @dataclass(frozen=True)
 class GroupAttempts:
     """The attempts analysis of one group (METHODS.md §3); ``to_dict`` gives the SPEC.md keys.
 
-    ``optimal_attempts`` N* = argmax Pi(N); ``identified`` is False when N* is the largest
-    observed attempt count (then N* means "at least N*"); ``knee`` the plateau of V F(N) on
-    [1, N_max]; ``max_attempts_supported`` N_max (0 when no k has 30 leads at risk).
+    ``table`` is the life table of the counts (raw hazards, as counted); ``fitted`` the life
+    table of the smooth non-increasing hazard model (``hazard``), whose profit
+    ``expected_profit`` chooses N̂*. ``identified`` is true only when the data rule out, with
+    95% confidence, that an attempt beyond N̂* pays; otherwise ``optimal_attempts`` is the
+    largest N the data show still paying and ``reason`` says why in numbers.
+    ``optimal_attempts_ci`` = the 2.5/97.5 percentiles of N* over posterior draws of the
+    hazard and of V; its upper end is None (no bound) when N* is not identified.
+    ``near_optimal`` = {N : Π(N) >= 0.99 Π(N*)} on the fitted profit curve.
     """
 
     table: LifeTable
@@ -659,13 +793,22 @@ class GroupAttempts:
     cost_per_attempt: float
     expected_profit: FloatArray
     optimal_attempts: int
-    optimal_attempts_ci: tuple[int, int]
+    optimal_attempts_ci: tuple[int, int | None]
     identified: bool
     knee: int | None
     max_attempts_supported: int
     near_optimal: list[int]
     warnings: list[str]
-    bootstrap: Bootstrap
+    posterior: Bootstrap
+    fitted: LifeTable | None = None
+    hazard: HazardModel | None = None
+    identification: Identification | None = None
+    value_se: float = 0.0
+
+    @property
+    def reason(self) -> str | None:
+        """Why N* is not identified, in numbers (None when it is)."""
+        return None if self.identification is None else self.identification.reason
 
     @property
     def won_without_attempt(self) -> int:
@@ -674,18 +817,47 @@ class GroupAttempts:
         return 0 if count is None else int(count)
 
     @property
+    def flat(self) -> bool:
+        """The profit curve is flat near its top (the near-optimal set is the message)."""
+        return self.identified and len(self.near_optimal) >= FLAT_SET
+
+    @property
+    def interval_text(self) -> str:
+        """N*'s interval for people: ``"7–9"``, or ``"≥ 5"`` when it has no upper end."""
+        lo, hi = self.optimal_attempts_ci
+        if hi is None:
+            return f"≥ {lo}"
+        return f"{lo}–{hi}" if hi != lo else str(lo)
+
+    @property
     def optimal_attempts_text(self) -> str:
-        """N* for people: ``"8"``, or ``"at least 15: the data holds no longer sequences"``."""
-        if self.identified:
-            return str(self.optimal_attempts)
-        return f"at least {self.optimal_attempts}: the data holds no longer sequences"
+        """N* for people: ``"8"``; ``"anything from 7 to 12 attempts is within 1% of the best
+        (N* = 9)"`` when the curve is flat; ``"at least 12: …the reason…"`` when not
+        identified."""
+        if not self.identified:
+            why = self.reason or "the data holds no longer sequences"
+            return f"at least {self.optimal_attempts}: {why}"
+        if self.flat:
+            lo, hi = self.near_optimal[0], self.near_optimal[-1]
+            return (
+                f"anything from {lo} to {hi} attempts is within 1% of the best "
+                f"(N* = {self.optimal_attempts})"
+            )
+        return str(self.optimal_attempts)
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready dict (python ints/floats/None only). ``naive_cohort_rate`` per row is the
-        guide's biased view (won / closed with exactly k attempts), null where none closed."""
+        guide's biased view (won / closed with exactly k attempts), null where none closed;
+        ``win_hazard_fit`` and its 95% interval are the model's, ``expected_profit`` its
+        Π(N)."""
         t = self.table
         assert t.at_risk is not None and t.won is not None and t.lost is not None
         assert t.naive_cohort_rate is not None
+        fit_h = self.fitted.win_hazard if self.fitted is not None else t.win_hazard
+        if self.hazard is not None:
+            h_lo, h_hi = self.hazard.interval()
+        else:
+            h_lo = h_hi = t.win_hazard
         rows: list[dict[str, object]] = []
         for i in range(t.max_attempt):
             naive = float(t.naive_cohort_rate[i])
@@ -696,26 +868,79 @@ class GroupAttempts:
                     "won": int(t.won[i]),
                     "lost": int(t.lost[i]),
                     "win_hazard": float(t.win_hazard[i]),
+                    "win_hazard_fit": float(fit_h[i]),
+                    "win_hazard_fit_ci": [float(h_lo[i]), float(h_hi[i])],
                     "cumulative_conversion": float(t.cumulative_conversion[i]),
                     "expected_attempts": float(t.expected_attempts[i]),
                     "expected_profit": float(self.expected_profit[i]),
                     "naive_cohort_rate": None if np.isnan(naive) else naive,
                 }
             )
+        ident = self.identification
+        lo, hi = self.optimal_attempts_ci
         return {
             "optimal_attempts": int(self.optimal_attempts),
-            "optimal_attempts_ci": [int(x) for x in self.optimal_attempts_ci],
+            "optimal_attempts_ci": [int(lo), None if hi is None else int(hi)],
             "identified": bool(self.identified),
+            "reason": self.reason,
+            "summary": self.optimal_attempts_text,
+            "paying_attempts": None if ident is None else int(ident.paying),
             "knee": None if self.knee is None else int(self.knee),
             "max_attempts_supported": int(self.max_attempts_supported),
             "table": rows,
             "near_optimal": [int(n) for n in self.near_optimal],
             "warnings": list(self.warnings),
             "value": float(self.value),
+            "value_se": float(self.value_se),
             "cost_per_attempt": float(self.cost_per_attempt),
             "hazard_fit": t.hazard_fit,
+            "hazard_model": None if self.hazard is None else self.hazard.model,
             "won_without_attempt": self.won_without_attempt,
         }
+
+
+def posterior_optimum(
+    model: HazardModel,
+    lost: ArrayLike,
+    at_risk: ArrayLike,
+    /,
+    *,
+    value: float,
+    value_se: float,
+    cost: float,
+    seed: int,
+    min_at_risk: int = MIN_AT_RISK,
+) -> Bootstrap:
+    """N*, the knee and Π(N) over posterior draws of the win hazard (``model.draws``), the
+    lost hazard (Jeffreys Beta per k) and V (log-normal with V's standard error)."""
+    draws, k = model.draws.shape
+    rng = np.random.default_rng([seed, 7])
+    d_l = np.asarray(lost, dtype=np.float64)
+    n = np.asarray(at_risk, dtype=np.float64)
+    reached = n > 0
+    h_l = rng.beta(
+        np.where(reached, d_l + 0.5, 1.0), np.where(reached, n - d_l + 0.5, 1.0), (draws, k)
+    )
+    h_l = np.where(reached, np.minimum(h_l, 1.0 - model.draws), 0.0)
+    tables = from_hazards(model.draws, h_l)
+    v = value_draws(value, value_se, draws, rng)
+    pi = v[:, None] * tables.cumulative_conversion - cost * tables.expected_attempts
+    n_star = optimal_attempts(pi)
+    lo, hi = np.quantile(n_star, [(1 - CI_LEVEL) / 2, (1 + CI_LEVEL) / 2], method="inverted_cdf")
+    n_max = np.full(draws, int(np.count_nonzero(n >= min_at_risk)))
+    knees = knees_batch(v[:, None] * tables.cumulative_conversion, n_max)
+    if k:
+        bands = np.percentile(pi, PROFIT_BAND_PERCENTILES, axis=0)
+    else:
+        bands = np.zeros((len(PROFIT_BAND_PERCENTILES), 0))
+    return Bootstrap(
+        optimal_attempts=n_star,
+        optimal_attempts_ci=(int(lo), int(hi)),
+        knee=knees,
+        profit_bands=bands,
+        n_resamples=draws,
+        seed=seed,
+    )
 
 
 def group_attempts(
@@ -730,19 +955,28 @@ def group_attempts(
     B: int = 1000,
     seed: int = 0,
     min_at_risk: int = MIN_AT_RISK,
+    value_se: float = 0.0,
+    model: ModelName | None = None,
+    prior_hazard: ArrayLike | None = None,
+    prior_strength: float = 0.0,
 ) -> GroupAttempts:
     """The whole analysis for one group from its counts per attempts k = 0..K.
 
     Trailing k with no lead are dropped, so K is the largest observed attempt count. Then the
-    life table, Pi(N), N*, its bootstrap interval, the near-optimal set, the knee and the
-    sanity warnings.
+    life table of the counts; the smooth non-increasing hazard model (``model``, or chosen by
+    cross-validated likelihood; shrunk toward ``prior_hazard`` with ``prior_strength``
+    pseudo lead-attempts per k); N̂* = argmax of its Π(N); identification (:func:`identify`);
+    the interval of N* over ``B`` posterior draws of the hazards and of V (``value_se`` its
+    standard error); the near-optimal set, the knee and the sanity warnings.
 
     >>> g = group_attempts([0, 1, 1, 1, 0, 1, 0], [0, 1, 0, 0, 1, 0, 0],
     ...                    [0, 0, 1, 1, 1, 0, 1], value=2000, cost_per_attempt=10, B=200)
     >>> g.optimal_attempts, g.identified
-    (5, True)
+    (3, False)
     """
     _check_money(value, cost_per_attempt)
+    if not np.isfinite(value_se) or value_se < 0:
+        raise ValueError(f"value_se ({value_se}) must be finite and >= 0")
     w, lo, ce = _as_counts(won, lost, censored)
     if w.ndim != 1:
         raise ValueError("group_attempts takes one group (1-D counts)")
@@ -750,29 +984,75 @@ def group_attempts(
     k_max = int(observed[-1]) + 1 if observed.size else 0
     w, lo, ce = w[: k_max + 1], lo[: k_max + 1], ce[: k_max + 1]
     table = life_table(w, lo, ce, smooth=smooth)
-    pi = profit(table, value, cost_per_attempt)
-    n_star = int(optimal_attempts(pi))
-    boot = bootstrap(
-        w, lo, ce, value, cost_per_attempt, B=B, seed=seed, smooth=smooth, min_at_risk=min_at_risk
+    assert table.at_risk is not None and table.won is not None and table.lost is not None
+    hz = fit_hazard(
+        w,
+        lo,
+        ce,
+        draws=B,
+        seed=seed,
+        model=model,
+        prior_hazard=prior_hazard,
+        prior_strength=prior_strength,
+    )
+    fitted = from_hazards(
+        hz.win_hazard, np.minimum(table.lost_hazard, 1.0 - hz.win_hazard), hazard_fit=smooth
+    )
+    pi = profit(fitted, value, cost_per_attempt)
+    estimate = int(optimal_attempts(pi))
+    post = posterior_optimum(
+        hz,
+        table.lost,
+        table.at_risk,
+        value=value,
+        value_se=value_se,
+        cost=cost_per_attempt,
+        seed=seed,
+        min_at_risk=min_at_risk,
+    )
+    v_range = None
+    if value_se > 0 and value > 0:
+        rng = np.random.default_rng([seed, 11])
+        vd = value_draws(value, value_se, 4000, rng)
+        q = float(np.sqrt(CI_LEVEL))
+        v_range = (float(np.quantile(vd, 1 - q)), float(np.quantile(vd, q)))
+    ident = identify(
+        table.won,
+        table.at_risk,
+        estimate=estimate,
+        value=value,
+        cost=cost_per_attempt,
+        value_range=v_range,
+    )
+    n_star = ident.optimal_attempts
+    lo_ci, hi_ci = post.optimal_attempts_ci
+    ci: tuple[int, int | None] = (
+        (min(lo_ci, n_star), max(hi_ci, n_star)) if ident.identified else (min(lo_ci, n_star), None)
     )
     plateau = knee(table, value, min_at_risk=min_at_risk)
+    near = near_optimal(pi) if ident.identified else [n_star]
     return GroupAttempts(
         table=table,
         value=float(value),
         cost_per_attempt=float(cost_per_attempt),
         expected_profit=pi,
         optimal_attempts=n_star,
-        optimal_attempts_ci=boot.optimal_attempts_ci,
-        identified=is_identified(table, n_star),
+        optimal_attempts_ci=ci if k_max else (0, 0),
+        identified=ident.identified,
         knee=plateau,
         max_attempts_supported=max_attempts_supported(table, min_at_risk=min_at_risk),
-        near_optimal=near_optimal(pi),
+        near_optimal=near if k_max else [],
         warnings=sanity_warnings(
             table,
             optimal_attempts=n_star,
             expected_profit=pi,
             knee=plateau,
             min_at_risk=min_at_risk,
+            identification=ident if k_max else None,
         ),
-        bootstrap=boot,
+        posterior=post,
+        fitted=fitted,
+        hazard=hz,
+        identification=ident,
+        value_se=float(value_se),
     )

@@ -19,6 +19,7 @@ from leadsla.cli import (
     InfluencedShareOpt,
     MappingOpt,
     MqlValueOpt,
+    NoCacheOpt,
     OptionOpt,
     OriginatedShareOpt,
     PeriodOpt,
@@ -156,13 +157,14 @@ def agree(
             help="Output: table (the headline) or json (the whole agreement and the files).",
         ),
     ] = AgreeFormat.table,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """Draft the SLA from the data: the document (sla.md, sla.html) and its policy (sla.toml)."""
     if period is not None and period not in ("month", "quarter"):
         raise UsageError(f'--period "{period}" must be month or quarter.')
     seg_quotas = _segment_quotas(segment_quota)
     with open_source(source, mapping, option, time_zone=time_zone, encoding=encoding,
-                     as_of=as_of) as ws:  # fmt: skip
+                     as_of=as_of, no_cache=no_cache) as ws:  # fmt: skip
         print_warnings(ws)
         with Status("Drafting the agreement", console=err) as status:
             agreement = draft_agreement(

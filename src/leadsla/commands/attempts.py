@@ -11,7 +11,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from leadsla.analysis.attempts import AttemptsResult, attempts_sql, from_workspace
+from leadsla.analysis.attempts import (
+    AttemptsResult,
+    attempts_sql,
+    from_workspace,
+    maturity_cutoff,
+)
 from leadsla.cli import (
     AsOfOpt,
     AttemptsPerHourOpt,
@@ -19,6 +24,7 @@ from leadsla.cli import (
     FormatOpt,
     HourlyCostOpt,
     MappingOpt,
+    NoCacheOpt,
     OptionOpt,
     OutOpt,
     SourceArg,
@@ -57,7 +63,12 @@ MarginOpt = Annotated[
     ),
 ]
 BootstrapOpt = Annotated[
-    int, typer.Option("--bootstrap", help="Bootstrap resamples (by lead) for N*'s interval.", min=1)
+    int,
+    typer.Option(
+        "--bootstrap",
+        help="Posterior draws of the hazards and of V for N*'s interval.",
+        min=1,
+    ),
 ]
 SmoothOpt = Annotated[
     str,
@@ -79,13 +90,14 @@ StaleOpt = Annotated[
     int | None,
     typer.Option(
         "--stale-after",
-        help="Only leads created more than this many days "
-        "before the as-of date count (default: settings, 90).",
+        help="Only leads created more than this many days before the as-of date count "
+        "(default: the maturity rule — created before as-of minus the 90th percentile of won "
+        "leads' creation→close lag; every lead when none is open).",
         min=0,
     ),
 ]
 SeedOpt = Annotated[
-    int | None, typer.Option("--seed", help="Seed of the bootstrap (default: settings).")
+    int | None, typer.Option("--seed", help="Seed of the posterior draws (default: settings).")
 ]
 ChartOpt = Annotated[
     Path | None,
@@ -149,7 +161,7 @@ def summary_rows(result: AttemptsResult) -> list[dict[str, Any]]:
                 "leads": f"{g.leads:,}",
                 "V": _money(a.value),
                 "N*": _short(a),
-                "95% CI": f"{a.optimal_attempts_ci[0]}–{a.optimal_attempts_ci[1]}",
+                "95% CI": a.interval_text,
                 "ident.": "yes" if a.identified else "no",
                 "knee": str(a.knee) if a.knee is not None else "–",
                 "near-opt.": _span(near),
@@ -211,8 +223,10 @@ def print_attempts(result: AttemptsResult, out: Console) -> None:
     ex = result.excluded
     left = ", ".join(f"{n:,} {k.replace('_', ' ')}" for k, n in ex.items()) or "none"
     out.print(
-        f"Leads left out: {left} (stale = created more than {result.stale_after_days:g} days "
-        f"before {result.as_of:%Y-%m-%d}). The naive rate (won ÷ closed with exactly k "
+        f"Leads left out: {left}. Counted: {result.population} (as of "
+        f"{result.as_of:%Y-%m-%d %H:%M} UTC"
+        + (f", cutoff {result.cutoff:%Y-%m-%d %H:%M} UTC" if result.cutoff else "")
+        + "). The naive rate (won ÷ closed with exactly k "
         "attempts) is the guide's view and biased: the outcome decides the count.",
         highlight=False,
     )
@@ -240,6 +254,7 @@ def attempts(
     as_of: AsOfOpt = None,
     format: FormatOpt = Format.table,
     out: OutOpt = None,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """Attempt life table per lead type: N* (profit-optimal attempts), its interval, the plateau."""
     if smooth not in ("raw", "isotonic"):
@@ -255,6 +270,7 @@ def attempts(
         time_zone=time_zone,
         encoding=encoding,
         as_of=as_of,
+        no_cache=no_cache,
         hourly_cost_eur=hourly_cost,
         attempts_per_hour=attempts_per_hour,
         margin=margin,
@@ -275,13 +291,20 @@ def attempts(
             def step(done: int, total: int) -> None:
                 progress.update(
                     task,
-                    description=f"Bootstrap ({bootstrap:,} resamples)",
+                    description=f"Posterior draws ({bootstrap:,})",
                     completed=done,
                     total=total,
                 )
 
             result = from_workspace(
-                ws, by=by, value=value, B=bootstrap, smooth=smooth, bound=bound, progress=step
+                ws,
+                by=by,
+                value=value,
+                B=bootstrap,
+                smooth=smooth,
+                bound=bound,
+                progress=step,
+                stale_after_days=stale_after,
             )
     if chart is not None:
         files = result.write_chart(chart, png=png)
@@ -328,6 +351,7 @@ def sql_attempts(
     encoding: EncodingOpt = None,
     as_of: AsOfOpt = None,
     out: OutOpt = None,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """Print the SQL `leadsla attempts` runs: attempts and end state per lead, counted."""
     with open_source(
@@ -337,6 +361,7 @@ def sql_attempts(
         time_zone=time_zone,
         encoding=encoding,
         as_of=as_of,
+        no_cache=no_cache,
         stale_after_days=stale_after,
     ) as ws:
         s = ws.settings
@@ -346,6 +371,7 @@ def sql_attempts(
             by=by,
             attempt_kinds=s.attempt_kinds,
             as_of=ws.as_of,
-            stale_after_days=s.stale_after_days,
+            stale_after_days=stale_after,
+            cutoff=None if stale_after is not None else maturity_cutoff(ws.leads, ws.as_of),
         )
     emit(f"-- leads per (group, attempts, state, reason)\n{sql.rstrip()};\n", out, console)

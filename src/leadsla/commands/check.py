@@ -18,6 +18,7 @@ from leadsla.cli import (
     EncodingOpt,
     FormatOpt,
     MappingOpt,
+    NoCacheOpt,
     OptionOpt,
     OutOpt,
     SourceArg,
@@ -75,6 +76,7 @@ def check(
     encoding: EncodingOpt = None,
     format: FormatOpt = Format.table,
     out: OutOpt = None,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """Compliance of sales (first response, attempts) and marketing (MQLs) with the policy."""
     pol = load_policy(policy)
@@ -82,7 +84,15 @@ def check(
     if as_of:  # a wall-clock --as-of is the policy's local time, like --since
         stamp = _instant(as_of, "--as-of")
         as_of = (stamp if stamp.tzinfo else stamp.tz_localize(pol.time_zone)).isoformat()
-    ws = open_source(source, mapping, option, time_zone=time_zone, encoding=encoding, as_of=as_of)
+    ws = open_source(
+        source,
+        mapping,
+        option,
+        time_zone=time_zone,
+        encoding=encoding,
+        as_of=as_of,
+        no_cache=no_cache,
+    )
     with ws:
         print_warnings(ws)
         result = check_compliance(

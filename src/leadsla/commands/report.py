@@ -16,6 +16,7 @@ from leadsla.cli import (
     InfluencedShareOpt,
     MappingOpt,
     MqlValueOpt,
+    NoCacheOpt,
     OptionOpt,
     OriginatedShareOpt,
     QuotaOpt,
@@ -55,11 +56,20 @@ def report(
     time_zone: TzOpt = None,
     encoding: EncodingOpt = None,
     as_of: AsOfOpt = None,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """Write every analysis of SOURCE into one self-contained HTML page (opens offline)."""
     from leadsla.report.build import build_report
 
-    ws = open_source(source, mapping, option, time_zone=time_zone, encoding=encoding, as_of=as_of)
+    ws = open_source(
+        source,
+        mapping,
+        option,
+        time_zone=time_zone,
+        encoding=encoding,
+        as_of=as_of,
+        no_cache=no_cache,
+    )
     with ws:
         print_warnings(ws)
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),

@@ -15,6 +15,7 @@ from leadsla.cli import (
     EncodingOpt,
     FormatOpt,
     MappingOpt,
+    NoCacheOpt,
     OptionOpt,
     OutOpt,
     SourceArg,
@@ -56,9 +57,18 @@ def speed(
         Path | None,
         typer.Option("--chart", help="Write the rate-by-bucket chart to this HTML file."),
     ] = None,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """Conversion by business time to the first attempt, and the recommended first-response SLA."""
-    ws = open_source(source, mapping, option, time_zone=time_zone, encoding=encoding, as_of=as_of)
+    ws = open_source(
+        source,
+        mapping,
+        option,
+        time_zone=time_zone,
+        encoding=encoding,
+        as_of=as_of,
+        no_cache=no_cache,
+    )
     with ws:
         print_warnings(ws)
         activities = ws.activities

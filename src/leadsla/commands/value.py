@@ -29,6 +29,7 @@ from leadsla.cli import (
     InfluencedShareOpt,
     MappingOpt,
     MqlValueOpt,
+    NoCacheOpt,
     OptionOpt,
     OriginatedShareOpt,
     OutOpt,
@@ -239,11 +240,18 @@ def value(
     as_of: AsOfOpt = None,
     format: FormatOpt = Format.table,
     out: OutOpt = None,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """MQL value table: close rate, mean revenue of won leads and MQL value per group."""
     mode = _maturity(maturity, all_leads)
     with open_source(
-        source, mapping, option, time_zone=time_zone, encoding=encoding, as_of=as_of
+        source,
+        mapping,
+        option,
+        time_zone=time_zone,
+        encoding=encoding,
+        as_of=as_of,
+        no_cache=no_cache,
     ) as ws:
         print_warnings(ws)
         _check_by(by, ws)
@@ -288,10 +296,17 @@ def attribution_cmd(
     as_of: AsOfOpt = None,
     format: FormatOpt = Format.table,
     out: OutOpt = None,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """Marketing's share of won revenue from touches: originated, influenced, fractional models."""
     with open_source(
-        source, mapping, option, time_zone=time_zone, encoding=encoding, as_of=as_of
+        source,
+        mapping,
+        option,
+        time_zone=time_zone,
+        encoding=encoding,
+        as_of=as_of,
+        no_cache=no_cache,
     ) as ws:
         print_warnings(ws)
         res = _attribution(ws, lookback_days)
@@ -539,6 +554,7 @@ def plan(
     as_of: AsOfOpt = None,
     format: FormatOpt = Format.table,
     out: OutOpt = None,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """MQLs marketing must deliver per period (and segment) to carry its share of the quota."""
     mode = _maturity(maturity, False)
@@ -557,7 +573,13 @@ def plan(
         result = plan_sla(None, **_with_settings(kwargs, s, quota, period, seg_quotas, seed))
     else:
         with open_source(
-            source, mapping, option, time_zone=time_zone, encoding=encoding, as_of=as_of
+            source,
+            mapping,
+            option,
+            time_zone=time_zone,
+            encoding=encoding,
+            as_of=as_of,
+            no_cache=no_cache,
         ) as ws:
             print_warnings(ws)
             s = ws.settings
@@ -635,11 +657,18 @@ def sql_value(
     encoding: EncodingOpt = None,
     as_of: AsOfOpt = None,
     out: OutOpt = None,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """Print the SQL `leadsla value` runs (the maturity query runs to fill in its literals)."""
     mode = _maturity(maturity, all_leads)
     with open_source(
-        source, mapping, option, time_zone=time_zone, encoding=encoding, as_of=as_of
+        source,
+        mapping,
+        option,
+        time_zone=time_zone,
+        encoding=encoding,
+        as_of=as_of,
+        no_cache=no_cache,
     ) as ws:
         campaigns = ws.table("campaigns") if ws.has("campaigns") else None
         parts = value_sql(

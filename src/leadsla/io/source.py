@@ -19,6 +19,7 @@ import ibis.expr.types as ir
 
 from leadsla.errors import ConfigError, DataError, Issue, IssueSet
 from leadsla.io import backends
+from leadsla.io import cache as _cache
 from leadsla.io import validate as v
 from leadsla.io.files import RawFile, find_file, ident, load_file, sql_str
 from leadsla.io.mapping import Compiled, Mapping, TableRule, compile_rule, load_mapping
@@ -63,6 +64,8 @@ class Workspace:
     empty_rows: dict[str, int] = field(default_factory=dict)
     # (table, column) whose number or date style could not be decided (already reported)
     style_failed: set[tuple[str, str]] = field(default_factory=set)
+    #: the stage cache: "hit" (read from it), "stored" (built and written to it) or None (off)
+    cached: str | None = None
 
     @property
     def leads(self) -> ir.Table:
@@ -117,6 +120,7 @@ def connect(
     options: dict[str, str] | None = None,
     workspace: str | os.PathLike[str] | None = None,
     strict: bool = True,
+    cache: bool = True,
 ) -> Workspace:
     """Open a source as canonical tables and validate it.
 
@@ -124,7 +128,9 @@ def connect(
     DuckDB file, a database URL (``postgres://…``, ``pyspark://…``, any Ibis backend; see
     :mod:`leadsla.io.backends`), a ``SparkSession`` or an Ibis backend. With ``strict`` a
     source with errors raises :class:`DataError` listing every problem; warnings are kept in
-    ``ws.issues``.
+    ``ws.issues``. With ``cache`` (and no ``workspace``) the typed, validated tables of a
+    file source are kept in the stage cache (:mod:`leadsla.io.cache`) and reused while the
+    files and the settings that read them are unchanged.
 
     >>> ws = connect("crm/")                                   # doctest: +SKIP
     >>> ws.leads.count().execute()                             # doctest: +SKIP
@@ -154,21 +160,74 @@ def connect(
         s = s.replace(time_zone=m.time_zone)
     if is_url and not src.startswith("duckdb://"):
         return _connect_backend(src, m, s, strict)
+    where = path if not is_url else Path(src.removeprefix("duckdb://"))
+    entry = None
+    if cache and workspace is None and _cache.enabled():
+        entry = _cache.Entry.of(where, m, s)
+    if entry is not None:
+        hit = entry.open()
+        if hit is not None:
+            return _cached(hit, src, s, m, strict, "hit")
+        workspace = building = entry.temp_file()
     con = ibis.duckdb.connect(str(workspace) if workspace else ":memory:")
+    ws = Workspace(con, src, s, m, {}, IssueSet(), {}, datetime.now(UTC))
+    ws.temp_dirs.append(_engine_settings(con, s))
+    if entry is not None:  # a failed or erroneous build leaves nothing behind
+        keep = [building, Path(f"{building}.wal")]
+        ws.temp_files += keep
+    try:
+        # the cache keeps the stage and views over it (one copy of the data written);
+        # a workspace file the canonical tables
+        _build(ws, where, materialize=workspace is not None, stage_kept=entry is not None)
+    except BaseException:
+        ws.close()
+        raise
+    if entry is not None and not ws.issues.errors and "leads" in ws.tables:
+        # the complete stage goes into the cache; the run then reads it as a warm one would
+        entry.write(con, list(ws.tables), list(ws.issues), ws.accounting, _state(ws))
+        ws.temp_files = [p for p in ws.temp_files if p not in keep]
+        ws.close()
+        entry.publish(building)
+        hit = entry.open(built=True)
+        if hit is None:  # replaced at once by another process's build under another key
+            return connect(source, mapping=m, settings=s, strict=strict, cache=False)
+        return _cached(hit, src, s, m, strict, "stored")
+    if strict and ws.issues.errors:
+        ws.close()
+        raise DataError(ws.issues)
+    return ws
+
+
+def _engine_settings(con: Any, s: Settings) -> Path:
+    """No progress bar; the engine's memory limit, past which DuckDB spills to a temporary
+    folder of ours (returned, removed on close)."""
     con.raw_sql("SET enable_progress_bar = false")
-    # the engine's memory: past the limit DuckDB spills to a temporary folder of ours
     spill = Path(tempfile.mkdtemp(prefix="leadsla-duckdb-"))
     con.raw_sql(f"SET temp_directory = {sql_str(str(spill))}")
     limit = os.environ.get("LEADSLA_MEMORY_LIMIT") or s.memory_limit
     if limit:
         con.raw_sql(f"SET memory_limit = {sql_str(limit)}")
-    ws = Workspace(con, src, s, m, {}, IssueSet(), {}, datetime.now(UTC), temp_dirs=[spill])
+    return spill
+
+
+def _cached(
+    hit: tuple[Any, dict[str, Any]], src: str, s: Settings, m: Mapping, strict: bool, how: str
+) -> Workspace:
+    """A workspace on a cache entry: its tables, the issues and accounting stored with them."""
+    con, doc = hit
+    ws = Workspace(con, src, s, m, {}, IssueSet(), {}, datetime.now(UTC), cached=how)
     try:
-        _build(
-            ws,
-            path if not is_url else Path(src.removeprefix("duckdb://")),
-            materialize=workspace is not None,
-        )
+        ws.temp_dirs.append(_engine_settings(con, s))
+        ws.as_of = _as_of(s) or ws.as_of
+        ws.issues.extend(_cache.issues_of(doc))
+        for a in doc["accounting"]:
+            ws.accounting[a["table"]] = v.Accounting(a["table"], a["read"], dict(a["excluded"]))
+        for table in doc["tables"]:
+            ws.tables[table] = con.table(table)
+        state = doc["state"]
+        ws.leaks = set(state["leaks"])
+        ws.empty_rows = dict(state["empty_rows"])
+        ws.style_failed = {(t, c) for t, c in state["style_failed"]}
     except BaseException:
         ws.close()
         raise
@@ -176,6 +235,26 @@ def connect(
         ws.close()
         raise DataError(ws.issues)
     return ws
+
+
+#: what a build finds beside the tables, the issues and the accounting, kept in the cache
+CACHED_STATE = ("leaks", "empty_rows", "style_failed")
+
+
+def _state(ws: Workspace) -> dict[str, Any]:
+    return {
+        "leaks": sorted(ws.leaks),
+        "empty_rows": dict(ws.empty_rows),
+        "style_failed": sorted(ws.style_failed),
+    }
+
+
+def _as_of(s: Settings) -> datetime | None:
+    """The settings' as-of instant in UTC (wall-clock times in the workspace zone)."""
+    if s.as_of is None:
+        return None
+    as_of = s.as_of if s.as_of.tzinfo else s.as_of.replace(tzinfo=ZoneInfo(s.time_zone))
+    return as_of.astimezone(UTC)
 
 
 def _inputs(ws: Workspace, path: Path) -> tuple[dict[str, RawFile], list[Issue]]:
@@ -261,11 +340,8 @@ def _text_stage(ws: Workspace, rule: TableRule, raws: dict[str, RawFile]) -> Com
     return compile_rule(rule, ws.mapping, headers, files)
 
 
-def _build(ws: Workspace, path: Path, *, materialize: bool) -> None:
-    s = ws.settings
-    if s.as_of is not None:
-        as_of = s.as_of if s.as_of.tzinfo else s.as_of.replace(tzinfo=ZoneInfo(s.time_zone))
-        ws.as_of = as_of.astimezone(UTC)
+def _build(ws: Workspace, path: Path, *, materialize: bool, stage_kept: bool = False) -> None:
+    ws.as_of = _as_of(ws.settings) or ws.as_of
     raws, issues = _inputs(ws, path)
     ws.issues.extend(issues)
     ws.empty_rows = {n: r.empty_rows for n, r in raws.items() if r.empty_rows}
@@ -291,7 +367,7 @@ def _build(ws: Workspace, path: Path, *, materialize: bool) -> None:
         if not parts:
             continue
         try:
-            stage = _typed_stage(ws, table, parts, present)
+            stage = _typed_stage(ws, table, parts, present, kept=stage_kept)
         except duckdb.Error as e:  # a binder error in a mapping's SQL expression
             ws.issues.add(
                 Issue(
@@ -306,10 +382,12 @@ def _build(ws: Workspace, path: Path, *, materialize: bool) -> None:
         stages[table] = (stage, present, label)
     if "leads" not in stages:
         return
-    _validate_and_publish(ws, stages, materialize)
+    _validate_and_publish(ws, stages, "VIEW" if stage_kept else "TABLE" if materialize else "")
 
 
-def _typed_stage(ws: Workspace, table: str, parts: list[Compiled], present: set[str]) -> ir.Table:
+def _typed_stage(
+    ws: Workspace, table: str, parts: list[Compiled], present: set[str], *, kept: bool = False
+) -> ir.Table:
     con = ws.con
     spec = TABLES[table]
     texts = []
@@ -342,7 +420,8 @@ def _typed_stage(ws: Workspace, table: str, parts: list[Compiled], present: set[
         selects.append(f"SELECT {', '.join(cols)} FROM {text}")
     # one pass over the input: every check and the canonical tables read this table
     stage_name = ident(f"_stage_{table}")
-    con.raw_sql(f"CREATE OR REPLACE TEMP TABLE {stage_name} AS {' UNION ALL '.join(selects)}")
+    temp = "" if kept else "TEMP "
+    con.raw_sql(f"CREATE OR REPLACE {temp}TABLE {stage_name} AS {' UNION ALL '.join(selects)}")
     return con.table(f"_stage_{table}")
 
 
@@ -409,8 +488,10 @@ def _told(ev: Any, attr: str) -> bool:
 
 
 def _validate_and_publish(
-    ws: Workspace, stages: dict[str, tuple[ir.Table, set[str], str]], materialize: bool
+    ws: Workspace, stages: dict[str, tuple[ir.Table, set[str], str]], kind: str
 ) -> None:
+    """Every check on the stages; then the canonical tables as ``kind`` (TABLE or VIEW in
+    the database, else a TEMP VIEW) of the rows kept."""
     con = ws.con
     canonical: dict[str, str] = {}
     for table, (stage, present, label) in stages.items():
@@ -494,7 +575,7 @@ def _validate_and_publish(
         joined = kept.inner_join(created, "lead_id")
         issues, _ = v.run_checks(joined, v.activity_timing_checks(joined), label)
         ws.issues.extend(_with_severity(ws, issues))
-    kind = "TABLE" if materialize else "TEMP VIEW"
+    kind = kind or "TEMP VIEW"
     for table, select in canonical.items():
         where = "_exclude IS NULL"
         sql = select.replace("{latest}", sql_str(latest.isoformat()))

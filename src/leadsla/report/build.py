@@ -108,15 +108,19 @@ def _attempts_section(attempts: Any, missing: str | None) -> Section:
     d = attempts.to_dict()
     rows = []
     for name, g in d["groups"].items():
-        rows.append({"lead type": name, "N*": g["optimal_attempts"],
-                     "N* 95%": g["optimal_attempts_ci"], "identified": g["identified"],
+        ga = attempts.groups[name].analysis
+        rows.append({"lead type": name, "N*": ga.optimal_attempts_text,
+                     "N* 95%": ga.interval_text, "identified": g["identified"],
                      "knee": g["knee"], "N max (≥30 at risk)": g["max_attempts_supported"],
                      "near-optimal": ", ".join(map(str, g.get("near_optimal", [])))})  # fmt: skip
     body = (
         f"<p>Cost per attempt {d['cost_per_attempt']:,.2f} (rep hourly cost ÷ attempts per "
-        "hour). N* maximises expected profit V·F(N) − c·A(N) from the life table of stale "
-        "leads; the knee is where the cumulative return flattens. When N* sits at the longest "
-        "sequence in the data it reads “at least N”.</p>" + table_html(rows)
+        "hour). N* maximises expected profit V·F(N) − c·A(N) under a smooth non-increasing "
+        "win hazard fitted to the life table of mature leads; the knee is where the "
+        "cumulative return flattens. N* is identified only when the data rule out, with 95% "
+        "confidence, that one more attempt pays; otherwise it reads “at least N”, N the "
+        "largest number of attempts the data show still paying, with the reason.</p>"
+        + table_html(rows)
     )
     for name, g in d["groups"].items():
         table = [{k: r.get(k) for k in LIFE_TABLE_COLUMNS} for r in g["table"][:30]]

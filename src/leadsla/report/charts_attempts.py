@@ -2,7 +2,7 @@
 
 - ``"return"``: the guide's plateau made sound, the cumulative return V·F(N) per lead type
   (one line each) with the knee (where it flattens) and N* (where profit peaks) marked;
-- ``"profit"``: Π(N) = V·F(N) − c·A(N) with its 95% bootstrap band;
+- ``"profit"``: Π(N) = V·F(N) − c·A(N) with its 95% posterior band;
 - ``"naive"``: the life-table win hazard beside the guide's naive cohort rate (won ÷ closed
   with exactly k attempts), labelled as biased: the outcome decides the count;
 - ``"all"``: the three stacked, which :func:`write_chart` writes as one self-contained page.
@@ -26,7 +26,7 @@ ChartKind = Literal["return", "profit", "naive", "all"]
 NAIVE_LABEL = "naive cohort rate — biased: the outcome decides the count"
 TITLES = {
     "return": "Cumulative return V·F(N) per lead: knee (◆) and N* (★)",
-    "profit": "Expected profit per lead Π(N) = V·F(N) − c·A(N), 95% bootstrap band",
+    "profit": "Expected profit per lead Π(N) = V·F(N) − c·A(N), 95% posterior band",
     "naive": f"Win hazard per attempt (life table) vs the {NAIVE_LABEL}",
 }
 _PALETTE = ("#2b6cb0", "#c05621", "#2f855a", "#6b46c1", "#b83280", "#2c7a7b", "#975a16", "#4a5568")
@@ -87,8 +87,7 @@ def _add_return(fig: go.Figure, res: AttemptsResult, row: int | None) -> None:
                     legendgroup=name,
                     showlegend=False,
                     marker={"symbol": "star", "size": 14, "color": c},
-                    hovertemplate=f"{name}: {label}<br>interval {list(a.optimal_attempts_ci)}"
-                    "<extra></extra>",
+                    hovertemplate=f"{name}: {label}<br>interval {a.interval_text}<extra></extra>",
                 ),
                 **pos,
             )
@@ -119,7 +118,7 @@ def _add_profit(fig: go.Figure, res: AttemptsResult, row: int | None) -> None:
     for i, (name, g) in enumerate(res.groups.items()):
         a, c = g.analysis, _colour(i)
         x = a.table.attempt
-        lo, hi = a.bootstrap.profit_bands[0], a.bootstrap.profit_bands[-1]
+        lo, hi = a.posterior.profit_bands[0], a.posterior.profit_bands[-1]
         if x.size:
             fig.add_trace(
                 go.Scatter(

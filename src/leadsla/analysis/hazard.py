@@ -1,0 +1,278 @@
+"""The win hazard on the attempt axis as a smooth, non-increasing model (METHODS.md §3).
+
+Everything here works on aggregates: ``d[k]`` wins and ``n[k]`` leads at risk at attempt
+``k = 1..K`` (never one row per lead). Three candidate models of ``h_k``:
+
+- ``"geometric"``: discrete-time logistic ``logit h_k = a + b (k - 1)``, ``b <= 0``
+  (log-linear in k for small hazards: h_k ~ h_1 r^(k-1));
+- ``"power"``: ``logit h_k = a + b log k``, ``b <= 0`` (a power law);
+- ``"isotonic"``: the weighted non-increasing least-squares fit (the binomial maximum
+  likelihood under a non-increasing hazard).
+
+:func:`fit` chooses among them by 5-fold cross-validated binomial log-likelihood (the folds
+split *leads*: every (k, state) cell is thinned multinomially, which is what assigning each
+lead to a random fold does to the counts), then draws the hazard's posterior:
+
+- isotonic: a projection posterior (Jeffreys Beta draws per k, or a parent-group prior,
+  each draw projected onto non-increasing curves; Chakraborty & Ghosal 2021);
+- logistic: the Laplace approximation of the posterior of ``(a, b)``, ``b`` kept ``<= 0``.
+
+Bounds for identification are exact (Clopper–Pearson) on pooled counts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy.special import betaincinv, expit
+
+__all__ = [
+    "MODELS",
+    "HazardModel",
+    "exact_lower",
+    "exact_upper",
+    "fit",
+    "fit_model",
+    "lead_folds",
+    "value_draws",
+]
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+ModelName = Literal["geometric", "power", "isotonic"]
+MODELS: tuple[ModelName, ...] = ("geometric", "power", "isotonic")
+
+FOLDS = 5
+_CLIP = 1e-7  # hazards kept in [_CLIP, 1 - _CLIP] inside log-likelihoods
+_NEWTON_STEPS = 40
+
+
+# --------------------------------------------------------------------------- exact bounds
+
+
+def exact_upper(d: ArrayLike, n: ArrayLike, level: float = 0.95) -> FloatArray:
+    """One-sided exact (Clopper–Pearson) upper bound of a binomial rate; 1 where n = 0.
+
+    >>> round(float(exact_upper(0, 1977)) * 1000, 2)  # 0 wins in 1,977: up to 1.5 per mille
+    1.51
+    """
+    dd = np.asarray(d, dtype=np.float64)
+    nn = np.asarray(n, dtype=np.float64)
+    out = np.ones(np.broadcast(dd, nn).shape)
+    ok = (nn > 0) & (dd < nn)
+    if np.any(ok):
+        db, nb = np.broadcast_arrays(dd, nn)
+        out[ok] = betaincinv(db[ok] + 1.0, nb[ok] - db[ok], level)
+    return out
+
+
+def exact_lower(d: ArrayLike, n: ArrayLike, level: float = 0.95) -> FloatArray:
+    """One-sided exact (Clopper–Pearson) lower bound of a binomial rate; 0 where d = 0."""
+    dd = np.asarray(d, dtype=np.float64)
+    nn = np.asarray(n, dtype=np.float64)
+    out = np.zeros(np.broadcast(dd, nn).shape)
+    ok = (nn > 0) & (dd > 0)
+    if np.any(ok):
+        db, nb = np.broadcast_arrays(dd, nn)
+        out[ok] = betaincinv(db[ok], nb[ok] - db[ok] + 1.0, 1.0 - level)
+    return out
+
+
+# --------------------------------------------------------------------------- the models
+
+
+def _logistic(d: FloatArray, n: FloatArray, x: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Binomial logistic ``logit h = a + b x`` with ``b <= 0`` for stacked rows ``(R, K)``,
+    by Newton's method on the aggregates; returns ``(a, b)`` of shape ``(R,)``."""
+    rows = d.shape[0]
+    tot_d = d.sum(axis=-1)
+    tot_n = n.sum(axis=-1)
+    pooled = np.clip(np.divide(tot_d, tot_n, out=np.zeros(rows), where=tot_n > 0), _CLIP, 0.5)
+    a0 = np.log(pooled / (1.0 - pooled))
+    a = a0.copy()
+    b = np.zeros(rows)
+    for _ in range(_NEWTON_STEPS):
+        p = expit(a[:, None] + b[:, None] * x)
+        r = d - n * p
+        w = n * p * (1.0 - p) + 1e-12
+        ga, gb = r.sum(-1), (r * x).sum(-1)
+        haa, hab, hbb = w.sum(-1), (w * x).sum(-1), (w * x * x).sum(-1)
+        det = haa * hbb - hab * hab
+        det = np.where(np.abs(det) < 1e-300, 1e-300, det)
+        da = (hbb * ga - hab * gb) / det
+        db = (haa * gb - hab * ga) / det
+        step = np.maximum(1.0, np.abs(da) / 2.0, out=None)
+        step = np.maximum(step, np.abs(db) * np.maximum(1.0, np.abs(x).max()) / 2.0)
+        a += da / step
+        b += db / step
+        if np.all(np.abs(da) + np.abs(db) < 1e-10):
+            break
+    up = b > 0  # the constraint binds: a constant hazard, the pooled rate
+    a = np.where(up, a0, a)
+    b = np.where(up, 0.0, b)
+    return a, b
+
+
+def _covariate(model: ModelName, k: int) -> FloatArray:
+    ks = np.arange(1, k + 1, dtype=np.float64)
+    return ks - 1.0 if model == "geometric" else np.log(ks)
+
+
+def _isotonic_rows(d: FloatArray, n: FloatArray) -> FloatArray:
+    from leadsla.analysis.lifetable import isotonic_nonincreasing
+
+    rate = np.divide(d, n, out=np.zeros(d.shape), where=n > 0)
+    return isotonic_nonincreasing(rate, np.where(n > 0, n, 0.0))  # n_k = 0 only trailing
+
+
+def fit_model(model: ModelName, d: ArrayLike, n: ArrayLike) -> FloatArray:
+    """The fitted hazard of one model for (stacked) counts ``d, n`` of shape ``(..., K)``."""
+    dd = np.asarray(d, dtype=np.float64)
+    nn = np.asarray(n, dtype=np.float64)
+    shape = dd.shape
+    d2, n2 = dd.reshape(-1, shape[-1]), nn.reshape(-1, shape[-1])
+    if model == "isotonic":
+        out = _isotonic_rows(d2, n2)
+    else:
+        x = _covariate(model, shape[-1])
+        a, b = _logistic(d2, n2, x)
+        out = expit(a[:, None] + b[:, None] * x)
+    return np.asarray(out, dtype=np.float64).reshape(shape)
+
+
+def _loglik(d: FloatArray, n: FloatArray, h: FloatArray) -> FloatArray:
+    hc = np.clip(h, _CLIP, 1.0 - _CLIP)
+    return np.asarray((d * np.log(hc) + (n - d) * np.log1p(-hc)).sum(axis=-1))
+
+
+def lead_folds(
+    won: ArrayLike, lost: ArrayLike, censored: ArrayLike, /, *, folds: int = FOLDS, seed: int = 0
+) -> tuple[FloatArray, FloatArray]:
+    """Wins and at-risk counts per fold, ``(folds, K)`` each, for k = 1..K.
+
+    Each lead goes to a random fold: every (k, state) cell count splits multinomially with
+    equal shares, exactly as assigning the leads one by one would.
+    """
+    rng = np.random.default_rng(seed)
+    cells = np.stack([np.asarray(a, dtype=np.int64) for a in (won, lost, censored)])
+    split = rng.multinomial(cells.reshape(-1), np.full(folds, 1.0 / folds))  # (cells, folds)
+    per = split.T.reshape(folds, 3, -1)
+    total = per.sum(axis=1)
+    at_risk = np.cumsum(total[:, ::-1], axis=-1)[:, ::-1][:, 1:]
+    return per[:, 0, 1:].astype(np.float64), at_risk.astype(np.float64)
+
+
+def cross_validate(
+    won: ArrayLike, lost: ArrayLike, censored: ArrayLike, /, *, seed: int = 0
+) -> dict[ModelName, float]:
+    """Held-out binomial log-likelihood per lead, summed over the 5 folds, per model."""
+    d_f, n_f = lead_folds(won, lost, censored, seed=seed)
+    d_train = d_f.sum(0) - d_f
+    n_train = n_f.sum(0) - n_f
+    out: dict[ModelName, float] = {}
+    for m in MODELS:
+        h = fit_model(m, d_train, n_train)
+        out[m] = float(_loglik(d_f, n_f, h).sum())
+    return out
+
+
+# --------------------------------------------------------------------------- the posterior
+
+
+def value_draws(value: float, value_se: float, draws: int, rng: np.random.Generator) -> FloatArray:
+    """Draws of V: log-normal with V's mean and standard error (constant when se = 0)."""
+    if value_se <= 0 or value <= 0:
+        return np.full(draws, float(value))
+    s2 = np.log1p((value_se / value) ** 2)
+    return np.asarray(value * np.exp(rng.normal(-s2 / 2.0, np.sqrt(s2), draws)))
+
+
+@dataclass(frozen=True)
+class HazardModel:
+    """The chosen model: fitted ``win_hazard`` (k = 1..K), posterior ``draws`` ``(B, K)``,
+    and the cross-validated log-likelihood of every candidate (``cv_loglik``)."""
+
+    model: ModelName
+    win_hazard: FloatArray
+    draws: FloatArray
+    cv_loglik: dict[ModelName, float]
+    prior_strength: float
+
+    def interval(self, level: float = 0.95) -> tuple[FloatArray, FloatArray]:
+        """Pointwise posterior interval of the hazard."""
+        lo, hi = np.quantile(self.draws, [(1 - level) / 2, (1 + level) / 2], axis=0)
+        return np.asarray(lo), np.asarray(hi)
+
+
+def fit(
+    won: ArrayLike,
+    lost: ArrayLike,
+    censored: ArrayLike,
+    /,
+    *,
+    draws: int = 1000,
+    seed: int = 0,
+    model: ModelName | None = None,
+    prior_hazard: ArrayLike | None = None,
+    prior_strength: float = 0.0,
+) -> HazardModel:
+    """Fit the non-increasing win hazard from counts per attempts k = 0..K and draw its
+    posterior. ``model`` None: chosen by cross-validated likelihood. ``prior_hazard`` (k =
+    1..K, the parent group's hazard) with ``prior_strength`` m adds m pseudo lead-attempts
+    at each k (empirical-Bayes shrinkage of a small group toward its parent)."""
+    w = np.asarray(won, dtype=np.int64)
+    lo = np.asarray(lost, dtype=np.int64)
+    ce = np.asarray(censored, dtype=np.int64)
+    total = w + lo + ce
+    n = np.cumsum(total[::-1])[::-1][1:].astype(np.float64)
+    d = w[1:].astype(np.float64)
+    k = d.size
+    if k == 0:
+        return HazardModel("isotonic", np.zeros(0), np.zeros((draws, 0)), {}, 0.0)
+    m = float(prior_strength) if prior_hazard is not None else 0.0
+    if m > 0:
+        ph = np.clip(np.asarray(prior_hazard, dtype=np.float64)[:k], 0.0, 1.0)
+        d_fit, n_fit = d + m * ph, n + m
+    else:
+        ph = np.zeros(k)
+        d_fit, n_fit = d, n
+    cv: dict[ModelName, float] = {}
+    chosen: ModelName = "isotonic"
+    if model is not None:
+        chosen = model
+    elif k >= 3 and float(d.sum()) > 0:
+        cv = cross_validate(w, lo, ce, seed=seed)
+        chosen = max(cv, key=lambda name: cv[name])
+    h = fit_model(chosen, d_fit, n_fit)
+    rng = np.random.default_rng(seed)
+    if chosen == "isotonic":
+        a = d_fit + (0.5 if m == 0 else 0.0)
+        b = n_fit - d_fit + (0.5 if m == 0 else 0.0)
+        reached = n > 0
+        raw = rng.beta(np.where(reached, a, 1.0), np.where(reached, b, 1.0), size=(draws, k))
+        raw = np.where(reached, raw, 0.0)
+        post = _isotonic_rows(raw * n_fit, np.broadcast_to(n_fit, raw.shape))
+    else:
+        x = _covariate(chosen, k)
+        (a0,), (b0,) = _logistic(d_fit[None, :], n_fit[None, :], x)
+        p = expit(a0 + b0 * x)
+        wgt = n_fit * p * (1 - p) + 1e-12
+        info = np.array([[wgt.sum(), (wgt * x).sum()], [(wgt * x).sum(), (wgt * x * x).sum()]])
+        try:
+            cov = np.linalg.inv(info)
+        except np.linalg.LinAlgError:
+            cov = np.diag([1e6, 1e6])
+        theta = rng.multivariate_normal([a0, b0], cov, size=draws, method="cholesky")
+        slope = np.minimum(theta[:, 1], 0.0)
+        post = expit(theta[:, :1] + slope[:, None] * x)
+        post = np.where(n > 0, post, 0.0)
+    return HazardModel(
+        model=chosen,
+        win_hazard=np.where(n > 0, h, 0.0),
+        draws=np.asarray(post, dtype=np.float64),
+        cv_loglik=cv,
+        prior_strength=m,
+    )
