@@ -337,9 +337,7 @@ def test_cli_agree_and_check_agree(cli_json: Any, tmp_path: Path) -> None:
     outs = {}
     for backend in BACKENDS:
         out = tmp_path / backend
-        agreed = cli_json(
-            backend, "agree", "--bootstrap", "50", "--name", "SLA", "--out", str(out)
-        )
+        agreed = cli_json(backend, "agree", "--bootstrap", "50", "--name", "SLA", "--out", str(out))
         agreed.pop("files")
         outs[backend] = _plain(agreed)
     for part in ("value", "plan", "attempts", "speed"):

@@ -378,7 +378,11 @@ def canonical(ws: leadsla.Workspace) -> dict[str, pd.DataFrame]:
 
 @pytest.mark.parametrize("mapping", list(FIXTURES))
 def test_same_canonical_tables_on_postgres_and_spark(
-    mapping: str, pg_schemas: dict[str, str], spark_databases: dict[str, str], postgres_url: str
+    mapping: str,
+    pg_schemas: dict[str, str],
+    spark_databases: dict[str, str],
+    postgres_url: str,
+    spark_session: Any,
 ) -> None:
     with leadsla.connect(
         postgres_url, mapping=mapping, options={"schema": pg_schemas[mapping]}, settings=SETTINGS
@@ -386,8 +390,14 @@ def test_same_canonical_tables_on_postgres_and_spark(
         on_pg = canonical(pg)
         acc_pg = {k: a.to_dict() for k, a in pg.accounting.items()}
         issues_pg = [(i.severity, i.code, i.count) for i in pg.issues]
-    url = f"pyspark://local[2]?schema={spark_databases[mapping]}"
-    with leadsla.connect(url, mapping=mapping, settings=SETTINGS) as sp:
+    # HubSpot through a pyspark:// URL naming the database, Salesforce through the running
+    # SparkSession object and the mapping's schema option
+    if mapping == "fivetran-hubspot":
+        spark: Any = f"pyspark://local[2]?schema={spark_databases[mapping]}"
+        options = None
+    else:
+        spark, options = spark_session, {"schema": spark_databases[mapping]}
+    with leadsla.connect(spark, mapping=mapping, options=options, settings=SETTINGS) as sp:
         on_spark = canonical(sp)
         acc_spark = {k: a.to_dict() for k, a in sp.accounting.items()}
         issues_spark = [(i.severity, i.code, i.count) for i in sp.issues]
@@ -452,3 +462,11 @@ def _salesforce_expected(t: dict[str, pd.DataFrame], acc: dict[str, Any]) -> Non
 
 
 EXPECTED = {"fivetran-hubspot": _hubspot_expected, "fivetran-salesforce": _salesforce_expected}
+
+
+def test_spark_session_is_not_stopped(spark_session: Any) -> None:
+    """A workspace on a session it did not create leaves it running."""
+    with pytest.raises(leadsla.DataError):
+        leadsla.connect(spark_session, mapping="fivetran-hubspot",
+                        options={"schema": "default"}, settings=SETTINGS)  # fmt: skip
+    assert spark_session.range(3).count() == 3
