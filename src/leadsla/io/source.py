@@ -560,9 +560,11 @@ def _validate_and_publish(
         as_of_sql = f"{sql_str(ws.as_of.isoformat())}::TIMESTAMPTZ"
         con.raw_sql(
             "UPDATE _stage_activities SET _exclude = CASE "
-            "WHEN lead_id NOT IN (SELECT lead_id FROM _stage_leads) "
+            # (ids only: one lead without an id would make every NOT IN unknown)
+            "WHEN lead_id NOT IN (SELECT lead_id FROM _stage_leads WHERE lead_id IS NOT NULL) "
             "THEN 'activity for an unknown lead' "
-            "WHEN lead_id NOT IN (SELECT lead_id FROM _stage_leads WHERE _exclude IS NULL) "
+            "WHEN lead_id NOT IN (SELECT lead_id FROM _stage_leads WHERE _exclude IS NULL "
+            "AND lead_id IS NOT NULL) "
             "THEN 'activity for an excluded lead' "
             "ELSE 'activity after the as-of date' END "
             "WHERE _exclude IS NULL AND lead_id IS NOT NULL AND ("

@@ -328,9 +328,12 @@ def activity_checks(
     joined beforehand, for engines that take no IN subquery inside an aggregate (Spark).
     """
     if known is None:
-        known = stage.lead_id.isin(leads.lead_id)
+        # (ids only: a lead without an id would make every NOT IN unknown)
+        known = stage.lead_id.isin(leads.filter(leads.lead_id.notnull()).lead_id)
     if live is None:
-        live = stage.lead_id.isin(leads.filter(leads._exclude.isnull()).lead_id)
+        live = stage.lead_id.isin(
+            leads.filter(leads._exclude.isnull() & leads.lead_id.notnull()).lead_id
+        )
     return [
         Check(
             "WARNING",
@@ -392,7 +395,9 @@ def duplicate_issue(stage: ir.Table, key: str, file: str) -> Issue | None:
 def excluded_lead_activities(stage: ir.Table, leads: ir.Table) -> int:
     """Activities of leads the mapping excludes: left out with them, counted (not orphans)."""
     kept = leads.filter(leads._exclude.isnull())
-    cond = stage.lead_id.isin(leads.lead_id) & ~stage.lead_id.isin(kept.lead_id)
+    ids = leads.filter(leads.lead_id.notnull())
+    kept = kept.filter(kept.lead_id.notnull())
+    cond = stage.lead_id.isin(ids.lead_id) & ~stage.lead_id.isin(kept.lead_id)
     return int(stage.filter(cond.fill_null(False)).count().execute())
 
 
