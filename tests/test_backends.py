@@ -26,11 +26,11 @@ import pytest
 from typer.testing import CliRunner
 
 import leadsla
-from leadsla.agree import draft_agreement
-from leadsla.analysis.check import check_compliance
 from leadsla.analysis.value import mql_value_table
-from leadsla.policy import load_policy
 from leadsla.settings import load_settings
+from leadsla.sla.agreement import draft_agreement
+from leadsla.sla.compliance import check_compliance
+from leadsla.sla.policy import load_policy
 
 # PySpark reads every collect() through a local socket it leaves for the garbage collector to
 # close (pyspark/util.py), a ResourceWarning no configuration avoids.
@@ -305,7 +305,7 @@ def cli_json(
     (home / "leadsla.toml").write_text(SETTINGS, encoding="utf-8")
 
     def run(backend: str, *args: str) -> Any:
-        from leadsla.cli import app
+        from leadsla.cli.app import app
 
         source = source_of(backend, crm, pg_url)
         with pytest.MonkeyPatch.context() as mp:

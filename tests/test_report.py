@@ -48,11 +48,70 @@ def embedded(html: Path) -> dict[str, Any]:
 def test_demo_prints_the_sla_and_where_the_files_are(demo: tuple[Path, str]) -> None:
     out, stdout = demo
     assert "The SLA (draft)" in stdout
-    assert "MQLs per month" in stdout and "business hours" in stdout
+    assert "MQLs per month" in stdout and "Sales responds to every MQL within" in stdout
     assert "report.html" in stdout
     for f in ("crm/leads.parquet", "crm/truth.json", "sla/sla.md", "sla/sla.html",
               "sla/sla.toml", "report.html"):  # fmt: skip
         assert (out / f).is_file(), f
+
+
+def test_demo_sla_states_the_first_response_in_human_units(
+    demo: tuple[Path, str], run_cli: RunCli
+) -> None:
+    """The target in a sales leader's units, what it rests on, and its check against the demo's
+    own history, counted here independently (pandas on the Parquet files, not the engine)."""
+    import pandas as pd
+
+    from leadsla.clock import BusinessCalendar
+    from leadsla.settings import load_settings
+
+    out, stdout = demo
+    crm = out / "crm"
+    done = run_cli("speed", crm, "--format", "json")
+    assert done.returncode == 0, done.stderr
+    speed = json.loads(done.stdout)
+    text, hours = (
+        speed["recommended_first_response_text"],
+        speed["recommended_first_response_hours"],
+    )
+    assert text in {"within 5 minutes", "within 15 minutes", "within 30 minutes",
+                    "within 1 business hour", "within 2 business hours",
+                    "within 4 business hours", "same business day",
+                    "next business day by 12:00"}  # fmt: skip
+    # the demo has the generator's effect: a target tighter than the team's pace, on evidence
+    assert speed["on_evidence"] and hours < speed["team_p90_hours"]
+
+    # independent count: last period's mature leads, first call/email at or after the MQL
+    s = load_settings(crm)
+    cal = BusinessCalendar.from_config(s.business_hours, time_zone=s.time_zone)
+    leads = pd.read_parquet(crm / "leads.parquet")
+    acts = pd.read_parquet(crm / "activities.parquet")
+    cutoff = pd.Timestamp(speed["maturity"]["cutoff"])
+    mature = leads[leads.created_at < cutoff].copy()
+    mature["start"] = mature.mql_at.fillna(mature.created_at)
+    period = mature[mature.start > mature.start.max() - pd.Timedelta(days=91)]
+    tries = acts[acts.kind.isin(["call", "email"])].merge(period[["lead_id", "start"]])
+    first = tries[tries["at"] >= tries["start"]].groupby("lead_id")["at"].min()
+    period = period.assign(first=period.lead_id.map(first))
+    seconds = cal.elapsed(period.start, period["first"]).to_numpy()
+    met = int((seconds <= hours * 3600 + 1e-6).sum())  # NaN (never contacted): missed
+    said = f"{met / len(period):.1%} of last period's {len(period):,} leads met it"
+
+    flat = " ".join(stdout.replace("│", " ").split())  # the panel wraps its lines
+    assert f"Sales responds to every MQL {text} ({said};" in flat
+    assert "conversion falls with response time within owner × segment" in flat
+    md = (out / "sla" / "sla.md").read_text(encoding="utf-8")
+    assert f"**{text}** of its MQL time" in md
+    assert f"Checked against the data's own history: {said}." in md
+    assert "Basis: recommended by the speed analysis" in md and "not a floor" in md
+    import tomllib
+
+    policy = tomllib.loads((out / "sla" / "sla.toml").read_text(encoding="utf-8"))
+    assert policy["sales"]["first_response_hours"] == hours
+    assert f"First response {text}" in policy["description"] and said in policy["description"]
+    # the policy measures what the history check counted: check's met share on the period
+    pct = speed["targets"][[t["target"] for t in speed["targets"]].index(text)]["met_share"]
+    assert pct == pytest.approx(met / len(period), rel=1e-12)
 
 
 def test_report_renders_every_chart_in_chromium(demo: tuple[Path, str]) -> None:

@@ -38,6 +38,7 @@ from leadsla.cli import app
 from leadsla.clock import BusinessCalendar
 from leadsla.errors import ConfigError, DataError
 from leadsla.io.source import connect
+from leadsla.render.charts import figure
 from leadsla.settings import Settings
 
 HOURS_9_18 = {"hours": "Mon-Fri 09:00-18:00"}
@@ -294,8 +295,9 @@ def test_result_frame_and_figure(crm: Path) -> None:
     frame = res.to_frame()
     assert len(frame) == 3 * len(BUCKETS)
     assert set(frame.stratum) == {"all leads", "enterprise", "smb"}
-    fig = res.figure()
-    points, curve = fig.data
+    fig = figure(res)
+    points, curve, target = fig.data  # no p90 mark: 21% never contacted
+    assert target.name == "target: within 3 business days" and list(target.x) == [27.0, 27.0]
     shown = [b for b in res.buckets if b.leads and b.bucket != "never"]
     assert list(points.text) == [b.bucket for b in shown]
     np.testing.assert_allclose(points.error_y.array, [b.rate_ci[1] - b.rate for b in shown])
@@ -459,7 +461,14 @@ def test_calibration_subset() -> None:
     s = mod.summarise(rows)
     assert s["crms"] == 40 and s["coverage"] >= 0.9
     assert s["no_effect_false_tighter"] <= 0.05
-    assert s["worth_crms"] >= 10 and s["worth_tighter_than_p90"] >= 0.6
+    assert s["worth_crms"] == 32  # every CRM with an effect: faster pays for its rep time
+    # with 20,000 leads a clear effect (the generator's steps, a log-linear fall) is found
+    # every time and the target is tighter than today's p90; smaller or weaker effects need
+    # more leads (benchmarks/calibrate_speed.md has the power by size)
+    for shape in ("steps (synth)", "log-linear"):
+        big = [r for r in rows if r["shape"] == shape and r["size"] == 20_000]
+        assert all(r["tighter_than_p90"] for r in big), shape
+    assert s["worth_tighter_than_p90"] >= 0.4
 
 
 # --------------------------------------------------------------------------- CLI

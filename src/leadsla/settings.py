@@ -6,6 +6,7 @@ Units are in the names: ``hourly_cost_eur``, ``stale_after_days``, ``first_respo
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -71,10 +72,23 @@ def _checked(s: Settings) -> Settings:
         raise ConfigError(f'decimal "{s.decimal}" must be "." or ",".')
     if s.date_order not in (None, "day-first", "month-first"):
         raise ConfigError(f'date_order "{s.date_order}" must be "day-first" or "month-first".')
-    if s.attempts_per_hour <= 0:
-        raise ConfigError("attempts_per_hour must be above 0 (calls a rep makes in an hour).")
-    if s.hourly_cost_eur < 0:
-        raise ConfigError("hourly_cost_eur must not be negative.")
+    if not math.isfinite(s.attempts_per_hour) or s.attempts_per_hour <= 0:
+        raise ConfigError(
+            f"attempts_per_hour ({s.attempts_per_hour:g}) must be a finite number above 0 "
+            "(calls a rep makes in an hour, e.g. 6)."
+        )
+    if not math.isfinite(s.hourly_cost_eur) or s.hourly_cost_eur <= 0:
+        raise ConfigError(
+            f"hourly_cost_eur ({s.hourly_cost_eur:g}) must be above 0: at no cost every attempt "
+            "pays and the number of attempts has no optimum. Give the rep's cost per hour "
+            "(e.g. --hourly-cost 60, or hourly_cost_eur = 60 in leadsla.toml)."
+        )
+    if s.cost_per_attempt_eur <= 0:
+        raise ConfigError(
+            f"hourly_cost_eur {s.hourly_cost_eur:g} ÷ attempts_per_hour "
+            f"{s.attempts_per_hour:g} gives a cost per attempt of 0: lower attempts_per_hour "
+            "(calls a rep makes in an hour, e.g. 6)."
+        )
     if s.originated_share is not None and not 0 <= s.originated_share <= 1:
         raise ConfigError(f"originated_share {s.originated_share} must be between 0 and 1.")
     if s.margin is not None and not 0 < s.margin <= 1:

@@ -19,7 +19,7 @@ SQL). Everything after that runs on counts per owner × segment × fine time bin
   same among leads whose clock started outside business hours (their wait starts at the next
   opening, whatever the rep thinks of them) as a check on confounding;
 - the **curve**: ``logit p = α[owner × segment] + β·ln(1 + business minutes)`` (monotone);
-  evidence that faster pays = the 95% interval of β below 0;
+  evidence that faster pays = the 99% interval of β below 0 and a risk ratio above 1 (95%);
 - the **value of speed**: V = mean revenue of won mature leads of the lead's segment; for each
   candidate target (5, 15, 30 min; 1, 2, 4 business hours; same business day; next business
   day by 12:00), on last period's leads (the 91 days of clock starts before the latest mature
@@ -43,11 +43,12 @@ segment and the off-hours check narrow that, they do not rule it out.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -81,10 +82,8 @@ from leadsla.analysis.value import (
 from leadsla.analysis.valuestats import MIN_MATURE_LEADS, wilson_interval
 from leadsla.clock import BusinessCalendar, business_day_seconds
 from leadsla.errors import ConfigError
+from leadsla.text import hours_text
 from leadsla.times import utc_literal
-
-if TYPE_CHECKING:
-    import plotly.graph_objects as go
 
 __all__ = [
     "BUCKETS",
@@ -100,7 +99,6 @@ __all__ = [
     "business_day_seconds",
     "candidates_for",
     "first_attempts",
-    "hours_text",
     "speed_analysis",
 ]
 
@@ -227,10 +225,13 @@ class Recommendation:
     never_share: float
     period_leads: int
     value_per_hour_eur: float | None
+    off_hours_note: str = ""
 
     @property
     def first_response_hours(self) -> float | None:
-        return None if self.target is None else round(self.target.hours, 4)
+        # exactly the stated unit (5 min = 5/60 h): the policy's check then counts a first
+        # attempt at 5:00 as met, like this analysis
+        return None if self.target is None else self.target.hours
 
     @property
     def text(self) -> str | None:
@@ -246,6 +247,22 @@ class Recommendation:
         return hours_text(self.team_p90_hours)
 
     @property
+    def summary(self) -> str:
+        """What the target rests on, in one line."""
+        if self.target is None:
+            return "no mature lead to measure response times on"
+        pace = f"today's p90 {self.team_p90_text.split(':')[0]}"
+        if not self.on_evidence:
+            return f"no evidence that faster pays, so the team's pace ({pace})"
+        gain = (
+            f"; a business hour of delay costs {self.value_per_hour_eur:,.0f} € per lead"
+            if self.value_per_hour_eur is not None
+            else ""
+        )
+        return (f"conversion falls with response time within owner × segment{gain}; "
+                f"{self.rule}; {pace} (association, not proven cause)")  # fmt: skip
+
+    @property
     def explanation(self) -> str:
         """What the target rests on, in one paragraph."""
         if self.target is None:
@@ -256,7 +273,8 @@ class Recommendation:
         if self.on_evidence:
             why = (
                 "conversion falls with business response time within owner × segment "
-                f"(the modelled trend's interval excludes no effect); {self.rule}"
+                "(the modelled trend and a risk ratio's interval exclude no effect); "
+                f"{self.rule}"
             )
             if self.value_per_hour_eur is not None:
                 why += (
@@ -266,7 +284,8 @@ class Recommendation:
         else:
             why = "no evidence that faster pays (the modelled trend's interval includes no " \
                   "effect): the target is the team's pace"  # fmt: skip
-        return f"{head}; {why}; {pace} (the team's pace, not a floor)."
+        off = f"; {self.off_hours_note}" if self.off_hours_note else ""
+        return f"{head}; {why}; {pace} (the team's pace, not a floor){off}."
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -350,10 +369,33 @@ class SpeedResult:
     warnings: list[str]
     caveat: str = CAVEAT
     sql: list[str] = field(default_factory=list, repr=False)
+    period_minutes: npt.NDArray[np.float64] = field(
+        default_factory=lambda: np.zeros(0), repr=False
+    )  # business minutes to the first attempt of last period's leads (NaN: never)
 
     @property
     def buckets(self) -> list[SpeedBucket]:
         return self.overall.buckets
+
+    def history(self, hours: float, /) -> tuple[int, int]:
+        """(met, leads): how many of last period's leads had a first attempt within ``hours``
+        business hours of their clock start (never-contacted leads missed it)."""
+        t = self.period_minutes
+        return int(np.sum(np.isfinite(t) & (t <= hours * 60.0 + 1e-9))), int(t.size)
+
+    def target_text(self, hours: float, /) -> str:
+        """A business-hours target said in human units: the candidate's words when it is one
+        ("within 30 minutes"), else "within N business hours/minutes"."""
+        rec = self.recommendation
+        for o in self.overall.targets:
+            c = o.candidate
+            if c.key not in ("same_day", "next_noon") and math.isclose(
+                c.hours, hours, abs_tol=1e-6
+            ):
+                return c.text
+        if rec.target is not None and math.isclose(rec.target.hours, hours, abs_tol=1e-6):
+            return rec.target.text
+        return f"within {hours_text(hours)}"
 
     @property
     def recommendation(self) -> Recommendation:
@@ -433,69 +475,12 @@ class SpeedResult:
             {"rate": "float64", "rate_lo": "float64", "rate_hi": "float64"}
         )
 
-    def figure(self) -> go.Figure:
-        """Close rate per bucket (Wilson bars) and the modelled curve against business hours."""
-        import plotly.graph_objects as go
 
-        o = self.overall
-        fig = go.Figure()
-        shown = [b for b in o.buckets if b.leads > 0 and b.bucket != NEVER]
-        mids = [_bucket_mid(b, self.business_day_hours) for b in shown]
-        rate = np.array([b.rate for b in shown])
-        lo = np.array([b.rate_ci[0] for b in shown])
-        hi = np.array([b.rate_ci[1] for b in shown])
-        fig.add_trace(go.Scatter(
-            x=mids, y=rate, mode="markers", name="close rate per bucket (95% interval)",
-            marker={"size": 9}, text=[b.bucket for b in shown],
-            error_y={"type": "data", "symmetric": False, "array": hi - rate,
-                     "arrayminus": rate - lo},
-            customdata=np.array([[b.leads, b.won] for b in shown]),
-            hovertemplate="%{text}<br>close rate %{y:.1%}<br>%{customdata[0]:,} leads, "
-                          "%{customdata[1]:,} won<extra></extra>",
-        ))  # fmt: skip
-        if o.curve_points:
-            xs, ys = zip(*o.curve_points, strict=True)
-            fig.add_trace(go.Scatter(x=list(xs), y=list(ys), mode="lines",
-                                     name="model (within owner × segment)"))  # fmt: skip
-        rec = o.recommendation
-        marks = []
-        if rec.target is not None:
-            marks.append((rec.target.hours, f"target: {rec.target.text}", "green"))
-        if rec.team_p90_hours is not None:
-            marks.append((rec.team_p90_hours, f"today's p90: {hours_text(rec.team_p90_hours)}",
-                          "grey"))  # fmt: skip
-        for i, (x, label, color) in enumerate(marks):
-            fig.add_vline(x=max(x, 1 / 60), line_dash="dash", line_color=color)
-            fig.add_annotation(x=math.log10(max(x, 1 / 60)), y=1.0 - 0.08 * i, yref="paper",
-                               text=label, showarrow=False, xanchor="left",
-                               font={"color": color})  # fmt: skip
-        fig.update_layout(
-            title="Close rate by business time to first attempt (association, not cause)",
-            xaxis={"title": "business hours from the MQL to the first attempt (log scale)",
-                   "type": "log"},
-            yaxis={"title": "close rate (mature leads)", "tickformat": ".0%",
-                   "rangemode": "tozero"},
-            template="plotly_white",
-            legend={"orientation": "h", "y": -0.25},
-        )  # fmt: skip
-        return fig
-
-
-def _bucket_mid(b: SpeedBucket, day_hours: float) -> float:
+def bucket_mid(b: SpeedBucket, day_hours: float) -> float:
+    """The middle of a bucket on a log scale, in business hours (for charts)."""
     lo = b.lower_hours or 0.0
     hi = b.upper_hours if b.upper_hours is not None else max(lo * 2, 5 * day_hours)
     return math.sqrt(max(lo, 1 / 120) * hi)
-
-
-def hours_text(hours: float | None) -> str:
-    """0.0833 → '5 min', 4.0 → '4 business hours', 7.5 → '7 h 30 min (business)'."""
-    if hours is None or not math.isfinite(hours):
-        return "–"
-    minutes = round(hours * 60)
-    if minutes < 60:
-        return f"{minutes} business min"
-    h, m = divmod(minutes, 60)
-    return f"{h} business hours" if m == 0 else f"{h} h {m} min (business)"
 
 
 # --------------------------------------------------------------------------- engine
@@ -611,7 +596,8 @@ def _table(
     )  # fmt: skip
     contacted = np.isfinite(pop.minutes)
     median = float(np.median(pop.minutes[contacted])) / 60 if contacted.any() else None
-    rec = _recommend(curve, targets, per, agg, median, hourly_cost)
+    rec = _recommend(curve, effect, targets, per, agg, median, hourly_cost)
+    rec = dataclasses.replace(rec, off_hours_note=_off_hours_note(effect, effect_off))
     weights = agg.n.sum(axis=1) + agg.never_n
     grid = np.geomspace(0.5, max(day_minutes * 10, 600.0), 60)
     points = (
@@ -622,8 +608,26 @@ def _table(
     return SpeedTable(name, buckets, effect, effect_off, curve, targets, rec, median, points)
 
 
+def _off_hours_note(effect: list[Effect], off: list[Effect]) -> str:
+    """The confounding check in words, at 1 business hour (the middle threshold)."""
+    e, o = effect[2], off[2]
+    if o.risk_ratio is None or o.ci is None:
+        return "too few leads arrived outside business hours for the confounding check"
+    said = (f"among leads that arrived outside business hours (their wait is set by the "
+            f"calendar, not by a rep's choice) the risk ratio of a first attempt within "
+            f"{o.label} vs later is {o.risk_ratio:.2f} ({o.ci[0]:.2f}–{o.ci[1]:.2f})")  # fmt: skip
+    if e.risk_ratio is None:
+        return said
+    if o.ci[0] > 1.0:
+        return f"{said}: the same direction, so reps' choice of leads does not explain it all"
+    if o.risk_ratio > 1.0:
+        return f"{said}: the same direction, not significant on its own"
+    return f"{said}: no effect there, so part of the association may be reps' choice of leads"
+
+
 def _recommend(
     curve: Curve,
+    effect: list[Effect],
     targets: list[CandidateOutcome],
     per: _Leads,
     agg: Aggregates,
@@ -639,13 +643,19 @@ def _recommend(
     p90m = float(np.quantile(t, 0.9, method="inverted_cdf"))
     p90 = None if (never > NEVER_SHARE_MAX or not math.isfinite(p90m)) else p90m / 60
     use_costs = hourly_cost > 0 and per.value is not None
-    choice: Choice = choose(targets, evidence=curve.evidence, use_costs=use_costs,
+    # evidence: the modelled trend is significant AND at least one stratified risk ratio's
+    # interval lies above 1 (two signs, so a no-effect CRM rarely gets a tighter target)
+    evidence = curve.evidence and any(e.claimed and (e.risk_ratio or 0) > 1 for e in effect)
+    choice: Choice = choose(targets, evidence=evidence, use_costs=use_costs,
                             min_gain_points=MIN_GAIN_POINTS)  # fmt: skip
     if choice.team_index is None:
-        # no listed target reaches 90% of leads: the team's pace in whole business days
+        # no listed target reaches 90% of leads: the team's pace in whole business days, from
+        # the p90 of all leads (of the contacted ones when over 10% were never contacted)
         contacted = t[np.isfinite(t)]
-        p90c = float(np.quantile(contacted, 0.9, method="inverted_cdf")) if contacted.size \
-            else math.inf  # fmt: skip
+        p90c = p90m if math.isfinite(p90m) else (
+            float(np.quantile(contacted, 0.9, method="inverted_cdf")) if contacted.size
+            else math.inf
+        )  # fmt: skip
         day_min = targets[-2].candidate.hours * 60.0
         days = max(2, math.ceil(round(p90c / day_min, 6))) if math.isfinite(p90c) else 5
         slow = Candidate(f"{days}d", f"within {days} business days", days * day_min / 60.0)
@@ -669,7 +679,7 @@ def _recommend(
     chosen = targets[choice.index]
     team = targets[choice.team_index].candidate if choice.team_index is not None else None
     vph = None
-    if per.value is not None and median_hours is not None and curve.evidence:
+    if per.value is not None and median_hours is not None and evidence:
         # d/dt of the stratum-averaged close rate at today's median, × the mean V
         m = max(median_hours * 60, 1.0)
         w = agg.n.sum(axis=1) + agg.never_n
@@ -877,7 +887,7 @@ def speed_analysis(
         business_day_hours=float(day_seconds / _HOUR), period=period, hours_per_lead=hpl,
         hourly_cost_eur=float(hourly_cost_eur),
         attempts_before_start={"attempts": early_acts, "leads": early_leads},
-        warnings=warnings, sql=[ibis.to_sql(rows_q)],
+        warnings=warnings, sql=[ibis.to_sql(rows_q)], period_minutes=minutes[in_period],
     )  # fmt: skip
 
 

@@ -9,7 +9,7 @@ per-lead arrays or simulated directly (``benchmarks/calibrate_speed.py``).
   ``RR = Σ a·n0/N / Σ c·n1/N``, ``Var ln RR = Σ (n1·n0·(a+c) − a·c·N)/N² / (Σ a·n0/N · Σ c·n1/N)``.
 - :func:`fit_curve` — the monotone model: ``logit p = α_stratum + β·log(1 + minutes)``, one
   slope, an intercept per stratum (maximum likelihood on the cells, Newton–Raphson); the
-  trend is *evidence* when the 95% interval of β lies below 0.
+  trend is *evidence* when the 99% interval of β lies below 0.
 - :func:`candidate_outcomes` — for each candidate target the leads that missed it, the
   modelled revenue gained if they had been reached by it, and the rep hours to do so.
 - :func:`choose` — the target where faster stops paying (module doc of ``speed``).
@@ -43,6 +43,7 @@ __all__ = [
 ]
 
 Z95 = 1.959963984540054
+Z99 = 2.5758293035489004
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 
@@ -207,8 +208,9 @@ class Curve:
 
     @property
     def evidence(self) -> bool:
-        """Conversion falls with response time: the 95% interval of β is below 0."""
-        return math.isfinite(self.beta_se) and self.beta_ci[1] < 0.0
+        """Conversion falls with response time: the 99% interval of β is below 0 (stricter
+        than 95%: a false claim tightens every lead's target; benchmarks/calibrate_speed.py)."""
+        return math.isfinite(self.beta_se) and self.beta + Z99 * self.beta_se < 0.0
 
     def p(self, stratum: npt.ArrayLike, minutes: npt.ArrayLike) -> F64:
         s = np.asarray(stratum, dtype=np.int64)
