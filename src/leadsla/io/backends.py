@@ -22,10 +22,11 @@ line numbers.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import ibis
@@ -43,8 +44,7 @@ from leadsla.schema import TABLES, Column
 from leadsla.settings import Settings
 from leadsla.times import utc_literal
 
-if TYPE_CHECKING:
-    from leadsla.io.source import Workspace
+Workspace = Any  # leadsla.io.source.Workspace (not imported: source imports this module)
 
 SPARK_SCHEME = "pyspark"
 
@@ -146,7 +146,9 @@ def spark_session(master: str, conf: dict[str, str]) -> tuple[Any, bool]:
     return session, True
 
 
-def open_engine(source: Any, settings: Settings) -> tuple[Any, str, SourceURL | None, bool]:
+def open_engine(
+    source: Any, settings: Settings, opener: Callable[[str], Any] = ibis.connect
+) -> tuple[Any, str, SourceURL | None, bool]:
     """(Ibis backend, label, parsed URL, whether the workspace owns the engine)."""
     if is_spark_session(source):
         _quiet_spark()
@@ -158,10 +160,8 @@ def open_engine(source: Any, settings: Settings) -> tuple[Any, str, SourceURL | 
         _quiet_spark()
         session, created = spark_session(url.master or "local[*]", {**settings.spark, **url.spark})
         return ibis.pyspark.connect(session), url.url, url, created
-    from leadsla.io.source import _backend  # sqlite:// through DuckDB, postgresql+driver://
-
     try:
-        con = _backend(url.ibis_url)
+        con = opener(url.ibis_url)
     except ConfigError:
         raise
     except Exception as e:  # the driver's own error: wrong host, password, database…
@@ -503,12 +503,24 @@ class _TextColumn(Exception):
 # --- the workspace ------------------------------------------------------------------------
 
 
-def connect_backend(source: Any, mapping: Mapping, settings: Settings, strict: bool) -> Workspace:
-    """Open ``source`` (URL, SparkSession or Ibis backend) as a validated workspace."""
-    from leadsla.io.source import Workspace
+def connect_backend(
+    source: Any,
+    mapping: Mapping,
+    settings: Settings,
+    strict: bool,
+    *,
+    workspace: Callable[..., Any],
+    helpers: Any,
+    opener: Callable[[str], Any] = ibis.connect,
+) -> Any:
+    """Open ``source`` (URL, SparkSession or Ibis backend) as a validated workspace.
 
-    con, label, url, owned = open_engine(source, settings)
-    ws = Workspace(con, label, settings, mapping, {}, IssueSet(), {}, datetime.now(UTC))
+    ``workspace`` makes the Workspace, ``helpers`` is the module with the file path's
+    shared rules (fills, severities, the latest date), ``opener`` opens a database URL:
+    :mod:`leadsla.io.source` passes its own, so that this module does not import it.
+    """
+    con, label, url, owned = open_engine(source, settings, opener)
+    ws = workspace(con, label, settings, mapping, {}, IssueSet(), {}, datetime.now(UTC))
     ws.keep_open = not owned
     inputs = _Inputs(con, uuid.uuid4().hex[:10])
     ws.on_close.append(inputs.drop)
@@ -518,7 +530,7 @@ def connect_backend(source: Any, mapping: Mapping, settings: Settings, strict: b
         else:
             raws, issues = _database_inputs(ws, inputs, url)
         ws.issues.extend(issues)
-        _build(ws, raws, inputs)
+        _build(ws, raws, inputs, helpers)
     except BaseException:
         ws.close()
         raise
@@ -528,9 +540,7 @@ def connect_backend(source: Any, mapping: Mapping, settings: Settings, strict: b
     return ws
 
 
-def _build(ws: Workspace, raws: dict[str, Raw], inputs: _Inputs) -> None:
-    from leadsla.io import source as src_mod
-
+def _build(ws: Workspace, raws: dict[str, Raw], inputs: _Inputs, src_mod: Any) -> None:
     s = ws.settings
     if s.as_of is not None:
         from zoneinfo import ZoneInfo

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -153,7 +154,7 @@ def connect(
         s0 = settings or load_settings(None)
         m0 = load_mapping(mapping if mapping is not None else s0.mapping)
         m0 = m0.with_options(options) if options else m0
-        return backends.connect_backend(source, m0, s0, strict)
+        return _connect_backend(source, m0, s0, strict)
     src = str(source)
     is_url = "://" in src and not Path(src).exists()
     path = Path(src)
@@ -709,6 +710,9 @@ def _backend(url: str) -> Any:
     return ibis.connect(url)
 
 
-def _connect_backend(url: str, m: Mapping, s: Settings, strict: bool) -> Workspace:
+def _connect_backend(source: Any, m: Mapping, s: Settings, strict: bool) -> Workspace:
     """A database or Spark source: staged and validated on its own engine (io/backends.py)."""
-    return backends.connect_backend(url, m, s, strict)
+    ws: Workspace = backends.connect_backend(
+        source, m, s, strict, workspace=Workspace, helpers=sys.modules[__name__], opener=_backend
+    )
+    return ws
