@@ -27,6 +27,7 @@ from typer.testing import CliRunner
 
 import leadsla
 from leadsla.analysis.value import mql_value_table
+from leadsla.render.document import write_agreement
 from leadsla.settings import load_settings
 from leadsla.sla.agreement import draft_agreement
 from leadsla.sla.compliance import check_compliance
@@ -280,7 +281,7 @@ def test_check_agrees(
     tmp_path: Path,
     backend: str,
 ) -> None:
-    files = agreements["duckdb"].write(tmp_path / "sla")
+    files = write_agreement(agreements["duckdb"], tmp_path / "sla")
     policy = load_policy(files.policy)
 
     def run(ws: leadsla.Workspace) -> Any:
