@@ -21,11 +21,11 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from leadsla.analysis.check import check_compliance
 from leadsla.io.source import connect
-from leadsla.output import to_json
-from leadsla.policy import SCHEMA, Policy
+from leadsla.render.output import to_json
 from leadsla.settings import Settings
+from leadsla.sla.compliance import check_compliance
+from leadsla.sla.policy import SCHEMA, Policy
 
 AS_OF = "2026-06-30T18:00:00+02:00"  # the synthetic CRM's default as-of
 POLICY = Policy.from_dict(

@@ -25,22 +25,22 @@ import pytest
 from typer.testing import CliRunner
 
 from leadsla import connect, load_settings
-from leadsla.agree import (
+from leadsla.cli import app
+from leadsla.clock import BusinessCalendar, calendar_config
+from leadsla.errors import ConfigError
+from leadsla.io.fingerprint import data_fingerprint
+from leadsla.render.document import write_agreement
+from leadsla.settings import Settings
+from leadsla.sla.agreement import (
     DEFAULT_ATTEMPTS,
     DEFAULT_FIRST_RESPONSE_HOURS,
     DEFAULT_WITHIN_DAYS,
     Agreement,
     _mix_split,
     attempt_windows,
-    calendar_config,
-    data_fingerprint,
     draft_agreement,
 )
-from leadsla.cli import app
-from leadsla.clock import BusinessCalendar
-from leadsla.errors import ConfigError
-from leadsla.policy import Policy, load_policy
-from leadsla.settings import Settings
+from leadsla.sla.policy import Policy, load_policy
 
 TZ = "Europe/Berlin"
 QUOTA = 400_000
@@ -74,7 +74,7 @@ def plain(page: str) -> str:
 
 def roundtrip(d: dict[str, Any]) -> dict[str, Any]:
     """As the CLI writes it: JSON with NaN as null and dates as ISO text."""
-    from leadsla.output import to_json
+    from leadsla.render.output import to_json
 
     out: dict[str, Any] = json.loads(to_json(d))
     return out
@@ -313,7 +313,7 @@ def test_source_without_activities_still_gets_a_document(no_activities: Path,
                                                          tmp_path: Path) -> None:  # fmt: skip
     with connect(no_activities, settings=settings_for(no_activities)) as ws:
         agreement = draft_agreement(ws, quota_eur=QUOTA)
-    files = agreement.write(tmp_path)
+    files = write_agreement(agreement, tmp_path)
     assert agreement.attempts is None and agreement.speed is None
     assert set(agreement.missing) == {"attempts", "speed"}
     d = agreement.to_dict()

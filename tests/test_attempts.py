@@ -33,6 +33,8 @@ from leadsla.analysis.attempts import (
 from leadsla.analysis.valuestats import wilson_interval
 from leadsla.errors import ConfigError
 from leadsla.io.source import connect
+from leadsla.render.charts import figure
+from leadsla.render.charts_attempts import write_chart
 from leadsla.settings import Settings
 
 # PySpark reads every collect() through a local socket it leaves for the garbage collector to
@@ -423,20 +425,20 @@ def test_bad_options(tmp_path: Path) -> None:
 def test_charts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with connect(methods_crm(tmp_path / "crm"), settings=Settings(as_of=AS_OF)) as ws:
         res = from_workspace(ws, B=100)
-    ret = res.figure()
+    ret = figure(res)
     names = [t.name for t in ret.data]
     assert "mid-market" in names and any("N* ≥ 5" in (n or "") for n in names)
-    profit = res.figure("profit")
+    profit = figure(res, "profit")
     assert any(getattr(t, "fill", None) == "toself" for t in profit.data)  # the band
-    naive = res.figure("naive")
+    naive = figure(res, "naive")
     assert any(
         "naive cohort rate — biased: the outcome decides the count" in (t.name or "")
         for t in naive.data
     )
     with pytest.raises(ValueError, match="kind"):
-        res.figure("pie")  # type: ignore[arg-type]
+        figure(res, "pie")
     monkeypatch.setitem(sys.modules, "kaleido", None)  # as on a machine without kaleido
-    files = res.write_chart(tmp_path / "out" / "attempts.html", png=True)
+    files = write_chart(res, tmp_path / "out" / "attempts.html", png=True)
     html = files.html.read_text(encoding="utf-8")
     assert files.png is None and files.note is not None and "kaleido" in files.note
     assert "<script" in html and "plotly" in html.lower() and len(html) > 1_000_000

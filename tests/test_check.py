@@ -20,16 +20,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from leadsla.analysis.check import (
+from leadsla.io.source import connect
+from leadsla.settings import Settings
+from leadsla.sla.compliance import (
     CheckResult,
     business_day_seconds,
     check_compliance,
     period_bounds,
     window_ends,
 )
-from leadsla.io.source import connect
-from leadsla.policy import SCHEMA, AttemptRule, Policy, write_policy
-from leadsla.settings import Settings
+from leadsla.sla.policy import SCHEMA, AttemptRule, Policy, write_policy
 
 BERLIN = ZoneInfo("Europe/Berlin")
 HOUR = 3600
@@ -493,7 +493,7 @@ SMALL_POLICY = make_policy(
 def reference(
     leads: list[dict[str, Any]], acts: list[dict[str, Any]], policy: Policy, as_of: datetime
 ) -> dict[str, tuple[str, str, str]]:
-    """The rules of ``leadsla.analysis.check``, one lead at a time in plain Python."""
+    """The rules of ``leadsla.sla.compliance``, one lead at a time in plain Python."""
     cal = policy.business_calendar()
     zone = ZoneInfo(cal.time_zone)
     kinds = set(policy.sales.attempt_kinds)

@@ -21,6 +21,7 @@ from leadsla.analysis.value import mql_value_table
 from leadsla.cli import app
 from leadsla.errors import ConfigError
 from leadsla.io.source import connect
+from leadsla.render.charts import figure
 
 runner = CliRunner()
 
@@ -92,7 +93,7 @@ def test_python_api_guide_example() -> None:
     assert isinstance(plan, SlaPlan) and plan.mqls_required == 100
     frame = plan.to_frame()
     assert list(frame["mqls_required"]) == [100]
-    fig = plan.figure()
+    fig = figure(plan)
     assert list(fig.data[0].x) == [400_000, 160_000, 100]
 
 

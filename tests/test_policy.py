@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import leadsla.policy as policy_module
+import leadsla.sla.policy as policy_module
 from leadsla.errors import ConfigError
-from leadsla.policy import (
+from leadsla.sla.policy import (
     SCHEMA,
     AttemptRule,
     DataProvenance,

@@ -38,6 +38,7 @@ from leadsla.cli import app
 from leadsla.clock import BusinessCalendar
 from leadsla.errors import ConfigError, DataError
 from leadsla.io.source import connect
+from leadsla.render.charts import figure
 from leadsla.settings import Settings
 
 HOURS_9_18 = {"hours": "Mon-Fri 09:00-18:00"}
@@ -294,7 +295,7 @@ def test_result_frame_and_figure(crm: Path) -> None:
     frame = res.to_frame()
     assert len(frame) == 3 * len(BUCKETS)
     assert set(frame.stratum) == {"all leads", "enterprise", "smb"}
-    fig = res.figure()
+    fig = figure(res)
     points, curve, target = fig.data  # no p90 mark: 21% never contacted
     assert target.name == "target: within 3 business days" and list(target.x) == [27.0, 27.0]
     shown = [b for b in res.buckets if b.leads and b.bucket != "never"]

@@ -30,6 +30,7 @@ from leadsla.analysis.valuestats import wilson_interval
 from leadsla.cli import app
 from leadsla.errors import ConfigError
 from leadsla.io.source import connect
+from leadsla.render.charts import figure
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 OLIST = DATA / "olist_marketing_funnel"
@@ -242,7 +243,7 @@ def test_result_frame_figure_and_sql(guide_crm: Path) -> None:
     df = res.to_frame()
     assert list(df.columns[:3]) == ["campaign", "segment", "level"]
     assert len(df) == 4 and df["mql_value"].iloc[-1] == pytest.approx(1_600)
-    fig = res.figure()
+    fig = figure(res)
     assert len(fig.data) == 3  # groups, segment totals, overall
     assert [t for t, _ in sql][0].startswith("1. maturity")
     assert all("SELECT" in s for _, s in sql)

@@ -37,7 +37,6 @@ import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import ibis
@@ -58,10 +57,7 @@ from leadsla.errors import ConfigError, LeadslaError
 from leadsla.times import to_utc, utc_literal
 
 if TYPE_CHECKING:
-    import plotly.graph_objects as go
-
     from leadsla.io.source import Workspace
-    from leadsla.report.charts_attempts import ChartFiles, ChartKind
 
 __all__ = [
     "CONTACT_OUTCOMES",
@@ -406,21 +402,6 @@ class AttemptsResult:
         if not frames:
             return pd.DataFrame(columns=["group", *self.by, "attempt"])
         return pd.concat(frames, ignore_index=True)
-
-    def figure(self, kind: ChartKind = "return") -> go.Figure:
-        """A Plotly chart: ``"return"`` V·F(N) per group with knee and N*; ``"profit"`` Π(N)
-        with its bootstrap band; ``"naive"`` the hazard beside the guide's biased naive rate;
-        ``"all"`` the three stacked."""
-        from leadsla.report.charts_attempts import figure
-
-        return figure(self, kind)
-
-    def write_chart(self, path: str | Path, /, *, png: bool = False) -> ChartFiles:
-        """The three charts in one self-contained HTML page (and a PNG when ``png`` and kaleido
-        is importable)."""
-        from leadsla.report.charts_attempts import write_chart
-
-        return write_chart(self, path, png=png)
 
 
 # --------------------------------------------------------------------------- the analysis

@@ -27,7 +27,14 @@ from typing import Literal, NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from leadsla.analysis.hazard import HazardModel, ModelName, exact_lower, exact_upper, value_draws
+from leadsla.analysis.hazard import (
+    HazardModel,
+    ModelName,
+    exact_lower,
+    exact_upper,
+    isotonic_nonincreasing,
+    value_draws,
+)
 from leadsla.analysis.hazard import fit as fit_hazard
 from leadsla.errors import DataError
 
@@ -70,7 +77,6 @@ PROFIT_BAND_PERCENTILES = (2.5, 50.0, 97.5)
 
 _EPS = 1e-12  # |1 - h_W - h_L| below this is an exact zero lost to rounding
 _TIE = 1e-9  # relative tolerance under which two profits are a tie (the smaller N wins)
-_ISOTONIC_CHUNK = 4_000_000  # cells per block of the vectorised isotonic fit (rows * K * K)
 
 
 @dataclass(frozen=True)
@@ -303,80 +309,6 @@ def max_attempts_supported(table: LifeTable, /, *, min_at_risk: int = MIN_AT_RIS
 
 # --------------------------------------------------------------------------------------------
 # Isotonic (non-increasing) hazard
-
-
-def _pava_nonincreasing(y: FloatArray, w: FloatArray) -> FloatArray:
-    """Pool-adjacent-violators for one curve (weights > 0): merge neighbours while they rise."""
-    means: list[float] = []
-    weights: list[float] = []
-    sizes: list[int] = []
-    for yi, wi in zip(y.tolist(), w.tolist(), strict=True):
-        means.append(yi)
-        weights.append(wi)
-        sizes.append(1)
-        while len(means) > 1 and means[-2] < means[-1]:
-            wsum = weights[-2] + weights[-1]
-            means[-2] = (means[-2] * weights[-2] + means[-1] * weights[-1]) / wsum
-            weights[-2] = wsum
-            sizes[-2] += sizes[-1]
-            del means[-1], weights[-1], sizes[-1]
-    return np.repeat(np.asarray(means, dtype=np.float64), sizes)
-
-
-def _minmax_nonincreasing(y: FloatArray, w: FloatArray) -> FloatArray:
-    """The same fit for stacked curves ``(R, K)``, vectorised: the max-min formula
-    yhat_i = min_{j<=i} max_{l>=i} Av(j, l), Av = weighted mean of y_j..y_l
-    (Robertson, Wright & Dykstra 1988, Thm 1.4.4). Zero weights must be trailing."""
-    rows, k = y.shape
-    zero = np.zeros((rows, 1))
-    cw = np.concatenate([zero, np.cumsum(w, axis=-1)], axis=-1)
-    cwy = np.concatenate([zero, np.cumsum(w * y, axis=-1)], axis=-1)
-    num = cwy[:, None, 1:] - cwy[:, :-1, None]  # [r, j, l] = sum_{j..l} w y
-    den = cw[:, None, 1:] - cw[:, :-1, None]
-    upper = np.triu(np.ones((k, k), dtype=bool))  # l >= j
-    valid = upper & (den > 0)
-    avg = np.divide(num, den, out=np.full(num.shape, -np.inf), where=valid)
-    best_after = np.maximum.accumulate(avg[:, :, ::-1], axis=-1)[:, :, ::-1]  # max_{l>=i}
-    best_after = np.where(upper, best_after, np.inf)  # only j <= i
-    return np.where(w > 0, best_after.min(axis=1), 0.0)
-
-
-def isotonic_nonincreasing(y: ArrayLike, weights: ArrayLike, /) -> FloatArray:
-    """Weighted least-squares non-increasing fit of ``y`` along the last axis.
-
-    One curve: pool-adjacent-violators. Stacked curves ``(..., K)`` (bootstrap): the equivalent
-    max-min formula, vectorised. Points with weight 0 carry no information and get 0; they must
-    be trailing (in a life table they are the k nobody reached, n_k = 0). The fit preserves the
-    weighted mean.
-
-    >>> isotonic_nonincreasing([0.3, 0.1, 0.2, 0.0], [10, 8, 8, 0]).round(3).tolist()
-    [0.3, 0.15, 0.15, 0.0]
-    """
-    yv = np.asarray(y, dtype=np.float64)
-    wv = np.asarray(weights, dtype=np.float64)
-    if yv.shape != wv.shape or yv.ndim == 0:
-        raise ValueError(f"y and weights must have the same shape, not {yv.shape}, {wv.shape}")
-    if np.any(wv < 0) or np.any(np.diff((wv > 0).astype(np.int8), axis=-1) > 0):
-        raise ValueError("weights must be >= 0 and zero weights must be trailing")
-    if yv.shape[-1] == 0:
-        return yv.copy()
-    if yv.ndim == 1:
-        positive = int(np.count_nonzero(wv > 0))
-        return np.concatenate(
-            [_pava_nonincreasing(yv[:positive], wv[:positive]), np.zeros(yv.size - positive)]
-        )
-    flat_y = yv.reshape(-1, yv.shape[-1])
-    flat_w = wv.reshape(-1, yv.shape[-1])
-    step = max(1, _ISOTONIC_CHUNK // yv.shape[-1] ** 2)
-    parts = [
-        _minmax_nonincreasing(flat_y[i : i + step], flat_w[i : i + step])
-        for i in range(0, flat_y.shape[0], step)
-    ]
-    return np.concatenate(parts, axis=0).reshape(yv.shape)
-
-
-# --------------------------------------------------------------------------------------------
-# Profit, N*, knee
 
 
 def _check_money(value: float, cost: float) -> None:

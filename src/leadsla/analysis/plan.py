@@ -38,7 +38,6 @@ from leadsla.analysis.planstats import (
     PlanResult,
     build_plan,
     combine_plans,
-    wins_needed,
 )
 from leadsla.analysis.value import (
     MaturityRule,
@@ -51,7 +50,7 @@ from leadsla.analysis.value import (
 from leadsla.errors import ConfigError
 
 if TYPE_CHECKING:
-    import plotly.graph_objects as go
+    pass
 
 Period = Literal["month", "quarter"]
 PERIOD_DAYS: dict[str, float] = {"month": 365.25 / 12, "quarter": 365.25 / 4}
@@ -110,35 +109,6 @@ class SlaPlan:
                 "influenced_share": (p.influenced_commitment or {}).get("share"),
             })  # fmt: skip
         return pd.DataFrame(rows)
-
-    def figure(self) -> go.Figure:
-        """The plan as a funnel: quota → marketing's responsibility → wins → MQLs."""
-        import plotly.graph_objects as go
-
-        p = self.plan
-        stages: list[tuple[str, float, str]] = []
-        if p.quota is not None:
-            stages.append(("quota", p.quota, f"{p.quota:,.0f}"))
-        stages.append(("marketing-originated revenue", p.revenue_responsibility,
-                       f"{p.revenue_responsibility:,.0f}"))  # fmt: skip
-        mean_rev = self.inputs.get("mean_revenue", {}).get("value")
-        if isinstance(mean_rev, int | float) and mean_rev > 0 and not p.by_segment:
-            w = wins_needed(p.revenue_responsibility, mean_rev)
-            stages.append(("won deals needed", w, f"{w:,}"))
-        if p.risk_buffer_mqls is not None:
-            stages.append(("MQLs for an 80% chance", p.risk_buffer_mqls,
-                           f"{p.risk_buffer_mqls:,}"))  # fmt: skip
-        stages.append(("MQLs required", p.mqls_required, f"{p.mqls_required:,}"))
-        fig = go.Figure(go.Funnel(
-            y=[s[0] for s in stages], x=[s[1] for s in stages], text=[s[2] for s in stages],
-            textinfo="text",
-        ))  # fmt: skip
-        fig.update_layout(
-            title=f"SLA per {p.period}: {p.mqls_required:,} MQLs "
-                  f"(value {p.mql_value:,.0f} each) for {p.revenue_responsibility:,.0f}",
-            template="plotly_white",
-        )  # fmt: skip
-        return fig
 
 
 # --------------------------------------------------------------------------- measured shares

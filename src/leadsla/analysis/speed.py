@@ -48,7 +48,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -82,10 +82,8 @@ from leadsla.analysis.value import (
 from leadsla.analysis.valuestats import MIN_MATURE_LEADS, wilson_interval
 from leadsla.clock import BusinessCalendar, business_day_seconds
 from leadsla.errors import ConfigError
+from leadsla.text import hours_text
 from leadsla.times import utc_literal
-
-if TYPE_CHECKING:
-    import plotly.graph_objects as go
 
 __all__ = [
     "BUCKETS",
@@ -101,7 +99,6 @@ __all__ = [
     "business_day_seconds",
     "candidates_for",
     "first_attempts",
-    "hours_text",
     "speed_analysis",
 ]
 
@@ -479,73 +476,12 @@ class SpeedResult:
             {"rate": "float64", "rate_lo": "float64", "rate_hi": "float64"}
         )
 
-    def figure(self) -> go.Figure:
-        """Close rate per bucket (Wilson bars) and the modelled curve against business hours."""
-        import plotly.graph_objects as go
 
-        o = self.overall
-        fig = go.Figure()
-        shown = [b for b in o.buckets if b.leads > 0 and b.bucket != NEVER]
-        mids = [_bucket_mid(b, self.business_day_hours) for b in shown]
-        rate = np.array([b.rate for b in shown])
-        lo = np.array([b.rate_ci[0] for b in shown])
-        hi = np.array([b.rate_ci[1] for b in shown])
-        fig.add_trace(go.Scatter(
-            x=mids, y=rate, mode="markers", name="close rate per bucket (95% interval)",
-            marker={"size": 9}, text=[b.bucket for b in shown],
-            error_y={"type": "data", "symmetric": False, "array": hi - rate,
-                     "arrayminus": rate - lo},
-            customdata=np.array([[b.leads, b.won] for b in shown]),
-            hovertemplate="%{text}<br>close rate %{y:.1%}<br>%{customdata[0]:,} leads, "
-                          "%{customdata[1]:,} won<extra></extra>",
-        ))  # fmt: skip
-        if o.curve_points:
-            xs, ys = zip(*o.curve_points, strict=True)
-            fig.add_trace(go.Scatter(x=list(xs), y=list(ys), mode="lines",
-                                     name="model (within owner × segment)"))  # fmt: skip
-        rec = o.recommendation
-        top = max([*(hi.tolist() if len(shown) else []), *(p for _, p in o.curve_points), 0.01])
-        marks = []
-        if rec.target is not None:
-            marks.append((rec.target.hours, f"target: {rec.target.text}", "green", "dash"))
-        if rec.team_p90_hours is not None:
-            marks.append((rec.team_p90_hours, f"today's p90 (team's pace): "
-                           f"{hours_text(rec.team_p90_hours)}", "grey", "dot"))  # fmt: skip
-        for x, label, color, dash in marks:  # legend entries: labels never overlap
-            x = max(x, 1 / 60)
-            fig.add_trace(go.Scatter(x=[x, x], y=[0, top * 1.05], mode="lines", name=label,
-                                     line={"color": color, "dash": dash},
-                                     hoverinfo="name"))  # fmt: skip
-        day = self.business_day_hours
-        ticks = [1 / 60, 5 / 60, 0.5, 1.0, 4.0, day, 3 * day, 10 * day]
-        labels = ["1 min", "5 min", "30 min", "1 h", "4 h", "1 day", "3 days", "10 days"]
-        fig.update_layout(
-            title="Close rate by business time to first attempt (association, not cause)",
-            xaxis={"title": "business time from the MQL to the first attempt (log scale)",
-                   "type": "log", "tickvals": ticks, "ticktext": labels},
-            yaxis={"title": "close rate (mature leads)", "tickformat": ".0%",
-                   "rangemode": "tozero"},
-            template="plotly_white",
-            legend={"orientation": "h", "y": -0.25},
-        )  # fmt: skip
-        return fig
-
-
-def _bucket_mid(b: SpeedBucket, day_hours: float) -> float:
+def bucket_mid(b: SpeedBucket, day_hours: float) -> float:
+    """The middle of a bucket on a log scale, in business hours (for charts)."""
     lo = b.lower_hours or 0.0
     hi = b.upper_hours if b.upper_hours is not None else max(lo * 2, 5 * day_hours)
     return math.sqrt(max(lo, 1 / 120) * hi)
-
-
-def hours_text(hours: float | None) -> str:
-    """0.0833 → '5 min', 4.0 → '4 business hours', 7.5 → '7 h 30 min (business)'."""
-    if hours is None or not math.isfinite(hours):
-        return "–"
-    minutes = round(hours * 60)
-    if minutes < 60:
-        return f"{minutes} business min"
-    h, m = divmod(minutes, 60)
-    return f"{h} business hours" if m == 0 else f"{h} h {m} min (business)"
 
 
 # --------------------------------------------------------------------------- engine

@@ -56,7 +56,7 @@ from leadsla.errors import ConfigError
 from leadsla.times import to_utc, utc_literal
 
 if TYPE_CHECKING:
-    import plotly.graph_objects as go
+    pass
 
 DEFAULT_BY = ("campaign", "segment")
 #: Groups with at most this many won revenues ship them raw for an exact bootstrap ...
@@ -261,38 +261,6 @@ class ValueResult:
             {"close_rate": "float64", "avg_revenue": "float64", "mql_value": "float64",
              "median_revenue": "float64", "shrunk_close_rate": "float64"}
         )  # fmt: skip
-
-    def figure(self) -> go.Figure:
-        """MQL value by group with its 95% interval as error bars (totals in a second colour)."""
-        import plotly.graph_objects as go
-
-        fig = go.Figure()
-        for level, colour in (("group", "#2b6cb0"), ("segment total", "#c05621"),
-                              ("overall", "#2f855a")):  # fmt: skip
-            rows = [r for r in self.rows if r.level == level
-                    and math.isfinite(r.estimate.mql_value)]  # fmt: skip
-            if not rows:
-                continue
-            v = np.array([r.estimate.mql_value for r in rows])
-            lo = np.array([r.estimate.mql_value_ci[0] for r in rows])
-            hi = np.array([r.estimate.mql_value_ci[1] for r in rows])
-            fig.add_trace(go.Scatter(
-                x=v, y=[r.label for r in rows], mode="markers", name=level,
-                marker={"color": colour, "size": 9},
-                error_x={"type": "data", "symmetric": False, "array": np.nan_to_num(hi - v),
-                         "arrayminus": np.nan_to_num(v - lo)},
-                customdata=np.array([[r.estimate.leads, r.estimate.won] for r in rows]),
-                hovertemplate="%{y}<br>MQL value %{x:,.0f}<br>%{customdata[0]:,} leads, "
-                              "%{customdata[1]:,} won<extra></extra>",
-            ))  # fmt: skip
-        fig.update_layout(
-            title="MQL value by group (mature leads; bars: 95% interval)",
-            xaxis_title="MQL value (close rate × mean revenue of won leads)",
-            yaxis={"autorange": "reversed"},
-            height=max(320, 26 * len(self.rows) + 120),
-            template="plotly_white",
-        )
-        return fig
 
 
 def _finite(x: float | None) -> float | None:

@@ -6,6 +6,8 @@ from leadsla.clock.calendar import (
     CalendarConfigError,
     business_day_seconds,
     business_seconds_between,
+    calendar_config,
+    hours_spec,
 )
 
 __all__ = [
@@ -14,4 +16,6 @@ __all__ = [
     "CalendarConfigError",
     "business_day_seconds",
     "business_seconds_between",
+    "calendar_config",
+    "hours_spec",
 ]

@@ -45,6 +45,8 @@ __all__ = [
     "CalendarConfigError",
     "business_day_seconds",
     "business_seconds_between",
+    "calendar_config",
+    "hours_spec",
 ]
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -996,3 +998,43 @@ def _jan1(year: int) -> int:
 
 def _dec31(year: int) -> int:
     return int(np.datetime64(f"{year:04d}-12-31", "D").astype(np.int64))
+
+
+# --------------------------------------------------------------------------- back to config
+
+
+def hours_spec(calendar: BusinessCalendar, /) -> str:
+    """The weekly hours as text: ``"Mon-Fri 09:00-18:00"``, ``"Mon-Thu 08:00-12:00,
+    13:00-17:00; Fri 08:00-14:00"`` (runs of days with the same intervals)."""
+    groups: list[tuple[int, int, tuple[tuple[int, int], ...]]] = []
+    for i, day in enumerate(calendar.hours):
+        if not day:
+            continue
+        if groups and groups[-1][1] == i - 1 and groups[-1][2] == day:
+            groups[-1] = (groups[-1][0], i, day)
+        else:
+            groups.append((i, i, day))
+    parts = []
+    for first, last, day in groups:
+        days = DAYS[first].capitalize() + ("" if first == last else f"-{DAYS[last].capitalize()}")
+        parts.append(f"{days} {', '.join(f'{_fmt(s)}-{_fmt(e)}' for s, e in day)}")
+    return "; ".join(parts)
+
+
+def calendar_config(calendar: BusinessCalendar, /) -> dict[str, Any]:
+    """A :class:`BusinessCalendar` as the table :meth:`BusinessCalendar.from_config` reads
+    (explicit: the hours spelled out, holidays of an ICS file as dates)."""
+    cfg: dict[str, Any] = {"time_zone": calendar.time_zone, "hours": hours_spec(calendar)}
+    if calendar.holidays:
+        cfg["holidays"] = sorted(d.isoformat() for d in calendar.holidays)
+    if calendar.holiday_country:
+        cfg["holiday_country"] = calendar.holiday_country
+    if calendar.holiday_subdivision:
+        cfg["holiday_subdivision"] = calendar.holiday_subdivision
+    if calendar.pauses:
+        cfg["pauses"] = [
+            [pd.Timestamp(s, unit="ns", tz="UTC").isoformat(),
+             pd.Timestamp(e, unit="ns", tz="UTC").isoformat()]
+            for s, e in calendar.pauses
+        ]  # fmt: skip
+    return cfg

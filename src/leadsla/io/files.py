@@ -20,11 +20,12 @@ import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any
 
 from leadsla.errors import Issue
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -469,6 +470,8 @@ def load_spreadsheet(
     width = max(len(r) for r in grid)
     body = [list(r) + [None] * (width - len(r)) for r in grid[shape.header_index + 1 :]]
     names = list(shape.names) + [""] * (width - len(shape.names))
+    import pyarrow as pa
+
     cols: dict[str, pa.Array] = {}
     for j, header in enumerate(names):
         key = header or f"column{j}"

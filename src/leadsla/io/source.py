@@ -16,6 +16,7 @@ import duckdb
 import ibis
 import ibis.expr.types as ir
 
+from leadsla.clock import BusinessCalendar
 from leadsla.errors import ConfigError, DataError, Issue, IssueSet
 from leadsla.io import cache as _cache
 from leadsla.io import validate as v
@@ -31,7 +32,7 @@ from leadsla.io.typing_sql import (
     typed_expr,
 )
 from leadsla.schema import TABLES
-from leadsla.settings import Settings, load_settings
+from leadsla.settings import SETTINGS_FILE, Settings, load_settings
 
 DUCKDB_SUFFIXES = (".duckdb", ".ddb", ".db")
 
@@ -87,6 +88,19 @@ class Workspace:
                 )
             )
         return self.tables[name]
+
+    def calendar(self, config: dict[str, Any] | None = None, /) -> BusinessCalendar:
+        """The business calendar: ``config``, else the settings' ``[business_hours]``, in the
+        settings' time zone unless it names one; a relative ``holiday_ics`` is read beside the
+        data."""
+        cfg = dict(config if config is not None else self.settings.business_hours)
+        cfg.setdefault("time_zone", self.settings.time_zone)
+        ics = cfg.get("holiday_ics")
+        src = Path(self.source)
+        if isinstance(ics, str) and not Path(ics).is_absolute() and src.exists():
+            cfg["holiday_ics"] = str((src if src.is_dir() else src.parent) / ics)
+        where = "business calendar" if config is not None else f"{SETTINGS_FILE} [business_hours]"
+        return BusinessCalendar.from_config(cfg, source=where)
 
     def close(self) -> None:
         try:

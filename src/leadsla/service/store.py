@@ -6,7 +6,7 @@ is committed — and brings the clocks of the leads it touched up to date;
 :meth:`Store.fire_due` fires the transitions whose time has come (the scheduler calls it).
 
 Clocks (``lead_sla``) are a function of the stored facts: each lead's deadlines come from
-:func:`leadsla.analysis.clocks.lead_deadlines` under the policy version in force when its
+:func:`leadsla.sla.clocks.lead_deadlines` under the policy version in force when its
 clock started (``mql_at``, else ``created_at``), with the newest calendar for clocks still
 running; its first attempt and attempts in the window are recomputed from its activities on
 every event that touches it, so the state never drifts from the data (a clean replay gives
@@ -29,7 +29,11 @@ import numpy as np
 from sqlalchemy import Connection, Engine, Table, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from leadsla.analysis.clocks import (
+from leadsla.clock import BusinessCalendar, business_day_seconds
+from leadsla.errors import ConfigError
+from leadsla.service import db
+from leadsla.service.events import Event, EventError, parse_event
+from leadsla.sla.clocks import (
     BREACHED,
     MET,
     NAT,
@@ -37,11 +41,7 @@ from leadsla.analysis.clocks import (
     rule_status,
     warning_instants,
 )
-from leadsla.clock import BusinessCalendar, business_day_seconds
-from leadsla.errors import ConfigError
-from leadsla.policy import Policy
-from leadsla.service import db
-from leadsla.service.events import Event, EventError, parse_event
+from leadsla.sla.policy import Policy
 
 __all__ = ["CLOCKS", "IngestResult", "PolicyVersion", "Store", "WARN_AT"]
 

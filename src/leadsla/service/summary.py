@@ -11,9 +11,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from leadsla.analysis.check import check_compliance
 from leadsla.io.source import connect
 from leadsla.service.store import Store
+from leadsla.sla.compliance import check_compliance
 
 __all__ = ["summary"]
 

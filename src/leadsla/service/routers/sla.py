@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from leadsla.output import to_json
+from leadsla.render.output import to_json
 from leadsla.service.auth import Read
 from leadsla.service.errors import ApiError
 from leadsla.service.events import EventError, parse_time

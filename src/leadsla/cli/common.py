@@ -1,0 +1,122 @@
+"""What every command shares: the consoles, opening a source with its settings, warnings.
+
+Engine modules are imported inside the functions, so ``leadsla --help`` stays light.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.markup import escape
+
+from leadsla.errors import UsageError
+from leadsla.render.output import rich_table
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
+    from leadsla.io.source import Workspace
+
+console = Console()
+err = Console(stderr=True)
+STATE: dict[str, Any] = {"verbose": False}
+
+
+def parse_options(options: list[str] | None) -> dict[str, str]:
+    """``--option NAME=VALUE`` flags as a dict."""
+    out: dict[str, str] = {}
+    for o in options or []:
+        if "=" not in o:
+            raise UsageError(f'--option "{o}" must look like NAME=VALUE.')
+        k, val = o.split("=", 1)
+        out[k.strip()] = val.strip()
+    return out
+
+
+def open_source(
+    source: str,
+    mapping: str | None,
+    options: list[str] | None,
+    *,
+    time_zone: str | None = None,
+    encoding: str | None = None,
+    as_of: str | None = None,
+    strict: bool = True,
+    no_cache: bool = False,
+    **settings: Any,
+) -> Workspace:
+    """Connect with the settings beside the data, overridden by flags; print warnings."""
+    from leadsla.io.mapping import load_mapping
+    from leadsla.io.source import connect
+    from leadsla.settings import load_settings
+
+    p = Path(source)
+    base = load_settings(p if p.is_dir() else p.parent if p.exists() else None)
+    m = load_mapping(mapping)
+    if m.time_zone and time_zone is None:
+        time_zone = m.time_zone
+    s = base.replace(
+        time_zone=time_zone,
+        encoding=encoding,
+        as_of=parse_instant(as_of) if as_of else None,
+        **settings,
+    )
+    return connect(
+        source,
+        mapping=m,
+        settings=s,
+        options=parse_options(options),
+        strict=strict,
+        cache=not no_cache,
+    )
+
+
+def parse_instant(text: str) -> Any:
+    """The ``--as-of`` flag as a datetime (naive when the text has no offset)."""
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(
+            f'--as-of "{text}" is not an ISO 8601 instant (2025-06-30T18:00).'
+        ) from None
+
+
+def print_accounting(ws: Workspace, console: Console = err) -> None:
+    """Rows read, used and left out per table."""
+    rows = [a.to_dict() for a in ws.accounting.values()]
+    for r in rows:
+        r["excluded"] = "; ".join(f"{k}: {n:,}" for k, n in r["excluded"].items()) or "none"
+    console.print(rich_table("Rows", rows, ["table", "read", "used", "excluded"]))
+
+
+def print_warnings(ws: Workspace) -> None:
+    """The source's warnings, on stderr."""
+    for i in ws.issues.warnings:
+        err.print(f"[yellow]WARNING[/yellow] {escape(str(i))}", highlight=False)
+
+
+def warn(messages: list[str]) -> None:
+    """Warnings of a result, on stderr."""
+    for w in messages:
+        err.print(f"[yellow]WARNING[/yellow] {escape(w)}", highlight=False)
+
+
+def write_chart(fig: go.Figure, path: Path | None) -> None:
+    """Write a chart as a self-contained HTML file (Plotly's JavaScript inlined)."""
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.write_html(path, include_plotlyjs=True, full_html=True)
+        err.print(f"wrote {path}", highlight=False)
+
+
+def settings_as_of(ws: Workspace) -> datetime | None:
+    """The as-of instant of the settings (None: the latest timestamp in the data)."""
+    from leadsla.analysis.value import resolve_as_of
+
+    s = ws.settings
+    return resolve_as_of(s.as_of, s.time_zone) if s.as_of is not None else None

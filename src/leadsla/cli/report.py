@@ -1,0 +1,92 @@
+"""``leadsla report``: everything in one self-contained HTML page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from leadsla.cli.common import console, open_source, parse_instant, print_warnings
+from leadsla.cli.options import (
+    AsOfOpt,
+    AttemptsPerHourOpt,
+    EncodingOpt,
+    HourlyCostOpt,
+    InfluencedShareOpt,
+    MappingOpt,
+    MqlValueOpt,
+    NoCacheOpt,
+    OptionOpt,
+    OriginatedShareOpt,
+    QuotaOpt,
+    SourceArg,
+    TzOpt,
+)
+
+
+def report(
+    source: SourceArg,
+    out: Annotated[Path, typer.Option("--out", "-o", help="The HTML file to write.")] = Path(
+        "report.html"
+    ),
+    quota: QuotaOpt = None,
+    policy: Annotated[
+        Path | None, typer.Option("--policy", help="An sla.toml policy: adds compliance.")
+    ] = None,
+    originated_share: OriginatedShareOpt = None,
+    influenced_share: InfluencedShareOpt = None,
+    mql_value: MqlValueOpt = None,
+    hourly_cost: HourlyCostOpt = None,
+    attempts_per_hour: AttemptsPerHourOpt = None,
+    bootstrap: Annotated[
+        int, typer.Option("--bootstrap", help="Bootstrap resamples for N*.", min=100)
+    ] = 1000,
+    png: Annotated[
+        bool, typer.Option("--png/--no-png", help="Also write PNG copies of the charts.")
+    ] = True,
+    mapping: MappingOpt = None,
+    option: OptionOpt = None,
+    time_zone: TzOpt = None,
+    encoding: EncodingOpt = None,
+    as_of: AsOfOpt = None,
+    no_cache: NoCacheOpt = False,
+) -> None:
+    """Write every analysis of SOURCE into one self-contained HTML page (opens offline)."""
+    from leadsla.render.report import build_report
+
+    ws = open_source(
+        source,
+        mapping,
+        option,
+        time_zone=time_zone,
+        encoding=encoding,
+        as_of=as_of,
+        no_cache=no_cache,
+    )
+    with ws:
+        print_warnings(ws)
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                      console=console, transient=True) as progress:  # fmt: skip
+            task = progress.add_task("Analysing", total=None)
+            rep = build_report(
+                ws,
+                quota_eur=quota,
+                policy=policy,
+                as_of=parse_instant(as_of) if as_of else None,
+                bootstrap=bootstrap,
+                originated_share=originated_share,
+                influenced_share=influenced_share,
+                mql_value=mql_value,
+                hourly_cost_eur=hourly_cost,
+                attempts_per_hour=attempts_per_hour,
+                progress=lambda step: progress.update(task, description=str(step)),
+            )
+            progress.update(task, description="Writing the report")
+            files = rep.write(out, png=png)
+    for s in rep.sections:
+        if s.missing:
+            console.print(f"[yellow]Not computed[/yellow] {s.title}: {s.missing}", highlight=False)
+    console.print(f"Wrote {files.html}" + (f" and {len(files.pngs)} PNG charts in "
+                  f"{files.pngs[0].parent}" if files.pngs else ""), highlight=False)  # fmt: skip

@@ -1,0 +1,182 @@
+"""``leadsla value``: the MQL value table (close rate, mean revenue of won leads, per group)."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from leadsla.cli.attribution import measure_attribution, print_attribution
+from leadsla.cli.common import (
+    console,
+    err,
+    open_source,
+    print_warnings,
+    settings_as_of,
+    write_chart,
+)
+from leadsla.cli.options import (
+    LOOKBACK_DAYS,
+    AllLeadsOpt,
+    AsOfOpt,
+    ByOpt,
+    ChartOpt,
+    DrawsOpt,
+    EncodingOpt,
+    FormatOpt,
+    LookbackOpt,
+    MappingOpt,
+    MaturityOpt,
+    NoCacheOpt,
+    OptionOpt,
+    OutOpt,
+    SeedOpt,
+    SourceArg,
+    TzOpt,
+    check_by,
+    maturity_mode,
+)
+from leadsla.render.output import Format, emit, rich_table, to_csv, to_json
+from leadsla.text import money, pct
+
+if TYPE_CHECKING:
+    from leadsla.analysis.value import ValueResult
+
+
+def fine(x: float | None) -> str:
+    """A rate with two decimals below 10%."""
+    return pct(x, fine=True)
+
+
+def ci_text(ci: Any, f: Any) -> str:
+    """An interval ``lo–hi`` in the format ``f`` (empty when an end is missing)."""
+    lo, hi = ci
+    ok = all(x is not None and math.isfinite(x) for x in (lo, hi))
+    return f"{f(lo)}–{f(hi)}" if ok else ""
+
+
+def value_rows(result: ValueResult) -> list[dict[str, Any]]:
+    """The value table as display rows: each estimate over its 95% interval (two lines)."""
+    from leadsla.analysis.value import TOTAL_LABEL
+
+    rows = []
+    for r in result.rows:
+        e = r.estimate
+        keys = {b: escape(r.keys[b] or TOTAL_LABEL) for b in result.by}
+        rows.append({
+            **keys,
+            "leads": f"{e.leads:,}", "won": f"{e.won:,}",
+            "close rate\n95% CI": f"{fine(e.close_rate)}\n{ci_text(e.close_rate_ci, fine)}",
+            "shrunk": pct(r.shrunk_close_rate, fine=True),
+            "avg revenue\n(median)": f"{money(e.avg_revenue)}\n"
+                                     f"({money(e.median_revenue)})",
+            "MQL value\n95% CI": f"{money(e.mql_value)}\n{ci_text(e.mql_value_ci, money)}",
+            "_level": r.level,
+        })  # fmt: skip
+    return rows
+
+
+def print_value(result: ValueResult, out: Console) -> None:
+    rows = value_rows(result)
+    cols = [c for c in rows[0] if c != "_level"] if rows else []
+    by = ", ".join(result.by) or "all leads"
+    table = rich_table(f"MQL value by {by} (mature leads)", rows, cols)
+    for c in table.columns[len(result.by) :]:
+        c.justify = "right"
+    for i, r in enumerate(rows):
+        if r["_level"] != "group":
+            table.rows[i].style = "bold"
+        table.rows[i].end_section = True
+    out.print(table)
+    m = result.maturity
+    ex = m.excluded()
+    out.print(
+        f"{m.mature_leads:,} of {m.leads_read:,} leads counted; {ex['total']:,} left out "
+        f"({ex['immature']:,} recent: {ex['immature_open']:,} open, "
+        f"{ex['immature_closed']:,} already closed; {ex['created_after_as_of']:,} created "
+        f"after the as-of date): {ex['why']}.",
+        highlight=False,
+    )
+    out.print(result.interval_note(), highlight=False)
+    out.print(
+        "Shrunk = empirical-Bayes close rate pulled toward the parent (segment, or all "
+        "leads); read it for small groups.",
+        highlight=False,
+    )
+
+
+def value(
+    source: SourceArg,
+    by: ByOpt = "campaign,segment",
+    all_leads: AllLeadsOpt = False,
+    maturity: MaturityOpt = "cohort",
+    attribution: Annotated[
+        bool,
+        typer.Option(
+            "--attribution",
+            help="Also print marketing's share of won revenue "
+            "from the touches table (originated, influenced, fractional).",
+        ),
+    ] = False,
+    lookback_days: LookbackOpt = LOOKBACK_DAYS,
+    draws: DrawsOpt = 10_000,
+    seed: SeedOpt = None,
+    chart: ChartOpt = None,
+    mapping: MappingOpt = None,
+    option: OptionOpt = None,
+    time_zone: TzOpt = None,
+    encoding: EncodingOpt = None,
+    as_of: AsOfOpt = None,
+    format: FormatOpt = Format.table,
+    out: OutOpt = None,
+    no_cache: NoCacheOpt = False,
+) -> None:
+    """MQL value table: close rate, mean revenue of won leads and MQL value per group."""
+    mode = maturity_mode(maturity, all_leads)
+    with open_source(
+        source,
+        mapping,
+        option,
+        time_zone=time_zone,
+        encoding=encoding,
+        as_of=as_of,
+        no_cache=no_cache,
+    ) as ws:
+        print_warnings(ws)
+        check_by(by, ws.leads.columns)
+        campaigns = ws.table("campaigns") if ws.has("campaigns") else None
+        s = ws.settings
+        from leadsla.analysis.value import mql_value_table
+
+        result = mql_value_table(
+            ws.leads, by=by, campaigns=campaigns, as_of=settings_as_of(ws),
+            maturity_quantile=s.maturity_quantile, maturity=mode, draws=draws,
+            seed=s.seed if seed is None else seed,
+        )  # fmt: skip
+        attr = measure_attribution(ws, lookback_days) if attribution else None
+    if chart is not None:
+        from leadsla.render.charts import figure
+
+        write_chart(figure(result), chart)
+    if format is Format.json:
+        data = result.to_dict()
+        if attr is not None:
+            data["attribution"] = attr.to_dict()
+        emit(to_json(data), out, console)
+    elif format is Format.csv:
+        emit(to_csv([r.to_dict() for r in result.rows]), out, console)
+    else:
+        target = Console(file=open(out, "w", encoding="utf-8"), width=200) if out else console
+        try:
+            print_value(result, target)
+            if attr is not None:
+                print_attribution(attr, target)
+        finally:
+            if out:
+                target.file.close()
+                err.print(f"wrote {out}", highlight=False)
+    for w in result.warnings:
+        err.print(f"[yellow]WARNING[/yellow] {escape(w)}", highlight=False)

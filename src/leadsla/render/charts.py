@@ -1,0 +1,152 @@
+"""Charts of the analysis results (Plotly): one entry, :func:`figure`, for every result.
+
+The attempts charts live in ``charts_attempts``; the report and the SLA document embed these
+figures, the commands write them with ``--chart``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import plotly.graph_objects as go
+
+from leadsla.analysis.planstats import wins_needed
+from leadsla.analysis.speed import NEVER, bucket_mid
+from leadsla.text import hours_text
+
+if TYPE_CHECKING:
+    from leadsla.analysis.plan import SlaPlan
+    from leadsla.analysis.speed import SpeedResult
+    from leadsla.analysis.value import ValueResult
+
+
+def figure(result: Any, /, kind: str = "return") -> go.Figure:
+    """The chart of an analysis result (value, plan, speed or attempts; ``kind`` picks one of
+    the attempts charts: ``return``, ``profit``, ``naive`` or ``all``)."""
+    from leadsla.analysis.attempts import AttemptsResult
+    from leadsla.analysis.plan import SlaPlan
+    from leadsla.analysis.speed import SpeedResult
+    from leadsla.analysis.value import ValueResult
+
+    if isinstance(result, AttemptsResult):
+        from leadsla.render.charts_attempts import figure as attempts_figure
+
+        return attempts_figure(result, kind)  # type: ignore[arg-type]
+    if isinstance(result, ValueResult):
+        return value_figure(result)
+    if isinstance(result, SlaPlan):
+        return plan_figure(result)
+    if isinstance(result, SpeedResult):
+        return speed_figure(result)
+    raise TypeError(f"no chart for {type(result).__name__}")
+
+
+def value_figure(res: ValueResult, /) -> go.Figure:
+    """MQL value by group with its 95% interval as error bars (totals in a second colour)."""
+    fig = go.Figure()
+    for level, colour in (("group", "#2b6cb0"), ("segment total", "#c05621"),
+                          ("overall", "#2f855a")):  # fmt: skip
+        rows = [r for r in res.rows if r.level == level
+                and math.isfinite(r.estimate.mql_value)]  # fmt: skip
+        if not rows:
+            continue
+        v = np.array([r.estimate.mql_value for r in rows])
+        lo = np.array([r.estimate.mql_value_ci[0] for r in rows])
+        hi = np.array([r.estimate.mql_value_ci[1] for r in rows])
+        fig.add_trace(go.Scatter(
+            x=v, y=[r.label for r in rows], mode="markers", name=level,
+            marker={"color": colour, "size": 9},
+            error_x={"type": "data", "symmetric": False, "array": np.nan_to_num(hi - v),
+                     "arrayminus": np.nan_to_num(v - lo)},
+            customdata=np.array([[r.estimate.leads, r.estimate.won] for r in rows]),
+            hovertemplate="%{y}<br>MQL value %{x:,.0f}<br>%{customdata[0]:,} leads, "
+                          "%{customdata[1]:,} won<extra></extra>",
+        ))  # fmt: skip
+    fig.update_layout(
+        title="MQL value by group (mature leads; bars: 95% interval)",
+        xaxis_title="MQL value (close rate × mean revenue of won leads)",
+        yaxis={"autorange": "reversed"},
+        height=max(320, 26 * len(res.rows) + 120),
+        template="plotly_white",
+    )
+    return fig
+
+
+def plan_figure(res: SlaPlan, /) -> go.Figure:
+    """The plan as a funnel: quota → marketing's responsibility → wins → MQLs."""
+    p = res.plan
+    stages: list[tuple[str, float, str]] = []
+    if p.quota is not None:
+        stages.append(("quota", p.quota, f"{p.quota:,.0f}"))
+    stages.append(("marketing-originated revenue", p.revenue_responsibility,
+                   f"{p.revenue_responsibility:,.0f}"))  # fmt: skip
+    mean_rev = res.inputs.get("mean_revenue", {}).get("value")
+    if isinstance(mean_rev, int | float) and mean_rev > 0 and not p.by_segment:
+        w = wins_needed(p.revenue_responsibility, mean_rev)
+        stages.append(("won deals needed", w, f"{w:,}"))
+    if p.risk_buffer_mqls is not None:
+        stages.append(("MQLs for an 80% chance", p.risk_buffer_mqls,
+                       f"{p.risk_buffer_mqls:,}"))  # fmt: skip
+    stages.append(("MQLs required", p.mqls_required, f"{p.mqls_required:,}"))
+    fig = go.Figure(go.Funnel(
+        y=[s[0] for s in stages], x=[s[1] for s in stages], text=[s[2] for s in stages],
+        textinfo="text",
+    ))  # fmt: skip
+    fig.update_layout(
+        title=f"SLA per {p.period}: {p.mqls_required:,} MQLs "
+              f"(value {p.mql_value:,.0f} each) for {p.revenue_responsibility:,.0f}",
+        template="plotly_white",
+    )  # fmt: skip
+    return fig
+
+
+def speed_figure(res: SpeedResult, /) -> go.Figure:
+    """Close rate per bucket (Wilson bars) and the modelled curve against business hours."""
+    o = res.overall
+    fig = go.Figure()
+    shown = [b for b in o.buckets if b.leads > 0 and b.bucket != NEVER]
+    mids = [bucket_mid(b, res.business_day_hours) for b in shown]
+    rate = np.array([b.rate for b in shown])
+    lo = np.array([b.rate_ci[0] for b in shown])
+    hi = np.array([b.rate_ci[1] for b in shown])
+    fig.add_trace(go.Scatter(
+        x=mids, y=rate, mode="markers", name="close rate per bucket (95% interval)",
+        marker={"size": 9}, text=[b.bucket for b in shown],
+        error_y={"type": "data", "symmetric": False, "array": hi - rate,
+                 "arrayminus": rate - lo},
+        customdata=np.array([[b.leads, b.won] for b in shown]),
+        hovertemplate="%{text}<br>close rate %{y:.1%}<br>%{customdata[0]:,} leads, "
+                      "%{customdata[1]:,} won<extra></extra>",
+    ))  # fmt: skip
+    if o.curve_points:
+        xs, ys = zip(*o.curve_points, strict=True)
+        fig.add_trace(go.Scatter(x=list(xs), y=list(ys), mode="lines",
+                                 name="model (within owner × segment)"))  # fmt: skip
+    rec = o.recommendation
+    top = max([*(hi.tolist() if len(shown) else []), *(p for _, p in o.curve_points), 0.01])
+    marks = []
+    if rec.target is not None:
+        marks.append((rec.target.hours, f"target: {rec.target.text}", "green", "dash"))
+    if rec.team_p90_hours is not None:
+        marks.append((rec.team_p90_hours, f"today's p90 (team's pace): "
+                       f"{hours_text(rec.team_p90_hours)}", "grey", "dot"))  # fmt: skip
+    for x, label, color, dash in marks:  # legend entries: labels never overlap
+        x = max(x, 1 / 60)
+        fig.add_trace(go.Scatter(x=[x, x], y=[0, top * 1.05], mode="lines", name=label,
+                                 line={"color": color, "dash": dash},
+                                 hoverinfo="name"))  # fmt: skip
+    day = res.business_day_hours
+    ticks = [1 / 60, 5 / 60, 0.5, 1.0, 4.0, day, 3 * day, 10 * day]
+    labels = ["1 min", "5 min", "30 min", "1 h", "4 h", "1 day", "3 days", "10 days"]
+    fig.update_layout(
+        title="Close rate by business time to first attempt (association, not cause)",
+        xaxis={"title": "business time from the MQL to the first attempt (log scale)",
+               "type": "log", "tickvals": ticks, "ticktext": labels},
+        yaxis={"title": "close rate (mature leads)", "tickformat": ".0%",
+               "rangemode": "tozero"},
+        template="plotly_white",
+        legend={"orientation": "h", "y": -0.25},
+    )  # fmt: skip
+    return fig

@@ -1,0 +1,82 @@
+"""Numbers as text: the one money, percent, number and duration format of every output.
+
+They sit at the bottom layer because analysis explanations and the SLA's headline (both in the
+JSON) are text too; tables, documents and charts use the same functions.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+
+def money(x: float | None, /, *, exact: bool = False) -> str:
+    """Euros: whole up to 100,000, then 123.5k and 1.23M; ``exact`` always whole euros.
+
+    >>> money(98_765.4), money(123_456), money(1_234_567), money(123_456, exact=True)
+    ('98,765', '123.5k', '1.23M', '123,456')
+    >>> money(None), money(float("nan"))
+    ('–', '–')
+    """
+    if x is None or not math.isfinite(x):
+        return "–"
+    if not exact and abs(x) >= 1e6:
+        return f"{x / 1e6:,.2f}M"
+    if not exact and abs(x) >= 1e5:
+        return f"{x / 1e3:,.1f}k"
+    return f"{x:,.0f}"
+
+
+def pct(x: float | None, /, *, fine: bool = False) -> str:
+    """A rate as a percentage, "–" when missing; ``fine`` gives two decimals below 10%.
+
+    >>> pct(0.1234), pct(0.0123), pct(0.0123, fine=True), pct(None)
+    ('12.3%', '1.2%', '1.23%', '–')
+    """
+    if x is None or not math.isfinite(x):
+        return "–"
+    return f"{x:.2%}" if fine and 0 < x < 0.1 else f"{x:.1%}"
+
+
+def number(v: Any, /) -> str:
+    """Any cell value: integers with separators, floats to 4 significant digits below 1.
+
+    >>> number(1234), number(0.012345), number(12.345), number(12345.6), number(True)
+    ('1,234', '0.01235', '12.35', '12,346', 'yes')
+    >>> number(None), number([1, 2.5])
+    ('–', '[1, 2.50]')
+    """
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "–"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, int):
+        return f"{v:,}"
+    if isinstance(v, float):
+        return f"{v:,.4g}" if abs(v) < 1 else f"{v:,.2f}" if abs(v) < 1000 else f"{v:,.0f}"
+    if isinstance(v, list | tuple):
+        return "[" + ", ".join(number(x) for x in v) + "]"
+    return str(v)
+
+
+def hours_text(hours: float | None, /, *, exact: bool = False) -> str:
+    """A duration in business hours, rounded to the minute; ``exact`` says whole hours and
+    whole minutes as such (as the SLA states a target).
+
+    >>> hours_text(0.0833), hours_text(4.0), hours_text(7.5), hours_text(None)
+    ('5 business min', '4 business hours', '7 h 30 min (business)', '–')
+    >>> hours_text(1.0, exact=True), hours_text(0.5, exact=True), hours_text(9.2167, exact=True)
+    ('1 business hour', '30 business minutes', '9 h 13 min (business)')
+    """
+    if hours is None or not math.isfinite(hours):
+        return "–"
+    if exact:
+        if float(hours).is_integer():
+            return f"{hours:g} business hour" + ("" if hours == 1 else "s")
+        if hours < 1 and math.isclose(hours * 60, round(hours * 60), abs_tol=0.01):
+            return f"{round(hours * 60)} business minutes"
+    minutes = round(hours * 60)
+    if minutes < 60:
+        return f"{minutes} business min"
+    h, m = divmod(minutes, 60)
+    return f"{h} business hours" if m == 0 else f"{h} h {m} min (business)"
