@@ -312,9 +312,9 @@ def test_png_copy_of_the_chart(crm: Path, tmp_path: Path) -> None:
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
 
-    from leadsla.report.png import _draw, figure_to_png
+    from leadsla.render.png import _draw, figure_to_png
 
-    fig = analyse(crm).figure()
+    fig = figure(analyse(crm))
     png = figure_to_png(fig, tmp_path / "speed.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     f, ax = plt.subplots()
