@@ -89,7 +89,8 @@ class Server:
         self.db_url = db_url
         self.policy = policy
         self.log = log
-        self.env = {**os.environ, **(env or {})}
+        # a server that hangs dumps every thread's stack (SIGABRT) into its log
+        self.env = {**os.environ, "PYTHONFAULTHANDLER": "1", **(env or {})}
         self.args = list(args)
         self.proc: subprocess.Popen[bytes] | None = None
         self.port = 0
@@ -98,7 +99,7 @@ class Server:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 240) -> Server:
+    def start(self, timeout: float = 900) -> Server:
         self.port = free_port()
         cmd = [sys.executable, "-m", "leadsla", "serve", "--db", self.db_url]
         cmd += ["--port", str(self.port), *self.args]
@@ -116,8 +117,10 @@ class Server:
             except httpx.HTTPError:
                 pass
             time.sleep(0.2)
+        os.kill(self.proc.pid, signal.SIGABRT)
+        time.sleep(2)
         self.kill()
-        raise RuntimeError(f"server did not start in {timeout} s: {self.log.read_text()[-3000:]}")
+        raise RuntimeError(f"server did not start in {timeout} s: {self.log.read_text()[-6000:]}")
 
     def kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

@@ -157,6 +157,9 @@ def test_changed_file_invalidates(crm: Path, cache_dir: Path) -> None:
     leads.write_text(text, encoding="utf-8")
     assert state(crm, settings=settings)[0] == "stored"
     assert state(crm, settings=settings.replace(time_zone="Europe/Berlin"))[0] == "stored"
+    assert state(crm, settings=settings.replace(null_values=("", "-")))[0] == "stored"
+    # a setting only the analyses read is not
+    assert state(crm, settings=settings.replace(null_values=("", "-"), seed=5))[0] == "hit"
     assert len(list(cache_dir.glob("*.duckdb"))) == 1  # one file per source, replaced
 
 

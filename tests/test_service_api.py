@@ -14,6 +14,8 @@ import pytest
 
 from service_support import POLICY, Server, make_token, post
 
+HUBSPOT_SECRET = "hs-client-secret-for-tests"
+SF_SECRET = "sf-shared-secret-for-tests"
 LEAD = {
     "id": "e-lead-1",
     "type": "lead.created",
@@ -35,7 +37,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     policy.write_text(POLICY, encoding="utf-8")
     db_url = f"sqlite:///{d / 'leadsla.db'}"
     tokens = {s: make_token(db_url, s) for s in ("ingest", "read", "admin")}
-    srv = Server(db_url, policy=policy, log=d / "server.log", args=["--max-body-bytes", "20000"])
+    srv = Server(
+        db_url,
+        policy=policy,
+        log=d / "server.log",
+        args=["--max-body-bytes", "20000"],
+        env={"LEADSLA_HUBSPOT_SECRET": HUBSPOT_SECRET, "LEADSLA_SALESFORCE_SECRET": SF_SECRET},
+    )
     with srv, httpx.Client(base_url=srv.url, timeout=60) as client:
         yield {
             "srv": srv,
@@ -314,6 +322,69 @@ CASES: list[tuple[str, str, str, str | None, Any, dict[str, str], int, str]] = [
         "time_without_zone",
     ),
     ("bad limit", "GET", "/v1/breaches?limit=0", "read", None, {}, 422, "invalid_parameter"),
+    (
+        "unsigned HubSpot hook",
+        "POST",
+        "/v1/hooks/hubspot",
+        None,
+        "[]",
+        {},
+        401,
+        "invalid_signature",
+    ),
+    (
+        "HubSpot hook signed with another secret",
+        "POST",
+        "/v1/hooks/hubspot",
+        None,
+        "[]",
+        {
+            "X-HubSpot-Signature-v3": "c2lnbmVkIGJ5IHNvbWVvbmUgZWxzZQ==",
+            "X-HubSpot-Request-Timestamp": "NOW",
+        },
+        401,
+        "invalid_signature",
+    ),
+    (
+        "HubSpot hook too old",
+        "POST",
+        "/v1/hooks/hubspot",
+        None,
+        "[]",
+        {"X-HubSpot-Signature-v3": "x", "X-HubSpot-Request-Timestamp": "1600000000000"},
+        401,
+        "invalid_signature",
+    ),
+    (
+        "Salesforce hook without secret",
+        "POST",
+        "/v1/hooks/salesforce",
+        None,
+        "<x/>",
+        {},
+        401,
+        "invalid_signature",
+    ),
+    (
+        "Salesforce hook wrong secret",
+        "POST",
+        "/v1/hooks/salesforce?secret=guess",
+        None,
+        "<x/>",
+        {},
+        401,
+        "invalid_signature",
+    ),
+    (
+        "Salesforce hook not SOAP",
+        "POST",
+        f"/v1/hooks/salesforce?secret={SF_SECRET}",
+        None,
+        "<x/>",
+        {},
+        400,
+        "invalid_notification",
+    ),
     ("policy not TOML", "POST", "/v1/policies", "admin", "name = [", {}, 422, "invalid_policy"),
     (
         "policy missing keys",
@@ -334,7 +405,7 @@ def test_every_error_has_the_spec_shape_and_stores_nothing(
 ) -> None:
     _name, method, path, who, body, headers, status, code = case
     c = server["client"]
-    hdrs = dict(headers)
+    hdrs = {k: str(int(time.time() * 1000)) if v == "NOW" else v for k, v in headers.items()}
     if who in server["tokens"]:
         hdrs |= _auth(server["tokens"][who])
     elif who is not None:
@@ -349,7 +420,7 @@ def test_every_error_has_the_spec_shape_and_stores_nothing(
     assert isinstance(err["fix"], str) and err["fix"]
     assert set(err) >= {"code", "message", "fix"}
     assert _stats(server) == before  # nothing stored, not even half
-    if status == 401:
+    if code == "unauthorized":
         assert r.headers["www-authenticate"] == "Bearer"
 
 
@@ -432,6 +503,7 @@ def test_policy_versions(server: dict[str, Any]) -> None:
     assert r.json()["version"] == 2
     # a lead whose clock starts after v2 takes effect runs under v2; older ones keep v1
     tok = server["tokens"]["ingest"]
+    post(c, tok, [LEAD, CALL])
     post(
         c,
         tok,
@@ -446,3 +518,153 @@ def test_policy_versions(server: dict[str, Any]) -> None:
     assert body["policy_version"] == 2
     assert body["first_response"]["due_at"] == "2026-06-02T09:00:00+00:00"  # 09:00 + 2 h local
     assert c.get("/v1/leads/L-1", headers=_auth(admin)).json()["policy_version"] == 1
+
+
+def _signed(url: str, body: bytes, secret: str = HUBSPOT_SECRET) -> dict[str, str]:
+    from leadsla.service.hooks import hubspot_signature
+
+    ts = str(int(time.time() * 1000))
+    return {
+        "X-HubSpot-Signature-v3": hubspot_signature(secret, "POST", url, body, ts),
+        "X-HubSpot-Request-Timestamp": ts,
+        "Content-Type": "application/json",
+    }
+
+
+def test_hubspot_webhook(server: dict[str, Any]) -> None:
+    c, srv = server["client"], server["srv"]
+    url = srv.url + "/v1/hooks/hubspot"
+    t0 = 1772442000000  # 2026-03-02T09:00:00Z
+    notes = [
+        {
+            "eventId": 901,
+            "subscriptionType": "contact.creation",
+            "objectId": 5501,
+            "occurredAt": t0,
+            "portalId": 1,
+            "attemptNumber": 0,
+        },
+        {
+            "eventId": 902,
+            "subscriptionType": "contact.propertyChange",
+            "objectId": 5501,
+            "propertyName": "lifecyclestage",
+            "propertyValue": "marketingqualifiedlead",
+            "occurredAt": t0 + 60_000,
+        },
+        {
+            "eventId": 903,
+            "subscriptionType": "object.creation",
+            "objectTypeId": "0-48",
+            "objectId": 777,
+            "occurredAt": t0 + 120_000,
+        },
+        {
+            "eventId": 904,
+            "subscriptionType": "object.associationChange",
+            "fromObjectTypeId": "0-48",
+            "fromObjectId": 777,
+            "toObjectTypeId": "0-1",
+            "toObjectId": 5501,
+            "occurredAt": t0 + 125_000,
+        },
+        {
+            "eventId": 905,
+            "subscriptionType": "contact.propertyChange",
+            "objectId": 5501,
+            "propertyName": "hs_lead_status",
+            "propertyValue": "UNQUALIFIED",
+            "occurredAt": t0 + 86_400_000,
+        },
+    ]
+    body = json.dumps(notes).encode()
+    r = c.post(url, content=body, headers=_signed(url, body))
+    assert r.status_code == 200, r.text
+    assert r.json() == {"accepted": 4, "duplicates": 0, "rejected": [], "ignored": 1}
+    lead = c.get("/v1/leads/5501", headers=_auth(server["tokens"]["read"])).json()
+    assert lead["lead"]["mql_at"] == "2026-03-02T09:01:00+00:00"
+    assert (lead["lead"]["status"], lead["lead"]["closed_at"]) == (
+        "lost",
+        "2026-03-03T09:00:00+00:00",
+    )
+    assert lead["first_response"]["first_attempt_at"] == "2026-03-02T09:02:05+00:00"
+    # HubSpot retries the same notifications (signed afresh): duplicates
+    r = c.post(url, content=body, headers=_signed(url, body))
+    assert r.json()["duplicates"] == 4
+    # the right signature over another body is a forgery
+    before = _stats(server)
+    forged = json.dumps(notes[:1]).replace("5501", "6601").encode()
+    r = c.post(url, content=forged, headers=_signed(url, body))
+    assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_signature"
+    r = c.post(url, content=body, headers=_signed(url, body, secret="not-the-secret"))
+    assert r.status_code == 401
+    assert _stats(server) == before
+
+
+SF_LEAD = """<?xml version="1.0" encoding="UTF-8"?>
+<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"
+ xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+ <soapenv:Body>
+  <notifications xmlns="http://soap.sforce.com/2005/09/outbound">
+   <OrganizationId>00D000000000001EAA</OrganizationId>
+   <ActionId>04k000000000001AAA</ActionId>
+   <SessionId xsi:nil="true"/>
+   <Notification>
+    <Id>04l000000000001AAA</Id>
+    <sObject xsi:type="sf:Lead" xmlns:sf="urn:sobject.enterprise.soap.sforce.com">
+     <sf:Id>00Q000000000001AAA</sf:Id>
+     <sf:CreatedDate>2026-03-02T14:00:00.000Z</sf:CreatedDate>
+     <sf:LastModifiedDate>2026-03-02T14:00:00.000Z</sf:LastModifiedDate>
+     <sf:Status>Open - Not Contacted</sf:Status>
+     <sf:OwnerId>005000000000001AAA</sf:OwnerId>
+     <sf:LeadSource>Web</sf:LeadSource>
+     <sf:IsConverted>false</sf:IsConverted>
+    </sObject>
+   </Notification>
+   <Notification>
+    <Id>04l000000000002AAA</Id>
+    <sObject xsi:type="sf:Task" xmlns:sf="urn:sobject.enterprise.soap.sforce.com">
+     <sf:Id>00T000000000001AAA</sf:Id>
+     <sf:WhoId>00Q000000000001AAA</sf:WhoId>
+     <sf:IsClosed>true</sf:IsClosed>
+     <sf:TaskSubtype>Call</sf:TaskSubtype>
+     <sf:CallDisposition>Left voicemail</sf:CallDisposition>
+     <sf:CompletedDateTime>2026-03-02T15:30:00.000Z</sf:CompletedDateTime>
+     <sf:OwnerId>005000000000001AAA</sf:OwnerId>
+    </sObject>
+   </Notification>
+  </notifications>
+ </soapenv:Body>
+</soapenv:Envelope>"""
+
+
+def test_salesforce_outbound_message(server: dict[str, Any]) -> None:
+    c = server["client"]
+    r = c.post(
+        f"/v1/hooks/salesforce?secret={SF_SECRET}",
+        content=SF_LEAD,
+        headers={"Content-Type": "text/xml"},
+    )
+    assert r.status_code == 200, r.text
+    assert "<Ack>true</Ack>" in r.text and r.headers["content-type"].startswith("text/xml")
+    lead = c.get("/v1/leads/00Q000000000001AAA", headers=_auth(server["tokens"]["read"])).json()
+    assert lead["lead"]["created_at"] == "2026-03-02T14:00:00+00:00"
+    assert lead["lead"]["campaign"] == "Web" and lead["lead"]["status"] == "open"
+    assert lead["first_response"]["first_attempt_at"] == "2026-03-02T15:30:00+00:00"
+    assert lead["first_response"]["status"] == "met"
+    import sqlalchemy as sa
+
+    eng = sa.create_engine(server["db"])
+    with eng.connect() as conn:
+        row = conn.execute(
+            sa.text("SELECT kind, outcome FROM activities WHERE activity_id = '00T000000000001AAA'")
+        ).one()
+    eng.dispose()
+    assert tuple(row) == ("call", "voicemail")  # through the shipped mapping's outcome values
+    # Salesforce re-sends until acknowledged: the same notifications are duplicates, acked
+    r = c.post("/v1/hooks/salesforce", content=SF_LEAD, headers={"X-Leadsla-Secret": SF_SECRET})
+    assert r.status_code == 200 and "<Ack>true</Ack>" in r.text
+    # an entity bomb is refused before parsing
+    bomb = '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>'
+    r = c.post(f"/v1/hooks/salesforce?secret={SF_SECRET}", content=bomb)
+    assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_notification"

@@ -20,12 +20,13 @@ import json
 import threading
 import tomllib
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 from sqlalchemy import Connection, Engine, Table, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -49,6 +50,7 @@ CLOCKS = ("first_response", "attempts")
 WARN_AT = (0.5, 0.75, 0.9)
 _CHUNK = 500
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+I64 = NDArray[np.int64]
 
 
 def _ns(t: datetime | None) -> int:
@@ -135,6 +137,7 @@ class Store:
         self.policies: list[PolicyVersion] = []
         self.counters: dict[str, int] = defaultdict(int)
         self.late: list[float] = []
+        self._statements: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -158,6 +161,24 @@ class Store:
 
     def _insert(self, table: Table) -> Any:
         return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
+
+    def _upsert(self, table: Table, key: str) -> Any:
+        """INSERT … ON CONFLICT (key) DO UPDATE every other column (built once per table)."""
+        name = f"upsert:{table.name}"
+        if name not in self._statements:
+            ins = self._insert(table)
+            cols = [c.name for c in table.c if c.name not in (key, "row_id")]
+            self._statements[name] = ins.on_conflict_do_update(
+                index_elements=[key], set_={c: ins.excluded[c] for c in cols}
+            )
+        return self._statements[name]
+
+    def _insert_new(self, table: Table) -> Any:
+        """INSERT … ON CONFLICT DO NOTHING (built once per table)."""
+        name = f"insert_new:{table.name}"
+        if name not in self._statements:
+            self._statements[name] = self._insert(table).on_conflict_do_nothing()
+        return self._statements[name]
 
     # ------------------------------------------------------------------ policies
 
@@ -362,32 +383,18 @@ class Store:
                 )
                 result.accepted += 1
             if changed:
-                ins = self._insert(db.leads)
-                cols = [c.name for c in db.leads.c if c.name != "lead_id"]
-                conn.execute(
-                    ins.on_conflict_do_update(
-                        index_elements=["lead_id"], set_={c: ins.excluded[c] for c in cols}
-                    ),
-                    list(changed.values()),
-                )
+                conn.execute(self._upsert(db.leads, "lead_id"), list(changed.values()))
             if acts:
                 with_id = [a for a in acts.values() if a["activity_id"]]
                 without = [a for a in acts.values() if not a["activity_id"]]
                 if with_id:
-                    ins = self._insert(db.activities)
-                    cols = ["lead_id", "at", "kind", "rep", "outcome", "event_id"]
-                    conn.execute(
-                        ins.on_conflict_do_update(
-                            index_elements=["activity_id"], set_={c: ins.excluded[c] for c in cols}
-                        ),
-                        with_id,
-                    )
+                    conn.execute(self._upsert(db.activities, "activity_id"), with_id)
                 if without:
                     conn.execute(db.activities.insert(), without)
             if ev_rows:
                 conn.execute(db.events.insert(), ev_rows)
             if dirty and self.policies:
-                self._recompute(conn, sorted(dirty), now)
+                self._recompute(conn, sorted(dirty), now, unchanged=dirty - set(changed))
         self.counters["events_accepted"] += result.accepted
         self.counters["events_duplicate"] += result.duplicates
         self.counters["events_rejected"] += len(result.rejected)
@@ -403,13 +410,23 @@ class Store:
         now: datetime,
         *,
         force_timers: bool = False,
+        unchanged: Set[str] = frozenset(),
     ) -> None:
-        """Bring the clocks of ``lead_ids`` up to date with their rows (and timers, transitions)."""
+        """Bring the clocks of ``lead_ids`` up to date with their rows (and timers, transitions).
+
+        ``unchanged``: leads whose row did not change (only activities arrived): their
+        deadlines are kept as stored instead of being computed again.
+        """
         for part in _chunks(list(lead_ids)):
-            self._recompute_part(conn, part, now, force_timers)
+            self._recompute_part(conn, part, now, force_timers, unchanged)
 
     def _recompute_part(
-        self, conn: Connection, ids: Sequence[str], now: datetime, force_timers: bool
+        self,
+        conn: Connection,
+        ids: Sequence[str],
+        now: datetime,
+        force_timers: bool,
+        unchanged: Set[str],
     ) -> None:
         L, S, A = db.leads, db.lead_sla, db.activities
         leads = {r.lead_id: r for r in conn.execute(select(L).where(L.c.lead_id.in_(ids)))}
@@ -441,14 +458,29 @@ class Store:
             pv, cal = self.policy(pv_n), self.policy(cv_n).calendar
             sales = pv.policy.sales
             kinds = set(sales.attempt_kinds)
+            n = len(group)
             start = np.array([_ns(starts[g]) for g in group], dtype=np.int64)
             segs = [leads[g].segment or "all" for g in group]
-            labels = sorted(set(segs))
-            codes = np.array([labels.index(s) for s in segs], dtype=np.int64)
-            due, end, req = lead_deadlines(start, codes, labels, policy=pv.policy, calendar=cal)
-            first = np.full(len(group), NAT, dtype=np.int64)
-            inwin = np.zeros(len(group), dtype=np.int64)
-            closed = np.full(len(group), NAT, dtype=np.int64)
+            due = np.empty(n, np.int64)
+            end = np.empty(n, np.int64)
+            req = np.empty(n, np.int64)
+            todo = []
+            for k, g in enumerate(group):
+                prev = old.get(g)
+                if g in unchanged and not force_timers and prev is not None:
+                    due[k], end[k], req[k] = _ns(prev.due_at), _ns(prev.window_end), prev.required
+                else:
+                    todo.append(k)
+            if todo:
+                ix = np.array(todo, dtype=np.int64)
+                labels = sorted({segs[k] for k in todo})
+                codes = np.array([labels.index(segs[k]) for k in todo], dtype=np.int64)
+                due[ix], end[ix], req[ix] = lead_deadlines(
+                    start[ix], codes, labels, policy=pv.policy, calendar=cal
+                )
+            first = np.full(n, NAT, dtype=np.int64)
+            inwin = np.zeros(n, dtype=np.int64)
+            closed = np.full(n, NAT, dtype=np.int64)
             for k, g in enumerate(group):
                 times = [t for t, kind in acts.get(g, ()) if kind in kinds and t >= start[k]]
                 if times:
@@ -458,6 +490,7 @@ class Store:
                 if lead.status in ("won", "lost") and lead.closed_at is not None:
                     closed[k] = _ns(lead.closed_at)
             fr, at = rule_status(first, inwin, due, end, req, closed, now_ns)
+            timer_for: dict[str, list[int]] = {"first_response": [], "attempts": []}
             for k, g in enumerate(group):
                 prev = old.get(g)
                 status = {"first_response": "pending", "attempts": "pending"}
@@ -470,13 +503,6 @@ class Store:
                     or _ns(prev.due_at) != due[k]
                     or _ns(prev.window_end) != end[k]
                 )
-                rule = sales.attempts_for(segs[k])
-                lengths = {
-                    "first_response": float(sales.first_response_hours) * 3600,
-                    "attempts": float(rule.within_days) * business_day_seconds(cal)
-                    if rule.day_kind == "business"
-                    else None,
-                }
                 for clock, st, deadline in (
                     ("first_response", fr[k], due[k]),
                     ("attempts", at[k], end[k]),
@@ -504,17 +530,8 @@ class Store:
                         moved = True
                     if moved and status[clock] != "met":
                         clear.append((g, clock))
-                        new_timers += self._timers(
-                            g,
-                            clock,
-                            int(start[k]),
-                            int(deadline),
-                            pv,
-                            cal,
-                            now,
-                            status[clock],
-                            lengths[clock],
-                        )
+                        if status[clock] != "breached":
+                            timer_for[clock].append(k)
                 sla_rows.append(
                     {
                         "lead_id": g,
@@ -532,15 +549,9 @@ class Store:
                         "updated_at": now,
                     }
                 )
+            new_timers += self._timers(group, segs, start, due, end, timer_for, pv, cal, now)
         if sla_rows:
-            ins = self._insert(S)
-            cols = [c.name for c in S.c if c.name != "lead_id"]
-            conn.execute(
-                ins.on_conflict_do_update(
-                    index_elements=["lead_id"], set_={c: ins.excluded[c] for c in cols}
-                ),
-                sla_rows,
-            )
+            conn.execute(self._upsert(S, "lead_id"), sla_rows)
         T = db.timers
         by_clock: dict[str, list[str]] = defaultdict(list)
         for g, clock in set(clear):
@@ -550,53 +561,70 @@ class Store:
         if new_timers:
             conn.execute(T.insert(), new_timers)
         if met_rows:
-            ins = self._insert(db.transitions)
-            conn.execute(ins.on_conflict_do_nothing(), met_rows)
+            conn.execute(self._insert_new(db.transitions), met_rows)
             self.counters["transitions_fired"] += len(met_rows)
 
     def _timers(
         self,
-        lead_id: str,
-        clock: str,
-        start_ns: int,
-        deadline_ns: int,
+        group: Sequence[str],
+        segs: Sequence[str],
+        start: I64,
+        due: I64,
+        end: I64,
+        timer_for: dict[str, list[int]],
         pv: PolicyVersion,
         cal: BusinessCalendar,
         now: datetime,
-        status: str,
-        length_s: float | None,
     ) -> list[dict[str, Any]]:
-        """The warnings (shares of the clock's time) and the breach still to come.
+        """The warnings (shares of each clock's time) and the breach still to come.
 
-        ``length_s``: the clock's length in business seconds (first response; attempts
-        windows in business days), whose share is taken on the business clock; None for a
-        window in calendar days (a share of absolute time).
+        A share of the first-response clock, and of an attempts window in business days, is
+        taken on the business clock (``calendar.due(start, share × length)``); of a window in
+        calendar days, of absolute time. Vectorised over the leads of one policy version.
         """
-        if status == "breached":
-            return []
-        length = None if length_s is None else np.array([length_s], dtype=np.float64)
-        s = np.array([start_ns], dtype=np.int64)
-        e = np.array([deadline_ns], dtype=np.int64)
-        due_at = _dt(deadline_ns)
-        base = {
-            "lead_id": lead_id,
-            "clock": clock,
-            "due_at": due_at,
-            "created_at": now,
-            "policy_version": pv.version,
-        }
-        out = []
-        for share in self.warn_at:
-            at = int(warning_instants(s, e, share, length, calendar=cal)[0])
-            out.append(
-                base
-                | {
-                    "transition": f"warning_{round(share * 100)}",
-                    "to_status": "warning",
-                    "fire_at": _dt(at),
-                }
-            )
-        out.append(base | {"transition": "breached", "to_status": "breached", "fire_at": due_at})
+        sales = pv.policy.sales
+        bds = business_day_seconds(cal)
+        out: list[dict[str, Any]] = []
+        for clock, ks in timer_for.items():
+            if not ks:
+                continue
+            ix = np.array(ks, dtype=np.int64)
+            deadline = (due if clock == "first_response" else end)[ix]
+            s = start[ix]
+            if clock == "first_response":
+                length: NDArray[np.float64] | None = np.full(
+                    len(ix), float(sales.first_response_hours) * 3600
+                )
+                rows_b = np.ones(len(ix), dtype=bool)
+            else:
+                rules = [sales.attempts_for(segs[k]) for k in ks]
+                rows_b = np.array([r.day_kind == "business" for r in rules], dtype=bool)
+                length = np.array([float(r.within_days) * bds for r in rules], dtype=np.float64)
+            instants = []
+            for share in self.warn_at:
+                at = warning_instants(s, deadline, share, None, calendar=cal)
+                if rows_b.any():
+                    assert length is not None
+                    at[rows_b] = warning_instants(
+                        s[rows_b], deadline[rows_b], share, length[rows_b], calendar=cal
+                    )
+                instants.append((f"warning_{round(share * 100)}", "warning", at))
+            instants.append(("breached", "breached", deadline))
+            for j, k in enumerate(ks):
+                due_at = _dt(int(deadline[j]))
+                for name, to, at in instants:
+                    out.append(
+                        {
+                            "lead_id": group[k],
+                            "clock": clock,
+                            "due_at": due_at,
+                            "created_at": now,
+                            "policy_version": pv.version,
+                            "transition": name,
+                            "to_status": to,
+                            "fire_at": _dt(int(at[j])),
+                        }
+                    )
         return out
 
     def fire_due(self, now: datetime | None = None, /, *, limit: int = 5000) -> int:
@@ -654,7 +682,7 @@ class Store:
                 )
                 updates[(clock, r.to_status)].append(lid)
             if fired:
-                conn.execute(self._insert(db.transitions).on_conflict_do_nothing(), fired)
+                conn.execute(self._insert_new(db.transitions), fired)
             for (clock, to), lids in updates.items():
                 for part in _chunks(lids):
                     conn.execute(

@@ -1,0 +1,116 @@
+"""The service's store in process: migrations equal the tables, a changed calendar moves
+running clocks, overdue transitions fire exactly once across a restart."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from leadsla.service import db
+from leadsla.service.store import Store
+from service_support import POLICY
+
+
+def test_migrations_create_exactly_the_tables(tmp_path: Path) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    with Store(f"sqlite:///{tmp_path / 'm.db'}") as store, store.engine.connect() as conn:
+        diffs = compare_metadata(MigrationContext.configure(conn), db.metadata)
+        version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+        mode = conn.execute(sa.text("PRAGMA journal_mode")).scalar()
+        sync = conn.execute(sa.text("PRAGMA synchronous")).scalar()
+    assert diffs == []
+    assert version == "0001"
+    assert (mode, sync) == ("wal", 2)  # WAL, synchronous = FULL
+
+
+def test_a_new_calendar_moves_running_clocks_only(tmp_path: Path) -> None:
+    now = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # Mon 09:00 Berlin
+    with Store(f"sqlite:///{tmp_path / 'c.db'}") as store:
+        store.add_policy(POLICY, now=now)
+        store.ingest(
+            [
+                {
+                    "id": "1",
+                    "type": "lead.created",
+                    "at": "2026-03-02T09:00:00+01:00",
+                    "lead": {"lead_id": "run"},
+                },
+                {
+                    "id": "2",
+                    "type": "lead.created",
+                    "at": "2026-03-02T09:00:00+01:00",
+                    "lead": {"lead_id": "done"},
+                },
+                {
+                    "id": "3",
+                    "type": "activity.logged",
+                    "at": "2026-03-02T09:30:00+01:00",
+                    "activity": {"lead_id": "done", "kind": "call"},
+                },
+                {
+                    "id": "4",
+                    "type": "lead.closed",
+                    "at": "2026-03-02T09:40:00+01:00",
+                    "lead": {"lead_id": "done", "status": "lost"},
+                },
+            ],
+            now=now,
+        )
+        assert store.lead("run", now=now)["first_response"]["due_at"] == (
+            "2026-03-02T12:00:00+00:00"
+        )
+        later = POLICY.replace('hours = "Mon-Fri 09:00-18:00"', 'hours = "Mon-Fri 11:00-18:00"')
+        pv, new = store.add_policy(later, now=now + timedelta(minutes=1))
+        assert new and pv.version == 2
+        run = store.lead("run", now=now)
+        assert (run["policy_version"], run["calendar_version"]) == (1, 2)
+        assert run["first_response"]["due_at"] == "2026-03-02T14:00:00+00:00"  # 11:00 + 4 h
+        done = store.lead("done", now=now)
+        assert done["calendar_version"] == 1  # both clocks decided: not moved
+        assert done["first_response"]["due_at"] == "2026-03-02T12:00:00+00:00"
+
+
+def test_overdue_transitions_fire_once_across_a_restart(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    t0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    with Store(url) as store:
+        store.add_policy(POLICY, now=t0)
+        store.ingest(
+            [{"id": "1", "type": "lead.created", "at": t0.isoformat(), "lead": {"lead_id": "x"}}],
+            now=t0,
+        )
+        assert store.fire_due(t0) == 0  # nothing due yet
+    # the service was down for two days: on restart the breach fires once, its warnings not
+    with Store(url) as store:
+        down = t0 + timedelta(days=2)
+        assert store.fire_due(down) == 1
+        assert store.fire_due(down) == 0
+    with Store(url) as store:
+        assert store.fire_due(t0 + timedelta(days=30)) == 1  # the attempts window's breach
+        rows = store.transitions()
+        assert [(r["clock"], r["transition"]) for r in rows] == [
+            ("first_response", "breached"),
+            ("attempts", "breached"),
+        ]
+        assert rows[0]["late_seconds"] > 40 * 3600  # says how late it fired
+        assert store.next_fire_at() is None
+        # the unique constraint holds even against a second insert of the same transition
+        with store.engine.begin() as conn:
+            conn.execute(
+                store._insert_new(db.transitions),
+                [
+                    {k: v for k, v in rows[0].items() if k not in ("id", "from", "to")}
+                    | {
+                        "from_status": "pending",
+                        "to_status": "breached",
+                        "due_at": t0,
+                        "scheduled_at": t0,
+                        "fired_at": t0,
+                    }
+                ],
+            )
+        assert len(store.transitions()) == 2
