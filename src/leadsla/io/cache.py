@@ -221,6 +221,26 @@ class Entry:
         evict(self.file.parent, size_cap(), keep=self.file)
 
 
+def memo(entry: Entry, name: str, compute: Any) -> Any:
+    """A value derived from the entry's tables (``compute()``, JSON), kept in a file beside
+    the entry under its key: computed once per entry, read back by later runs."""
+    side = entry.file.with_name(f"{entry.file.stem}.{name}.json")
+    try:
+        doc = json.loads(side.read_text(encoding="utf-8"))
+        if doc.get("key") == entry.key:
+            return doc["value"]
+    except (OSError, ValueError):
+        pass
+    value = compute()
+    temp = side.with_name(f"{side.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        temp.write_text(json.dumps({"key": entry.key, "value": value}), encoding="utf-8")
+        os.replace(temp, side)
+    except OSError:
+        temp.unlink(missing_ok=True)
+    return value
+
+
 def issues_of(doc: dict[str, Any]) -> list[Issue]:
     out = []
     for d in doc["issues"]:
@@ -257,4 +277,6 @@ def evict(where: Path, cap: int, *, keep: Path | None = None) -> list[Path]:
         p.unlink(missing_ok=True)
         removed.append(p)
         total -= size
+        for side in where.glob(f"{p.stem}.*.json"):  # values kept beside the entry
+            side.unlink(missing_ok=True)
     return removed
