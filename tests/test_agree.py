@@ -462,3 +462,22 @@ def test_errors(crm: Path) -> None:
     assert isinstance(r.exception, ConfigError) and "between 0 and 1" in str(r.exception)
     r = runner.invoke(app, ["agree", str(crm), "--quota", "1", "--format", "csv"])
     assert r.exit_code == 2  # a usage error: the agreement is a document, not a table
+
+
+def test_agree_takes_the_value_of_a_win_and_a_margin(tmp_path: Path) -> None:
+    """Data without revenue (the UCI bank file): agree used to tell users to pass --value and
+    then reject it; now --value and --margin reach the attempts analysis, and a cost of 0 is
+    refused."""
+    bank = Path(__file__).resolve().parents[2] / "shared" / "data" / "uci_bank_marketing"
+    runner = CliRunner()
+    base = ["agree", str(bank / "bank-full.csv"), "--mapping", "bank-marketing", "--quota",
+            "100000", "--originated-share", "0.4", "--mql-value", "500", "--bootstrap", "50",
+            "--format", "json", "--out", str(tmp_path / "sla")]  # fmt: skip
+    r = runner.invoke(app, [*base, "--value", "2000", "--margin", "0.5"])
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.stdout)
+    group = d["attempts"]["groups"]["all"]
+    assert group["value"] == 1000.0 and "given" in group["value_basis"]
+    assert d["inputs"]["win_value"]["value"] == 2000.0
+    r = runner.invoke(app, [*base, "--hourly-cost", "0"])
+    assert r.exit_code == 1 and "must be above 0" in r.output
