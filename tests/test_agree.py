@@ -479,5 +479,5 @@ def test_agree_takes_the_value_of_a_win_and_a_margin(tmp_path: Path) -> None:
     group = d["attempts"]["groups"]["all"]
     assert group["value"] == 1000.0 and "given" in group["value_basis"]
     assert d["inputs"]["win_value"]["value"] == 2000.0
-    r = runner.invoke(app, [*base, "--hourly-cost", "0"])
-    assert r.exit_code == 1 and "must be above 0" in r.output
+    r = runner.invoke(app, [*base, "--hourly-cost", "0"])  # main() prints it, exit 1
+    assert r.exit_code == 1 and "hourly_cost_eur (0) must be above 0" in str(r.exception)
