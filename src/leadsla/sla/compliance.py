@@ -486,7 +486,16 @@ def check_compliance(
         att = activities.filter(
             activities.kind.isin(list(sales.attempt_kinds))
             & (activities.at <= utc_literal(as_of_utc))
-        ).select("lead_id", "at", "outcome")
+        )
+        att = att.select(
+            "lead_id",
+            "at",
+            outcome=(
+                att.outcome.cast("string")
+                if "outcome" in att.columns
+                else ibis.null().cast("string")
+            ),
+        )
         joined = att.join(deadlines, [att.lead_id == deadlines.lead_id, att.at >= deadlines._start])
         agg = (
             joined.group_by("_i")
