@@ -49,10 +49,16 @@ def headline(a: Agreement) -> list[str]:
         f"({s.first_response_check}; {s.first_response_reason or s.first_response_basis}), "
         "then " + ("makes, per segment:" if s.segments else "makes, for every lead:")
     )
+
+    def term(t: Any) -> str:
+        if t.at_least:  # a minimum before disqualification: the window is only the pace
+            return str(t.text)
+        return f"{t.text} of the MQL (unless the lead closes first)"
+
     for t in s.segments:
-        out.append(f"  {t.segment}: {t.text} of the MQL (unless the lead closes first)")
+        out.append(f"  {t.segment}: {term(t)}")
     if not s.segments:
-        out.append(f"  {s.default.text} of the MQL (unless the lead closes first)")
+        out.append(f"  {term(s.default)}")
     return out
 
 
