@@ -51,7 +51,7 @@ file gives back an equal :class:`Policy`.
 >>> p = Policy.from_dict({"schema": SCHEMA, "name": "SLA", "calendar": {"time_zone": "UTC"},
 ...     "sales": {"first_response_hours": 4, "attempts": {"count": 8, "within_days": 14}}})
 >>> p.sales.attempts_for("smb")
-AttemptRule(count=8, within_days=14, day_kind='calendar')
+AttemptRule(count=8, within_days=14, day_kind='calendar', rule='within')
 >>> Policy.from_dict(p.to_dict()) == p
 True
 """
