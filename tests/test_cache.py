@@ -99,7 +99,7 @@ def test_every_workspace_field_is_cached() -> None:
     from leadsla.io.source import CACHED_STATE, Workspace
 
     handled = {"con", "source", "settings", "mapping", "tables", "issues", "accounting"}
-    handled |= {"as_of", "temp_files", "temp_dirs", "cached"}
+    handled |= {"as_of", "temp_files", "temp_dirs", "cached", "cache_entry"}
     assert {f.name for f in fields(Workspace)} - handled == set(CACHED_STATE)
 
 
@@ -157,6 +157,9 @@ def test_changed_file_invalidates(crm: Path, cache_dir: Path) -> None:
     leads.write_text(text, encoding="utf-8")
     assert state(crm, settings=settings)[0] == "stored"
     assert state(crm, settings=settings.replace(time_zone="Europe/Berlin"))[0] == "stored"
+    assert state(crm, settings=settings.replace(null_values=("", "-")))[0] == "stored"
+    # a setting only the analyses read is not
+    assert state(crm, settings=settings.replace(null_values=("", "-"), seed=5))[0] == "hit"
     assert len(list(cache_dir.glob("*.duckdb"))) == 1  # one file per source, replaced
 
 
@@ -250,3 +253,20 @@ def test_two_processes_at_once(crm: Path, cache_dir: Path) -> None:
     third = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=240, check=True)
     assert json.loads(third.stdout.strip().splitlines()[-1])["how"] == "hit"
     assert sorted(p.suffix for p in cache_dir.iterdir()) == [".duckdb"]  # no leftovers
+
+
+def test_fingerprint_kept_beside_the_entry(crm: Path, cache_dir: Path) -> None:
+    """The data fingerprint (a full sorted hash of every table) is computed once per entry:
+    the same cold, warm (read back) and uncached."""
+    from leadsla.io.fingerprint import data_fingerprint
+
+    settings = Settings(as_of=datetime.fromisoformat(AS_OF))
+    with connect(crm, settings=settings) as ws:
+        cold = data_fingerprint(ws)
+    assert len(list(cache_dir.glob("*.fingerprint-*.json"))) == 1
+    with connect(crm, settings=settings) as ws:
+        assert ws.cached == "hit"
+        warm = data_fingerprint(ws)
+    with connect(crm, settings=settings, cache=False) as ws:
+        off = data_fingerprint(ws)
+    assert cold == warm == off and cold.rows["leads"] == 300

@@ -16,8 +16,8 @@ import httpx
 import pandas as pd
 
 import leadsla
-from leadsla.analysis.check import check_compliance
-from leadsla.policy import load_policy
+from leadsla.sla.compliance import check_compliance
+from leadsla.sla.policy import load_policy
 from leadsla.synth import generate
 from service_support import POLICY, Server, batches, crm_events, make_token, post
 

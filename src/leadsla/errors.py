@@ -107,6 +107,17 @@ class IssueSet:
     def __len__(self) -> int:
         return len(self.issues)
 
+    def grouped(self, severity: Severity = "WARNING") -> list[tuple[Issue, int]]:
+        """One (first issue, how many of its kind) per code: the short listing of warnings."""
+        first: dict[str, Issue] = {}
+        count: dict[str, int] = {}
+        for i in self.issues:
+            if i.severity != severity:
+                continue
+            first.setdefault(i.code, i)
+            count[i.code] = count.get(i.code, 0) + 1
+        return [(first[c], count[c]) for c in first]
+
     def raise_if_errors(self) -> None:
         if self.errors:
             raise DataError(self)

@@ -38,6 +38,28 @@ def pct(x: float | None, /, *, fine: bool = False) -> str:
     return f"{x:.2%}" if fine and 0 < x < 0.1 else f"{x:.1%}"
 
 
+def pct_range(lo: float | None, hi: float | None, /) -> str:
+    """An interval of rates: "7.5–9.1%".
+
+    >>> pct_range(0.07489, 0.09052), pct_range(0.0, 0.1332), pct_range(None, 0.2)
+    ('7.5–9.1%', '0.0–13.3%', '–')
+    """
+    if lo is None or hi is None or not (math.isfinite(lo) and math.isfinite(hi)):
+        return "–"
+    return f"{lo * 100:.1f}–{hi * 100:.1f}%"
+
+
+def money_range(lo: float | None, hi: float | None, /) -> str:
+    """An interval of money in one format: "563–3,641", "98,000–123.5k".
+
+    >>> money_range(562.8, 3641.2), money_range(None, 1.0)
+    ('563–3,641', '–')
+    """
+    if lo is None or hi is None or not (math.isfinite(lo) and math.isfinite(hi)):
+        return "–"
+    return f"{money(lo)}–{money(hi)}"
+
+
 def number(v: Any, /) -> str:
     """Any cell value: integers with separators, floats to 4 significant digits below 1.
 

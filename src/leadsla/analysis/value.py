@@ -799,3 +799,30 @@ def value_sql(
          "only when some group is that small)",
          ibis.to_sql(raw_revenue_query(keyed, n, rule, mode, max_raw))),
     ]  # fmt: skip
+
+
+OTHER = "(other)"
+
+
+def fold_small_groups(
+    leads: ir.Table, by: str | Sequence[str], min_leads: int, *, other: str = OTHER
+) -> ir.Table:
+    """``leads`` with each grouping column's values of fewer than ``min_leads`` leads replaced
+    by ``other`` ("(other)"), so that they are estimated together instead of one tiny group
+    each. ``min_leads`` <= 1 changes nothing.
+
+    >>> import ibis
+    >>> t = ibis.memtable({"campaign": ["a", "a", "b", "c"]})
+    >>> sorted(fold_small_groups(t, "campaign", 2).campaign.execute())
+    ['(other)', '(other)', 'a', 'a']
+    """
+    cols = [by] if isinstance(by, str) else list(by)
+    cols = [c.strip() for c in cols if c and c.strip() and c.strip() in leads.columns]
+    if min_leads <= 1 or not cols:
+        return leads
+    out = leads
+    for c in cols:
+        counts = leads.group_by(c).aggregate(_n=leads.count())
+        small = counts.filter(counts._n < min_leads)[c]
+        out = out.mutate(**{c: ibis.cases((out[c].isin(small), ibis.literal(other)), else_=out[c])})
+    return out

@@ -139,6 +139,10 @@ def agree(
     time_zone: TzOpt = None,
     encoding: EncodingOpt = None,
     as_of: AsOfOpt = None,
+    pdf: Annotated[
+        bool,
+        typer.Option("--pdf", help="Also write sla.pdf, ready to sign (page numbers, data hash)."),
+    ] = False,
     format: Annotated[
         AgreeFormat,
         typer.Option(
@@ -171,6 +175,11 @@ def agree(
     from leadsla.render.document import write_agreement
 
     files = write_agreement(agreement, out)
+    if pdf:
+        from leadsla.render.document import write_agreement_pdf
+
+        pdf_path = write_agreement_pdf(agreement, Path(out) / "sla.pdf")
+        err.print(f"Wrote {pdf_path} (to sign: the agreement on page 1).", highlight=False)
     if format is AgreeFormat.json:
         emit(to_json({**agreement.to_dict(), "files": files.to_dict()}), None, console)
     else:

@@ -19,6 +19,7 @@ from leadsla.cli import (
     attribution,
     check,
     demo,
+    init,
     mappings,
     plan,
     report,
@@ -41,6 +42,7 @@ app = typer.Typer(
 
 #: every command, in the order ``leadsla --help`` lists them
 COMMANDS = (
+    init.init,
     validate.validate,
     mappings.mappings,
     value.value,

@@ -5,6 +5,7 @@ Engine modules are imported inside the functions, so ``leadsla --help`` stays li
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -54,7 +55,11 @@ def open_source(
     from leadsla.settings import load_settings
 
     p = Path(source)
-    base = load_settings(p if p.is_dir() else p.parent if p.exists() else None)
+    folder = p if p.is_dir() else p.parent if p.exists() else None
+    base = load_settings(folder)
+    if mapping is None and base.mapping:  # leadsla.toml names the mapping (leadsla init)
+        beside = folder / base.mapping if folder is not None else None
+        mapping = str(beside) if beside is not None and beside.is_file() else base.mapping
     m = load_mapping(mapping)
     if m.time_zone and time_zone is None:
         time_zone = m.time_zone
@@ -95,15 +100,42 @@ def print_accounting(ws: Workspace, console: Console = err) -> None:
 
 
 def print_warnings(ws: Workspace) -> None:
-    """The source's warnings, on stderr."""
-    for i in ws.issues.warnings:
-        err.print(f"[yellow]WARNING[/yellow] {escape(str(i))}", highlight=False)
+    """The source's warnings, on stderr: one line per kind with a count (``--verbose``: all)."""
+    if STATE["verbose"]:
+        for i in ws.issues.warnings:
+            err.print(f"[yellow]WARNING[/yellow] {escape(str(i))}", highlight=False)
+        return
+    for i, n in ws.issues.grouped("WARNING"):
+        more = f" (and {n - 1} more of this kind; --verbose lists them)" if n > 1 else ""
+        err.print(f"[yellow]WARNING[/yellow] {escape(str(i))}{more}", highlight=False)
 
 
 def warn(messages: list[str]) -> None:
-    """Warnings of a result, on stderr."""
-    for w in messages:
+    """Warnings of a result, on stderr: one line per kind (``--verbose`` lists all)."""
+    for w in messages if STATE["verbose"] else group_messages(messages):
         err.print(f"[yellow]WARNING[/yellow] {escape(w)}", highlight=False)
+
+
+def group_messages(messages: list[str]) -> list[str]:
+    """Warnings of one kind on one line each: the first, and how many more like it.
+
+    Two messages are of a kind when they differ only in their label ("segment=smb: …") and
+    numbers; ``--verbose`` lists them all.
+    """
+    kinds: dict[str, list[str]] = {}
+    for m in messages:
+        body = m.split(": ", 1)[1] if ": " in m else m
+        kinds.setdefault(re.sub(r"\d[\d,.]*", "#", body), []).append(m)
+    out = []
+    for same in kinds.values():
+        line = same[0]
+        if len(same) > 1:
+            labels = [m.split(": ", 1)[0] for m in same[1:] if ": " in m]
+            shown = ", ".join(labels[:3]) + (", …" if len(labels) > 3 else "")
+            line += f" (and {len(same) - 1} more like it" + (f": {shown}" if shown else "")
+            line += "; --verbose lists them)"
+        out.append(line)
+    return out
 
 
 def write_chart(fig: go.Figure, path: Path | None) -> None:

@@ -43,8 +43,36 @@ def demo(
     png: Annotated[
         bool, typer.Option("--png/--no-png", help="Also write PNG copies of the report's charts.")
     ] = True,
+    live: Annotated[
+        bool,
+        typer.Option(
+            "--live",
+            help="Run the live service instead: a working day of the synthetic CRM streamed in "
+            "with time compressed, alerts printed by a local webhook sink, the dashboard URL "
+            "and a token printed.",
+        ),
+    ] = False,
+    speedup: Annotated[
+        float,
+        typer.Option("--speedup", help="With --live: seconds of history per real second.", min=1),
+    ] = 1200.0,
+    duration: Annotated[
+        float | None,
+        typer.Option(
+            "--duration", help="With --live: stop after this many seconds (default: Ctrl-C)."
+        ),
+    ] = None,
+    port: Annotated[
+        int, typer.Option("--port", help="With --live: the dashboard's port (0: any free one).")
+    ] = 8787,
 ) -> None:
     """Make a realistic synthetic CRM and run every analysis on it: the SLA and its report."""
+    if live:
+        from leadsla.service.demo import LiveDemo
+
+        LiveDemo(out=out, leads=leads, speedup=speedup, port=port, duration=duration, seed=seed,
+                 say=lambda line: print(line, flush=True)).run()  # fmt: skip
+        return
     from leadsla import synth
     from leadsla.analysis.summary import summarize
     from leadsla.io.source import connect

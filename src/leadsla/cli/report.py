@@ -50,6 +50,9 @@ def report(
     png: Annotated[
         bool, typer.Option("--png/--no-png", help="Also write PNG copies of the charts.")
     ] = True,
+    pdf: Annotated[
+        bool, typer.Option("--pdf", help="Also write a PDF beside the page (same name, .pdf).")
+    ] = False,
     mapping: MappingOpt = None,
     option: OptionOpt = None,
     time_zone: TzOpt = None,
@@ -91,8 +94,13 @@ def report(
             )
             progress.update(task, description="Writing the report")
             files = rep.write(out, png=png)
+            if pdf:
+                progress.update(task, description="Writing the PDF")
+                pdf_path = rep.write_pdf(out.with_suffix(".pdf"))
     for s in rep.sections:
         if s.missing:
             console.print(f"[yellow]Not computed[/yellow] {s.title}: {s.missing}", highlight=False)
     console.print(f"Wrote {files.html}" + (f" and {len(files.pngs)} PNG charts in "
                   f"{files.pngs[0].parent}" if files.pngs else ""), highlight=False)  # fmt: skip
+    if pdf:
+        console.print(f"Wrote {pdf_path}", highlight=False)

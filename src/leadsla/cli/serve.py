@@ -98,6 +98,9 @@ def serve(
             "--salesforce-org-id", help="Accept Salesforce outbound messages of this org only."
         ),
     ] = None,
+    lang: Annotated[
+        str, typer.Option("--lang", help="The dashboard's default language: en or es.")
+    ] = "en",
     public_url: Annotated[
         str | None,
         typer.Option(
@@ -114,6 +117,8 @@ def serve(
 
     if policy is not None and not policy.is_file():
         raise UsageError(f"--policy {policy}: no such file. Write one with `leadsla agree`.")
+    if lang not in ("en", "es"):
+        raise UsageError(f"--lang {lang}: the dashboard speaks en and es; pick one of them.")
     config = ServiceConfig(
         db_url=db,
         policy_path=policy,
@@ -123,6 +128,7 @@ def serve(
         salesforce_secret=os.environ.get(salesforce_secret_env) or None,
         salesforce_org_id=salesforce_org_id,
         public_url=public_url,
+        lang=lang,
     )
     logging.getLogger("uvicorn.access").addFilter(_Redact())
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")

@@ -16,6 +16,7 @@ from leadsla.cli.common import (
     open_source,
     print_warnings,
     settings_as_of,
+    warn,
     write_chart,
 )
 from leadsla.cli.options import (
@@ -44,6 +45,7 @@ from leadsla.text import money, pct
 
 if TYPE_CHECKING:
     from leadsla.analysis.value import ValueResult
+    from leadsla.io.source import Workspace
 
 
 def fine(x: float | None) -> str:
@@ -58,8 +60,31 @@ def ci_text(ci: Any, f: Any) -> str:
     return f"{f(lo)}–{f(hi)}" if ok else ""
 
 
+TopOpt = Annotated[
+    int | None,
+    typer.Option("--top", help="Show only the N largest groups in the table (0: all)."),
+]
+MinLeadsOpt = Annotated[
+    int,
+    typer.Option(
+        "--min-leads",
+        help="Fold the values of a grouping column with fewer leads than this into "
+        '"(other)" (estimated together).',
+    ),
+]
+DEFAULT_BY = "campaign,segment"
+
+
+def default_by(by: str, ws: Workspace) -> str:
+    """The default grouping without the columns reported as a leak (filled only when won)."""
+    if by != DEFAULT_BY or not ws.leaks:
+        return by
+    return ",".join(c for c in by.split(",") if c not in ws.leaks)
+
+
 def value_rows(result: ValueResult) -> list[dict[str, Any]]:
-    """The value table as display rows: each estimate over its 95% interval (two lines)."""
+    """The value table as display rows: each estimate over its 95% interval (and the shrunk
+    close rate below its interval), so that the table fits 80 columns."""
     from leadsla.analysis.value import TOTAL_LABEL
 
     rows = []
@@ -69,8 +94,9 @@ def value_rows(result: ValueResult) -> list[dict[str, Any]]:
         rows.append({
             **keys,
             "leads": f"{e.leads:,}", "won": f"{e.won:,}",
-            "close rate\n95% CI": f"{fine(e.close_rate)}\n{ci_text(e.close_rate_ci, fine)}",
-            "shrunk": pct(r.shrunk_close_rate, fine=True),
+            "close rate\n95% CI\n(shrunk)": f"{fine(e.close_rate)}\n"
+                                        f"{ci_text(e.close_rate_ci, fine)}\n"
+                                        f"({pct(r.shrunk_close_rate, fine=True)})",
             "avg revenue\n(median)": f"{money(e.avg_revenue)}\n"
                                      f"({money(e.median_revenue)})",
             "MQL value\n95% CI": f"{money(e.mql_value)}\n{ci_text(e.mql_value_ci, money)}",
@@ -79,18 +105,45 @@ def value_rows(result: ValueResult) -> list[dict[str, Any]]:
     return rows
 
 
-def print_value(result: ValueResult, out: Console) -> None:
+def print_value(result: ValueResult, out: Console, *, top: int | None = None) -> None:
     rows = value_rows(result)
+    hidden = 0
+    if top and result.by:
+        # the N largest groups (by leads), then the totals; the rest counted below
+        groups = [r for r, v in zip(rows, result.rows, strict=True) if v.level == "group"]
+        ranked = sorted((v.estimate.leads for v in result.rows if v.level == "group"), reverse=True)
+        if len(groups) > top:
+            cut = ranked[top - 1]
+            keep, shown = [], 0
+            for r, v in zip(rows, result.rows, strict=True):
+                if v.level != "group" or (v.estimate.leads >= cut and shown < top):
+                    keep.append(r)
+                    shown += v.level == "group"
+            hidden = len(groups) - shown
+            rows = keep
     cols = [c for c in rows[0] if c != "_level"] if rows else []
+    # a grouping column with one value in every group (segment "all") says nothing
+    same = [
+        b for b in result.by if len({r.keys[b] for r in result.rows if r.level == "group"}) == 1
+    ]
+    if len(same) < len(result.by):
+        cols = [c for c in cols if c not in same]
     by = ", ".join(result.by) or "all leads"
     table = rich_table(f"MQL value by {by} (mature leads)", rows, cols)
-    for c in table.columns[len(result.by) :]:
+    for c in table.columns[
+        len(result.by) - len(same) if len(same) < len(result.by) else len(result.by) :
+    ]:
         c.justify = "right"
+        if "CI" in str(c.header):  # an interval keeps its width; names wrap instead
+            cells = [x for r in rows for x in str(r.get(str(c.header), "")).split("\n")]
+            c.min_width = max((len(x) for x in cells), default=0)
     for i, r in enumerate(rows):
         if r["_level"] != "group":
             table.rows[i].style = "bold"
         table.rows[i].end_section = True
     out.print(table)
+    if hidden:
+        out.print(f"… and {hidden:,} smaller groups (--top 0 shows all).", highlight=False)
     m = result.maturity
     ex = m.excluded()
     out.print(
@@ -113,6 +166,8 @@ def value(
     by: ByOpt = "campaign,segment",
     all_leads: AllLeadsOpt = False,
     maturity: MaturityOpt = "cohort",
+    top: TopOpt = None,
+    min_leads: MinLeadsOpt = 0,
     attribution: Annotated[
         bool,
         typer.Option(
@@ -146,13 +201,15 @@ def value(
         no_cache=no_cache,
     ) as ws:
         print_warnings(ws)
+        by = default_by(by, ws)
         check_by(by, ws.leads.columns)
         campaigns = ws.table("campaigns") if ws.has("campaigns") else None
         s = ws.settings
-        from leadsla.analysis.value import mql_value_table
+        from leadsla.analysis.value import fold_small_groups, mql_value_table
 
+        leads = fold_small_groups(ws.leads, by.split(","), min_leads)
         result = mql_value_table(
-            ws.leads, by=by, campaigns=campaigns, as_of=settings_as_of(ws),
+            leads, by=by, campaigns=campaigns, as_of=settings_as_of(ws),
             maturity_quantile=s.maturity_quantile, maturity=mode, draws=draws,
             seed=s.seed if seed is None else seed,
         )  # fmt: skip
@@ -171,12 +228,11 @@ def value(
     else:
         target = Console(file=open(out, "w", encoding="utf-8"), width=200) if out else console
         try:
-            print_value(result, target)
+            print_value(result, target, top=top)
             if attr is not None:
                 print_attribution(attr, target)
         finally:
             if out:
                 target.file.close()
                 err.print(f"wrote {out}", highlight=False)
-    for w in result.warnings:
-        err.print(f"[yellow]WARNING[/yellow] {escape(w)}", highlight=False)
+    warn(result.warnings)

@@ -6,10 +6,11 @@ so a warm run reports the same warnings and counts as the cold run that wrote it
 
 The key of a source: leadsla's version and this cache's format, the source's absolute path,
 for each input file its path, size, modification time and a hash of its first and last 64 KiB,
-the mapping (its parsed rules and options), and the settings that change how the files are read
-and validated (time zone, encoding, delimiter, as-of). Any change makes a miss, and the entry
-is rebuilt and replaced. Without an as-of date (``now``) an entry is used only when its build
-left no activity out for being in the future (otherwise "now" would move the counts).
+the mapping (its parsed rules and options), and every setting but those only the analyses read
+(time zone, encoding, delimiter, decimal, null values, as-of, … are in the key). Any change
+makes a miss, and the entry is rebuilt and replaced. Without an as-of date (``now``) an entry
+is used only when its build left no activity out for being in the future (otherwise "now"
+would move the counts).
 
 One DuckDB file per source (the name is a hash of the source's path and the mapping), in
 ``$LEADSLA_CACHE_DIR``, else ``$XDG_CACHE_HOME/leadsla``, else ``~/.cache/leadsla``; at most
@@ -25,7 +26,7 @@ import json
 import os
 import time
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,26 @@ DEFAULT_SIZE_MB = 4096
 META = "_leadsla_cache"
 DUCKDB_SUFFIXES = (".duckdb", ".ddb", ".db")
 STALE_TEMP_SECONDS = 24 * 3600
+#: settings that change no reading nor validation (left out of the key)
+ANALYSIS_SETTINGS = frozenset(
+    {
+        "currency",
+        "attempt_kinds",
+        "hourly_cost_eur",
+        "attempts_per_hour",
+        "margin",
+        "stale_after_days",
+        "maturity_quantile",
+        "business_hours",
+        "quota_eur",
+        "quota_period",
+        "quota_by_segment",
+        "originated_share",
+        "influenced_share",
+        "seed",
+        "memory_limit",
+    }
+)
 
 
 def enabled(no_cache: bool = False) -> bool:
@@ -124,12 +145,15 @@ class Entry:
             "files": [_fingerprint(p) for p in files],
             "mapping": repr(mapping),
             "mapping_raw": json.dumps(mapping.raw, sort_keys=True, default=str),
-            "time_zone": settings.time_zone,
-            "encoding": settings.encoding,
-            "delimiter": settings.delimiter,
-            "as_of": as_of.isoformat() if as_of is not None else None,
+            # every setting but those only the analyses read (a new reading setting is
+            # part of the key without a change here)
+            "settings": {
+                f.name: getattr(settings, f.name)
+                for f in fields(settings)
+                if f.name not in ANALYSIS_SETTINGS
+            },
         }
-        key = hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+        key = hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
         name = hashlib.sha256(f"{path.resolve()}\0{mapping.name}".encode()).hexdigest()[:24]
         return cls(folder() / f"{name}.duckdb", key, as_of is None)
 
@@ -197,6 +221,26 @@ class Entry:
         evict(self.file.parent, size_cap(), keep=self.file)
 
 
+def memo(entry: Entry, name: str, compute: Any) -> Any:
+    """A value derived from the entry's tables (``compute()``, JSON), kept in a file beside
+    the entry under its key: computed once per entry, read back by later runs."""
+    side = entry.file.with_name(f"{entry.file.stem}.{name}.json")
+    try:
+        doc = json.loads(side.read_text(encoding="utf-8"))
+        if doc.get("key") == entry.key:
+            return doc["value"]
+    except (OSError, ValueError):
+        pass
+    value = compute()
+    temp = side.with_name(f"{side.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        temp.write_text(json.dumps({"key": entry.key, "value": value}), encoding="utf-8")
+        os.replace(temp, side)
+    except OSError:
+        temp.unlink(missing_ok=True)
+    return value
+
+
 def issues_of(doc: dict[str, Any]) -> list[Issue]:
     out = []
     for d in doc["issues"]:
@@ -233,4 +277,6 @@ def evict(where: Path, cap: int, *, keep: Path | None = None) -> list[Path]:
         p.unlink(missing_ok=True)
         removed.append(p)
         total -= size
+        for side in where.glob(f"{p.stem}.*.json"):  # values kept beside the entry
+            side.unlink(missing_ok=True)
     return removed

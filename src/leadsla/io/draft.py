@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -278,9 +279,10 @@ class Profile:
 
 
 def _profiles(con: Any, raw: RawFile) -> list[Profile]:
+    """Every column's profile: counts in one query, the most frequent values in another."""
     view = ident("raw_" + raw.name)
-    out = []
-    for col in raw.columns:
+    aggs, tops = [], []
+    for i, col in enumerate(raw.columns):
         v = text_of(ident(col))
         date = (
             f"({v} IS NOT NULL AND (regexp_matches({v}, {sql_str(OFFSET_RE)}) OR "
@@ -289,19 +291,29 @@ def _profiles(con: Any, raw: RawFile) -> list[Profile]:
             f"AND NOT regexp_matches({v}, '^[0-9]+([.,][0-9]+)?$'))"
         )
         number = f"({v} IS NOT NULL AND {number_vote(v)} IN ('.', ',', '?', '0'))"
-        row = con.raw_sql(
-            f"SELECT count({v}), count(DISTINCT {v}), count(*) FILTER (WHERE {date}), "
-            f"count(*) FILTER (WHERE {number}) FROM {view}"
-        ).fetchone()
-        top = con.raw_sql(
-            f"SELECT v FROM (SELECT {v} AS v, count(*) AS n FROM {view} GROUP BY 1) "
-            "WHERE v IS NOT NULL ORDER BY n DESC, v LIMIT 20"
-        ).fetchall()
-        out.append(
-            Profile(
-                col, int(row[0]), int(row[1]), int(row[2]), int(row[3]), [str(t[0]) for t in top]
-            )
+        aggs.append(
+            f"count({v}), count(DISTINCT {v}), count(*) FILTER (WHERE {date}), "
+            f"count(*) FILTER (WHERE {number})"
         )
+        tops.append(
+            f"SELECT {i} AS i, list(v ORDER BY n DESC, v)[1:20] AS top FROM "
+            f"(SELECT {v} AS v, count(*) AS n FROM {view} WHERE {v} IS NOT NULL GROUP BY 1)"
+        )
+    if not aggs:
+        return []
+    row = con.raw_sql(f"SELECT {', '.join(aggs)} FROM {view}").fetchone()
+    top_of = {int(i): t or [] for i, t in con.raw_sql(" UNION ALL ".join(tops)).fetchall()}
+    out = [
+        Profile(
+            col,
+            int(row[4 * i]),
+            int(row[4 * i + 1]),
+            int(row[4 * i + 2]),
+            int(row[4 * i + 3]),
+            [str(x) for x in top_of.get(i, [])],
+        )
+        for i, col in enumerate(raw.columns)
+    ]
     cols = [(Column(p.name, "float"), "VARCHAR") for p in out]
     sql = evidence_sql(view, cols)
     if sql:
@@ -598,9 +610,14 @@ def write_draft(
     out.mkdir(parents=True, exist_ok=True)
     mapping_path = out / MAPPING_FILE
     settings_path = out / SETTINGS_FILE
-    for p in (mapping_path, settings_path):
-        if p.exists() and not force:
-            raise ConfigError(f"{p} exists; remove it or pass --force to overwrite it.")
+    if mapping_path.exists() and not force:
+        raise ConfigError(f"{mapping_path} exists; remove it or pass --force to overwrite it.")
+    # the settings already there (encoding, delimiter, …) are kept
+    kept: dict[str, Any] = {}
+    if settings_path.is_file():
+        kept = tomllib.loads(settings_path.read_text(encoding="utf-8"))
+    for key in ("mapping", "time_zone", "currency"):
+        kept.pop(key, None)
     mapping_path.write_text(d.mapping_text(time_zone), encoding="utf-8")
     lines = [
         "# Drafted by `leadsla init`: the settings of this workspace (SPEC.md, Settings).",
@@ -609,7 +626,7 @@ def write_draft(
         f'time_zone = "{time_zone}"',
         f'currency = "{currency}"',
     ]
-    lines += [f"{k} = {_toml_value(v)}" for k, v in d.settings.items()]
+    lines += [f"{k} = {_toml_value(v)}" for k, v in {**d.settings, **kept}.items()]
     settings_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     load_settings(settings_path)  # what was written reads back (a wrong zone is an error)
     load_mapping(mapping_path)
@@ -621,6 +638,8 @@ def _toml_value(v: Any) -> str:
         return _q(v)
     if isinstance(v, bool):
         return "true" if v else "false"
+    if isinstance(v, list):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
     return str(v)
 
 

@@ -108,6 +108,24 @@ def data_fingerprint(ws: Workspace, /, *, tables: tuple[str, ...] = HASH_TABLES)
     Streams each table from the engine in sorted Arrow batches and hashes their CSV text, so
     memory stays flat and the batch sizes do not matter.
     """
+    if ws.cache_entry is not None:  # a pure function of the cached tables: computed once
+        from leadsla.io.cache import memo
+
+        got = memo(ws.cache_entry, "fingerprint-" + "-".join(tables), lambda: _hashed(ws, tables))
+    else:
+        got = _hashed(ws, tables)
+    first, last = got["first_created_at"], got["last_created_at"]
+    return DataFingerprint(
+        source=ws.source,
+        sha256=got["sha256"],
+        rows=dict(got["rows"]),
+        first_created_at=datetime.fromisoformat(first) if first else None,
+        last_created_at=datetime.fromisoformat(last) if last else None,
+        time_zone=ws.settings.time_zone,
+    )
+
+
+def _hashed(ws: Workspace, tables: tuple[str, ...]) -> dict[str, Any]:
     import pyarrow.csv as pacsv
 
     digest = hashlib.sha256()
@@ -135,11 +153,10 @@ def data_fingerprint(ws: Workspace, /, *, tables: tuple[str, ...] = HASH_TABLES)
         rows[name] = n
     leads = ws.leads
     span = leads.aggregate(first=leads.created_at.min(), last=leads.created_at.max()).execute()
-    return DataFingerprint(
-        source=ws.source,
-        sha256=digest.hexdigest(),
-        rows=rows,
-        first_created_at=_utc(span["first"].iloc[0]),
-        last_created_at=_utc(span["last"].iloc[0]),
-        time_zone=ws.settings.time_zone,
-    )
+    first, last = _utc(span["first"].iloc[0]), _utc(span["last"].iloc[0])
+    return {
+        "sha256": digest.hexdigest(),
+        "rows": rows,
+        "first_created_at": first.isoformat() if first else None,
+        "last_created_at": last.isoformat() if last else None,
+    }

@@ -63,6 +63,8 @@ class Workspace:
     style_failed: set[tuple[str, str]] = field(default_factory=set)
     #: the stage cache: "hit" (read from it), "stored" (built and written to it) or None (off)
     cached: str | None = None
+    #: the cache entry the tables come from (results derived from them may be kept beside it)
+    cache_entry: Any = None
 
     @property
     def leads(self) -> ir.Table:
@@ -168,7 +170,7 @@ def connect(
     if entry is not None:
         hit = entry.open()
         if hit is not None:
-            return _cached(hit, src, s, m, strict, "hit")
+            return _cached(hit, src, s, m, strict, "hit", entry)
         workspace = building = entry.temp_file()
     con = ibis.duckdb.connect(str(workspace) if workspace else ":memory:")
     ws = Workspace(con, src, s, m, {}, IssueSet(), {}, datetime.now(UTC))
@@ -192,7 +194,7 @@ def connect(
         hit = entry.open(built=True)
         if hit is None:  # replaced at once by another process's build under another key
             return connect(source, mapping=m, settings=s, strict=strict, cache=False)
-        return _cached(hit, src, s, m, strict, "stored")
+        return _cached(hit, src, s, m, strict, "stored", entry)
     if strict and ws.issues.errors:
         ws.close()
         raise DataError(ws.issues)
@@ -212,11 +214,18 @@ def _engine_settings(con: Any, s: Settings) -> Path:
 
 
 def _cached(
-    hit: tuple[Any, dict[str, Any]], src: str, s: Settings, m: Mapping, strict: bool, how: str
+    hit: tuple[Any, dict[str, Any]],
+    src: str,
+    s: Settings,
+    m: Mapping,
+    strict: bool,
+    how: str,
+    entry: _cache.Entry,
 ) -> Workspace:
     """A workspace on a cache entry: its tables, the issues and accounting stored with them."""
     con, doc = hit
     ws = Workspace(con, src, s, m, {}, IssueSet(), {}, datetime.now(UTC), cached=how)
+    ws.cache_entry = entry
     try:
         ws.temp_dirs.append(_engine_settings(con, s))
         ws.as_of = _as_of(s) or ws.as_of

@@ -544,3 +544,52 @@ def _calendar_text(cfg: Mapping[str, Any]) -> str:
 
 def _iso(t: Any) -> str | None:
     return None if t is None else t.isoformat()
+
+
+def agreement_box(a: Agreement) -> str:
+    """The agreement in plain sentences, each number with what it rests on (page 1)."""
+    items = "".join(
+        f"<li>{esc(h.strip())}</li>" if not h.startswith("  ")
+        else f"<li style='margin-left:1.5em'>{esc(h.strip())}</li>"
+        for h in headline(a)
+    )  # fmt: skip
+    basis = []
+    m = a.marketing
+    if m is not None:
+        basis.append(
+            f"MQLs: {m.mqls:,} per {m.period} = marketing's revenue responsibility "
+            f"{_eur(m.revenue_responsibility_eur)} {a.currency} ÷ MQL value "
+            f"{_eur(m.mql_value_eur)} {a.currency}; originated share: "
+            f"{m.originated_basis or 'given'}."
+        )
+    s = a.sales
+    basis.append(f"First response: {s.first_response_basis}.")
+    for t in s.segments or [s.default]:
+        basis.append(f"Attempts, {t.segment}: {t.count_basis}; window: {t.days_basis}.")
+    d = a.data
+    w = d.window
+    rests = "".join(f"<li>{esc(b)}</li>" for b in basis)
+    return (
+        '<div class="agreement"><h2 style="border:0;margin-top:0;padding-top:0">'
+        "The agreement</h2>"
+        f"<ul>{items}</ul><h3>What each number rests on</h3><ul class='muted'>{rests}</ul>"
+        f"<p class='muted'>From {esc(a.source)}: {d.rows.get('leads', 0):,} leads"
+        + (f" created {w[0]} to {w[1]} ({esc(d.time_zone)})" if w else "")
+        + f"; as of {a.as_of:%Y-%m-%d %H:%M %Z}. Data SHA-256 <code>{d.sha256}</code>.</p>"
+        "</div>"
+    )
+
+
+def write_agreement_pdf(a: Agreement, path: str | os.PathLike[str], /) -> Path:
+    """The SLA document as a PDF to sign: the agreement and the signatures on page 1, the
+    evidence after; the data hash and the page number on every page."""
+    from leadsla.render.pdf import sections_pdf, signature_block
+
+    first = agreement_box(a) + signature_block(
+        ["For marketing (head of marketing)", "For sales (head of sales)"]
+    )
+    rest = [s for s in sections(a) if s.id != "agreement"]
+    return sections_pdf(
+        rest, Path(path), title=a.name, sha256=a.data.sha256, first_page=first,
+        subtitle=f"Drafted by leadsla agree from {a.source}",
+    )  # fmt: skip

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,13 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: now
 .warnings li { color: var(--warn); }
 .chart { width: 100%; min-height: 380px; margin: 8px 0 18px; break-inside: avoid; }
 .caveat { font-style: italic; color: var(--muted); }
+details.more summary { cursor: pointer; color: var(--accent); margin: -6px 0 10px; }
+.exec { border: 2px solid var(--accent); border-radius: 8px; padding: 12px 18px; margin: 14px 0; }
+.exec h2 { border: 0; margin: 0 0 6px; padding: 0; }
+.light { display: inline-block; width: 0.8em; height: 0.8em; border-radius: 50%;
+         margin-right: 0.4em; vertical-align: baseline; }
+.light.green { background: #1b7f3b; } .light.amber { background: #b26b00; }
+.light.red { background: #b3261e; } .light.grey { background: #9aa1ab; }
 @media print {
   body { max-width: none; padding: 0; font-size: 11pt; }
   nav { display: none; }
@@ -64,28 +72,46 @@ def esc(text: Any) -> str:
     return html.escape(str(text))
 
 
+_NUMERIC_TEXT = re.compile(r"^[≥≤<>~−–-]?\s?[\d.,]+(?:[%kM]|\s|–|$)")
+
+
 def table_html(
     rows: list[dict[str, Any]],
     columns: list[str] | None = None,
     labels: dict[str, str] | None = None,
+    *,
+    top: int | None = None,
 ) -> str:
-    """An HTML table of ``rows`` (dicts); numbers right-aligned and formatted like the CLI."""
+    """An HTML table of ``rows`` (dicts); numbers (and numbers already written as text, like
+    "12.3%") right-aligned. With ``top``, the first ``top`` rows show and the rest sit behind
+    a toggle (``<details>``: no script, works offline and in print)."""
     if not rows:
         return '<p class="muted">No rows.</p>'
     cols = columns or list(rows[0])
     labels = labels or {}
-    head = "".join(f"<th>{esc(labels.get(c, c))}</th>" for c in cols)
+    head = "<thead><tr>" + "".join(f"<th>{esc(labels.get(c, c))}</th>" for c in cols)
+    head += "</tr></thead>"
     body = []
     for r in rows:
         cells = []
         for c in cols:
             v = r.get(c)
-            num = isinstance(v, int | float) and not isinstance(v, bool)
+            num = (isinstance(v, int | float) and not isinstance(v, bool)) or (
+                isinstance(v, str) and bool(_NUMERIC_TEXT.match(v))
+            )
             cells.append(
                 f'<td class="num">{esc(fmt(v))}</td>' if num else f"<td>{esc(fmt(v))}</td>"
             )
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    if top is None or len(body) <= top:
+        return f"<table>{head}<tbody>{''.join(body)}</tbody></table>"
+    shown, rest = body[:top], body[top:]
+    return (
+        f"<table>{head}<tbody>{''.join(shown)}</tbody></table>"
+        f'<details class="more"><summary>Show all {len(body):,} rows '
+        f"({len(rest):,} more)</summary><table>{head}<tbody>{''.join(rest)}</tbody></table>"
+        "</details>"
+    )
 
 
 def render(
@@ -96,13 +122,16 @@ def render(
     subtitle: str = "",
     headline: list[tuple[str, str]] | None = None,
     warnings: list[str] | None = None,
+    summary: str = "",
 ) -> str:
-    """The whole page as a string."""
+    """The whole page as a string; ``summary`` (HTML) opens it, before the cards."""
     from plotly.offline import get_plotlyjs
 
     parts = [f"<h1>{esc(title)}</h1>"]
     if subtitle:
         parts.append(f'<p class="subtitle">{esc(subtitle)}</p>')
+    if summary:
+        parts.append(summary)
     if headline:
         cards = "".join(
             f'<div class="card"><div class="muted">{esc(k)}</div>'

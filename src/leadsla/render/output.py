@@ -67,7 +67,8 @@ def rich_table(title: str, rows: list[dict[str, Any]], columns: list[str] | None
     cols = columns or (list(rows[0]) if rows else [])
     for c in cols:
         numeric = bool(rows) and isinstance(rows[0].get(c), int | float)
-        t.add_column(c, justify="right" if numeric else "left")
+        # a narrow terminal wraps a cell, never cuts it ("7.49%–…")
+        t.add_column(c, justify="right" if numeric else "left", overflow="fold")
     for r in rows:
         t.add_row(*[number(r.get(c)) for c in cols])
     return t

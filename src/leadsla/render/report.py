@@ -16,6 +16,7 @@ from leadsla.io.source import Workspace
 from leadsla.render.charts import figure
 from leadsla.render.document import sections as sla_sections
 from leadsla.render.html import ReportFiles, Section, esc, table_html, write_report
+from leadsla.text import hours_text, money, money_range, pct, pct_range
 
 LIFE_TABLE_COLUMNS = [
     "attempt", "at_risk", "won", "lost", "win_hazard", "naive_cohort_rate",
@@ -34,11 +35,26 @@ class Report:
     warnings: list[str] = field(default_factory=list)
     agreement: Any = None
     check: Any = None
+    summary: str = ""
 
     def write(self, path: str | Path, /, *, png: bool = True) -> ReportFiles:
         return write_report(self.sections, path, png=png, title=self.title,
                             subtitle=self.subtitle, headline=self.headline,
-                            warnings=self.warnings)  # fmt: skip
+                            warnings=self.warnings, summary=self.summary)  # fmt: skip
+
+    def write_pdf(self, path: str | Path, /) -> Path:
+        """The report as a PDF: the agreement first, then every section (charts as PNGs)."""
+        from leadsla.render.document import agreement_box
+        from leadsla.render.pdf import sections_pdf
+
+        a = self.agreement
+        first = self.summary or (agreement_box(a) if a is not None else "")
+        if self.warnings:
+            first += "<h3>Warnings</h3><ul>" + "".join(
+                f"<li>{esc(w)}</li>" for w in self.warnings) + "</ul>"  # fmt: skip
+        sha = a.data.sha256 if a is not None else "not computed"
+        return sections_pdf(self.sections, path, title=self.title, sha256=sha,
+                            first_page=first, subtitle=self.subtitle)  # fmt: skip
 
 
 def _data_section(ws: Workspace) -> Section:
@@ -77,16 +93,26 @@ def _value_section(value: Any, missing: str | None) -> Section:
     d = value.to_dict()
     keys = [k for k in ("campaign", "segment", "type", "source", "owner")
             if any(k in g for g in d["groups"])]  # fmt: skip
+
+    def order(g: dict[str, Any]) -> tuple[str, float, int]:
+        v = g["mql_value"] if g["mql_value"] is not None else -1.0
+        return (str(g.get("level") or ""), -v, -g["leads"])
+
+    groups = sorted(d["groups"], key=order)
     rows = [{**{k: g.get(k) for k in keys}, "level": g.get("level"), "leads": g["leads"],
-             "won": g["won"], "close rate": g["close_rate"], "close rate 95%": g["close_rate_ci"],
-             "shrunk rate": g.get("shrunk_close_rate"), "mean revenue": g["avg_revenue"],
-             "median revenue": g.get("median_revenue"), "MQL value": g["mql_value"],
-             "MQL value 95%": g["mql_value_ci"]} for g in d["groups"]]  # fmt: skip
+             "won": g["won"], "close rate": pct(g["close_rate"]),
+             "close rate 95%": pct_range(*g["close_rate_ci"]),
+             "shrunk rate": pct(g.get("shrunk_close_rate")),
+             "mean revenue": money(g["avg_revenue"]),
+             "median revenue": money(g.get("median_revenue")),
+             "MQL value": money(g["mql_value"]),
+             "MQL value 95%": money_range(*g["mql_value_ci"])} for g in groups]  # fmt: skip
     body = (
         "<p>MQL value = close rate × mean revenue of won leads, on mature leads only "
         "(closed, or old enough to have closed). Intervals: Wilson for the rate, Monte Carlo "
-        "for the value; the shrunk rate borrows strength from the parent group.</p>"
-        + table_html(rows)
+        "for the value; the shrunk rate borrows strength from the parent group. Sorted by "
+        "MQL value within each level; money in the workspace currency.</p>"
+        + table_html(rows, top=12)
     )
     return Section("value", "MQL value", body, [figure(value)], data=d)
 
@@ -98,7 +124,8 @@ def _plan_section(plan: Any, missing: str | None) -> Section:
     body = (
         f"<p><strong>{d['mqls_required']:,} MQLs per {esc(d['period'])}</strong> for "
         f"{d['revenue_responsibility']:,.0f} of marketing-originated revenue at an MQL value of "
-        f"{d['mql_value']:,.0f}.</p>" + table_html(plan.to_frame().to_dict("records"))
+        f"{d['mql_value']:,.0f}.</p>"
+        + table_html([_plan_row(r) for r in plan.to_frame().to_dict("records")])
     )
     return Section("plan", "The plan in euros", body, [figure(plan)], data=d)
 
@@ -125,8 +152,8 @@ def _attempts_section(attempts: Any, missing: str | None) -> Section:
         + table_html(rows)
     )
     for name, g in d["groups"].items():
-        table = [{k: r.get(k) for k in LIFE_TABLE_COLUMNS} for r in g["table"][:30]]
-        body += f"<h3>Life table: {esc(name)}</h3>" + table_html(table)
+        table = [_life_row(r) for r in g["table"][:40]]
+        body += f"<h3>Life table: {esc(name)}</h3>" + table_html(table, top=10)
     figs = [figure(attempts, k) for k in ("return", "profit", "naive")]
     return Section("attempts", "How many contact attempts pay", body, figs, data=d)
 
@@ -135,17 +162,20 @@ def _speed_section(speed: Any, missing: str | None) -> Section:
     if speed is None:
         return Section("speed", "Speed to lead", missing=missing or "no activities in the data")
     d = speed.to_dict()
-    rows = [{"bucket": b["bucket"], "leads": b["leads"], "won": b["won"], "rate": b["rate"],
-             "rate 95%": b["rate_ci"]} for b in d["buckets"]]  # fmt: skip
-    effect = [{"first attempt within": e["within"], "risk ratio": e["risk_ratio"],
-               "95% interval": e["risk_ratio_ci"], "leads within": e["leads_within"],
-               "leads later": e["leads_later"],
-               "off-hours arrivals: risk ratio": o["risk_ratio"],
-               "off-hours 95% interval": o["risk_ratio_ci"]}
+    rows = [{"bucket": b["bucket"], "leads": b["leads"], "won": b["won"],
+             "close rate": pct(b["rate"]) if b["leads"] else "–",
+             "close rate 95%": pct_range(*b["rate_ci"]) if b["leads"] else "–"}
+            for b in d["buckets"]]  # fmt: skip
+    effect = [{"first attempt within": e["within"], "risk ratio": _ratio(e["risk_ratio"]),
+               "95% interval": _ratio_range(e["risk_ratio_ci"]),
+               "leads within": e["leads_within"], "leads later": e["leads_later"],
+               "off-hours arrivals: risk ratio": _ratio(o["risk_ratio"]),
+               "off-hours 95% interval": _ratio_range(o["risk_ratio_ci"])}
               for e, o in zip(d["effect"], d["effect_off_hours"], strict=True)]  # fmt: skip
-    targets = [{"target": t["target"], "met last period": t["met_share"],
-                "missed (contacted)": t["missed_contacted"], "modelled gain": t["gain_eur"],
-                "rep hours": t["rep_hours"], "net": t["net_eur"]}
+    targets = [{"target": t["target"], "met last period": pct(t["met_share"]),
+                "missed (contacted)": t["missed_contacted"],
+                "modelled gain": money(t["gain_eur"]), "rep hours": t["rep_hours"],
+                "net": money(t["net_eur"])}
                for t in d["targets"]]  # fmt: skip
     text = d.get("recommended_first_response_text") or "none"
     body = (
@@ -162,14 +192,60 @@ def _speed_section(speed: Any, missing: str | None) -> Section:
     return Section("speed", "Speed to lead", body, [figure(speed)], data=d)
 
 
+def _ratio(x: float | None) -> str:
+    """A risk ratio as people say it: "1.61×"."""
+    return "–" if x is None or x != x else f"{x:.2f}×"
+
+
+def _ratio_range(ci: list[float] | None) -> str:
+    if not ci or any(v is None or v != v for v in ci):
+        return "–"
+    return f"{ci[0]:.2f}–{ci[1]:.2f}×"
+
+
+def _plan_row(r: dict[str, Any]) -> dict[str, Any]:
+    """A plan row: shares in %, money in whole units, counts as they are."""
+    out: dict[str, Any] = {}
+    for k, v in r.items():
+        label = k.replace("_", " ")
+        if k.endswith("share"):
+            out[label] = pct(v) if v == v and v is not None else "–"
+        elif k in ("quota", "revenue_responsibility", "mql_value", "pipeline_needed"):
+            out[label] = money(v) if v == v and v is not None else "–"
+        else:
+            out[label] = v
+    return out
+
+
+def _shares_as_pct(r: dict[str, Any]) -> dict[str, Any]:
+    """Rates, shares, paces and compliance as percentages; the rest as it is."""
+    keys = ("rate", "share", "compliance", "pace")
+    return {k: pct(v) if any(w in k for w in keys) and isinstance(v, float) else v
+            for k, v in r.items()}  # fmt: skip
+
+
+def _life_row(r: dict[str, Any]) -> dict[str, Any]:
+    """One life-table row as people read it: rates in %, money in whole units."""
+    out = {k: r.get(k) for k in LIFE_TABLE_COLUMNS}
+    for k in ("win_hazard", "naive_cohort_rate", "cumulative_conversion"):
+        out[k] = pct(r.get(k), fine=True)
+    out["expected_attempts"] = (
+        f"{r['expected_attempts']:.2f}" if r.get("expected_attempts") is not None else "–"
+    )
+    out["expected_profit"] = money(r.get("expected_profit"))
+    return out
+
+
 def _check_section(check: Any) -> Section:
     d = check.to_dict(max_breaches=20)
     leads = d["leads"]
-    rows = [{"rule": name, **{k: leads[key].get(k) for k in ("met", "breached", "pending",
-             "compliance")}} for name, key in (("first response", "first_response"),
-                                              ("attempts", "attempts"))]  # fmt: skip
+    rows = [{"rule": name, **{k: leads[key].get(k) for k in ("met", "breached", "pending")},
+             "compliance": pct(leads[key].get("compliance"))}
+            for name, key in (("first response", "first_response"),
+                              ("attempts", "attempts"))]  # fmt: skip
     rows.append({"rule": "all sales rules", **{k: leads.get(k) for k in
-                 ("met", "breached", "pending", "compliance")}})  # fmt: skip
+                 ("met", "breached", "pending")},
+                 "compliance": pct(leads.get("compliance"))})  # fmt: skip
     m = d["marketing"]
     body = (
         table_html(rows)
@@ -178,7 +254,7 @@ def _check_section(check: Any) -> Section:
         + (f", pace {m['pace']:.0%}" if m.get("pace") is not None else "")
         + ".</p>"
         + "<h3>By segment</h3>"
-        + table_html(leads.get("by_segment", []))
+        + table_html([_shares_as_pct(r) for r in leads.get("by_segment", [])])
         + "<h3>First breaches</h3>"
         + table_html(d["breaches"])
     )
@@ -242,12 +318,83 @@ def build_report(
         headline.append((f"Marketing delivers per {m.period}", f"{m.mqls:,} MQLs"))
         headline.append(("MQL value", f"{m.mql_value_eur:,.0f} {ws.settings.currency}"))
     sales = agreement.sales
-    headline.append(("Sales: first response", f"{sales.first_response_hours:.1f} business h"))
+    headline.append(("Sales: first response", hours_text(sales.first_response_hours)))
     if sales.segments:
-        headline.append(("Sales: attempts per segment",
-                         "; ".join(f"{t.segment} {'≥' if t.at_least else ''}{t.count} in "
-                                   f"{t.within_days} d" for t in sales.segments)))  # fmt: skip
+        per = [f"{t.segment} {'at least ' if t.at_least else ''}{t.count} in "
+               f"{t.within_days:g} days" for t in sales.segments]  # fmt: skip
+        headline.append(("Sales: attempts per segment", "; ".join(per)))
     title = "leadsla report"
     subtitle = (f"{ws.source} · {agreement.data.rows.get('leads', 0):,} leads · as of "
                 f"{agreement.as_of:%Y-%m-%d %H:%M %Z}")  # fmt: skip
-    return Report(title, subtitle, sections, headline, warnings, agreement, check)
+    return Report(title, subtitle, sections, headline, warnings, agreement, check,
+                  summary=exec_summary(agreement, check))  # fmt: skip
+
+
+def _light(x: float | None, green: float, amber: float) -> str:
+    colour = "grey" if x is None else "green" if x >= green else "amber" if x >= amber else "red"
+    return f'<span class="light {colour}" title="{colour}"></span>'
+
+
+def actions(agreement: Any, check: Any) -> list[str]:
+    """The three things to act on first, most urgent first (plain sentences)."""
+    out: list[str] = []
+    if check is not None:
+        d = check.to_dict(max_breaches=0)
+        fr = d["leads"]["first_response"]
+        if fr.get("compliance") is not None and fr["compliance"] < 0.9:
+            out.append(
+                f"Sales: {fr['breached']:,} leads missed the first response "
+                f"({pct(fr['compliance'])} met); see the breaches by rep under Compliance."
+            )
+        at = d["leads"]["attempts"]
+        if at.get("compliance") is not None and at["compliance"] < 0.9:
+            out.append(
+                f"Sales: {at['breached']:,} leads got fewer attempts than agreed "
+                f"({pct(at['compliance'])} met)."
+            )
+        m = d.get("marketing") or {}
+        if m.get("pace") is not None and m["pace"] < 1:
+            out.append(
+                f"Marketing: {m['delivered']:,} of {m['target']:,} MQLs this {m['period']}, "
+                f"{pct(m['pace'])} of the pace the goal needs."
+            )
+    for t in agreement.sales.segments:
+        if t.at_least:
+            out.append(
+                f"{t.segment}: the data cannot tell whether more than {t.count} attempts pay; "
+                f"no unresponsive lead should be closed before {t.count} attempts."
+            )
+    if agreement.missing:
+        k, why = next(iter(agreement.missing.items()))
+        out.append(f"{k} could not be computed: {why}")
+    out += list(agreement.warnings)
+    return out[:3]
+
+
+def exec_summary(agreement: Any, check: Any) -> str:
+    """The first page: the agreement, compliance as traffic lights per side, three actions."""
+    from leadsla.render.document import agreement_box
+
+    lights = []
+    if check is not None:
+        d = check.to_dict(max_breaches=0)
+        c = d["leads"].get("compliance")
+        lights.append(f"<li>{_light(c, 0.9, 0.75)}Sales: {pct(c)} of decided SLA clocks met "
+                      "(first response and attempts)</li>")  # fmt: skip
+        m = d.get("marketing") or {}
+        if m:
+            lights.append(f"<li>{_light(m.get('pace'), 1.0, 0.9)}Marketing: {m['delivered']:,} "
+                          f"of {m['target']:,} MQLs, pace {pct(m.get('pace'))}</li>")  # fmt: skip
+    else:
+        lights.append(f"<li>{_light(None, 1, 1)}Compliance not measured: add "
+                      "<code>--policy sla.toml</code> to see both sides' lights.</li>")  # fmt: skip
+    todo = "".join(f"<li>{esc(a)}</li>" for a in actions(agreement, check))
+    return (
+        '<div class="exec">'
+        + agreement_box(agreement)
+        + "<h3>Compliance to date</h3><ul class='lights'>"
+        + "".join(lights)
+        + "</ul>"
+        + (f"<h3>What to act on first</h3><ol>{todo}</ol>" if todo else "")
+        + "</div>"
+    )

@@ -15,9 +15,10 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
-from leadsla.service import errors
+from leadsla.service import dashboard, errors
+from leadsla.service.alerts import check_alerts, run_alerts
 from leadsla.service.config import ServiceConfig
-from leadsla.service.routers import events, health, hooks, leads, metrics, policies, sla
+from leadsla.service.routers import alerts, events, health, hooks, leads, metrics, policies, sla
 from leadsla.service.scheduler import run_scheduler
 from leadsla.service.store import Store
 
@@ -38,6 +39,7 @@ def create_app(config: ServiceConfig | None = None, /, *, store: Store | None = 
             await asyncio.to_thread(st.open)
         if config.policy_path is not None:
             text = config.policy_path.read_text(encoding="utf-8")
+            check_alerts(text, where=str(config.policy_path))
             pv, new = await asyncio.to_thread(st.add_policy, text)
             log.info("policy version %d (%s)%s", pv.version, pv.name, " new" if new else "")
         app.state.store = st
@@ -45,11 +47,16 @@ def create_app(config: ServiceConfig | None = None, /, *, store: Store | None = 
         task = asyncio.create_task(
             run_scheduler(st, stop, interval=config.scheduler_interval_s), name="scheduler"
         )
+        alerting = asyncio.create_task(
+            run_alerts(st, stop, interval=config.alerts_interval_s, public_url=config.public_url),
+            name="alerts",
+        )
         try:
             yield
         finally:
             stop.set()
             await task
+            await alerting
             if own:
                 st.close()
 
@@ -61,6 +68,7 @@ def create_app(config: ServiceConfig | None = None, /, *, store: Store | None = 
     )
     app.state.config = config
     errors.install(app)
-    for module in (health, events, leads, sla, policies, metrics, hooks):
+    for module in (health, events, leads, sla, policies, metrics, hooks, alerts):
         app.include_router(module.router)
+    dashboard.install(app)
     return app

@@ -24,6 +24,8 @@ class ServiceConfig:
     policy_path: Path | None = None
     max_body_bytes: int = 10_000_000
     scheduler_interval_s: float = 0.1
+    alerts_interval_s: float = 0.5
+    lang: str = "en"
     warn_at: tuple[float, ...] = (0.5, 0.75, 0.9)
     hubspot_secret: str | None = field(default=None, repr=False)
     hubspot_max_age_s: float = 300.0

@@ -273,3 +273,33 @@ def migrate(engine: Engine, /) -> None:
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("dedup_key", String(300), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("channel", String(100), nullable=False),
+    Column("lead_id", String(200)),
+    Column("title", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("delivered_at", UTCDateTime),
+    Column("dead_at", UTCDateTime),
+    Column("last_error", Text),
+    UniqueConstraint("dedup_key", name="uq_outbox_dedup_key"),
+    Index("ix_outbox_next_attempt_at", "next_attempt_at"),
+    Index("ix_outbox_lead_id", "lead_id"),
+)
+
+service_state = Table(
+    "service_state",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("value", Text, nullable=False),
+)

@@ -100,7 +100,19 @@ RuleKind = Literal["within", "before_closing"]
 Period = Literal["month", "quarter"]
 
 _KEYS: dict[str, tuple[str, ...]] = {
-    "": ("schema", "name", "currency", "description", "data", "calendar", "sales", "marketing"),
+    # [alerts] is read and checked by the live service (leadsla.service.alerts), which alone
+    # sends alerts; the batch tools leave it alone.
+    "": (
+        "schema",
+        "name",
+        "currency",
+        "description",
+        "data",
+        "calendar",
+        "sales",
+        "marketing",
+        "alerts",
+    ),
     "data": ("source", "window", "sha256", "leads"),
     "sales": ("first_response_hours", "attempt_kinds", "attempts"),
     "sales.attempts": ("count", "within_days", "day_kind", "rule", "segments"),

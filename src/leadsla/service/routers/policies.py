@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from leadsla.service.alerts import check_alerts
 from leadsla.service.auth import Admin, Read
 from leadsla.service.errors import ApiError
 from leadsla.service.events import EventError, parse_time
@@ -43,5 +44,6 @@ async def post_policy(
             eff = parse_time(effective_from, "effective_from")
         except EventError as e:
             raise ApiError(400, e.code, e.message, e.fix) from None
+    check_alerts(text, where="posted policy")
     pv, new = await run_in_threadpool(store.add_policy, text, effective_from=eff)
     return JSONResponse(pv.to_dict() | {"new": new}, status_code=201 if new else 200)
