@@ -104,3 +104,28 @@ def postgres_url() -> str:
             "LEADSLA_TEST_POSTGRES_URL=postgres://leadsla@127.0.0.1:54329/leadsla_test"
         )
     return url
+
+
+@pytest.fixture(scope="session")
+def spark_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """One local Spark session for the whole run (local[2], UI off, 2 shuffle partitions),
+    its warehouse in a temporary folder; ``pyspark://`` sources opened in this process reuse
+    it (``leadsla.io.backends.spark_session``). Stopped at the end."""
+    from pyspark.sql import SparkSession
+
+    warehouse = tmp_path_factory.mktemp("spark-warehouse")
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("leadsla-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.warehouse.dir", str(warehouse))
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.default.parallelism", "2")
+        .config("spark.driver.memory", "1g")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()

@@ -179,7 +179,10 @@ def test_commitments_come_from_the_analyses(cli: dict[str, Any]) -> None:
         if g["identified"]:
             assert (r["count"], r["at_least"]) == (g["optimal_attempts"], False)
         else:
-            assert (r["count"], r["at_least"]) == (g["max_attempts_supported"], True)
+            # METHODS §7: the largest count the data show paying, a minimum before closing
+            assert (r["count"], r["at_least"]) == (g["optimal_attempts"], True)
+            assert r["rule"] == "before_closing"
+            assert r["text"].startswith(f"no unresponsive lead is closed before {r['count']} ")
         assert r["leads"] == g["leads"] and r["day_kind"] == "calendar"
         assert r["expected_attempts"] == g["table"][r["count"] - 1]["expected_attempts"]
         # D: the 90th percentile of days to the K-th attempt, rounded up
@@ -253,9 +256,7 @@ def test_documents_show_the_key_numbers(cli: dict[str, Any]) -> None:
     for s in m["segments"]:
         expected.append(f"{s['mql_value_eur']:,.0f} EUR")
     for r in sales["segments"]:
-        k = f"at least {r['count']}" if r["at_least"] else str(r["count"])
-        expected.append(f"{r['segment']}: {k} contact attempts within {r['within_days']} "
-                        "calendar days")  # fmt: skip
+        expected.append(f"{r['segment']}: {r['text']}")
     for x in expected:
         assert x in md, x
         assert x in text, x
@@ -471,3 +472,22 @@ def test_errors(crm: Path) -> None:
     assert isinstance(r.exception, ConfigError) and "between 0 and 1" in str(r.exception)
     r = runner.invoke(app, ["agree", str(crm), "--quota", "1", "--format", "csv"])
     assert r.exit_code == 2  # a usage error: the agreement is a document, not a table
+
+
+def test_agree_takes_the_value_of_a_win_and_a_margin(tmp_path: Path) -> None:
+    """Data without revenue (the UCI bank file): agree used to tell users to pass --value and
+    then reject it; now --value and --margin reach the attempts analysis, and a cost of 0 is
+    refused."""
+    bank = Path(__file__).resolve().parents[2] / "shared" / "data" / "uci_bank_marketing"
+    runner = CliRunner()
+    base = ["agree", str(bank / "bank-full.csv"), "--mapping", "bank-marketing", "--quota",
+            "100000", "--originated-share", "0.4", "--mql-value", "500", "--bootstrap", "50",
+            "--format", "json", "--out", str(tmp_path / "sla")]  # fmt: skip
+    r = runner.invoke(app, [*base, "--value", "2000", "--margin", "0.5"])
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.stdout)
+    group = d["attempts"]["groups"]["all"]
+    assert group["value"] == 1000.0 and "given" in group["value_basis"]
+    assert d["inputs"]["win_value"]["value"] == 2000.0
+    r = runner.invoke(app, [*base, "--hourly-cost", "0"])  # main() prints it, exit 1
+    assert r.exit_code == 1 and "hourly_cost_eur (0) must be above 0" in str(r.exception)

@@ -760,3 +760,33 @@ def test_policy_segments_missing_from_the_data_are_warned(crm: Path) -> None:
     ]
     assert result.to_dict()["warnings"] == result.warnings
     assert run(crm, "2025-11-17 13:00").warnings == []
+
+
+def test_minimum_before_closing_is_checked_as_such(crm: Path) -> None:
+    """METHODS §7: an N* the data cannot pin down becomes "no unresponsive lead is closed
+    before K attempts": a lead closed lost without contact before K attempts is breached; an
+    open lead with fewer is pending, never breached; won leads and K attempts are met."""
+    policy = make_policy(attempts={"rule": "before_closing"})
+    assert policy.sales.attempts.rule == "before_closing"
+    got = {k: v[1] for k, v in statuses(run(crm, "2025-11-20 09:00", policy)).items()}
+    assert got["A2"] == "breached"  # lost the next day after 1 call, never reached
+    assert got["A3"] == "breached"  # lost after 2 attempts, never reached
+    assert got["A7"] == "met"  # won
+    assert got["A4"] == got["F1"] == got["B1"] == "met"  # 3 attempts
+    assert got["A1"] == got["A5"] == got["F3"] == "pending"  # open with fewer: not a breach
+    within = {k: v[1] for k, v in statuses(run(crm, "2025-11-20 09:00")).items()}
+    assert within["A1"] == "breached" and within["A2"] == "met"  # the window rule differs
+
+
+def test_minimum_rule_round_trips_through_the_policy_file(tmp_path: Path) -> None:
+    from leadsla.sla.policy import load_policy
+
+    policy = make_policy(attempts={"rule": "before_closing", "count": 12})
+    path = write_policy(policy, tmp_path / "sla.toml")
+    text = path.read_text(encoding="utf-8")
+    assert 'rule = "before_closing"' in text
+    again = load_policy(path)
+    assert again.sales.attempts == AttemptRule(12, 14, "calendar", "before_closing")
+    assert "rule = " not in write_policy(POLICY, tmp_path / "w.toml").read_text(encoding="utf-8")
+    with pytest.raises(Exception, match='sales.attempts.rule: "sometimes" is not allowed'):
+        make_policy(attempts={"rule": "sometimes"})

@@ -311,7 +311,7 @@ def test_unknown_keys_with_did_you_mean(where: tuple[str, ...], key: str, expect
     if where == ("sales", "attempts"):
         assert issues == [
             'sales.attempts.within_day: unknown key. Did you mean "within_days"? Keys in '
-            "[sales.attempts]: count, within_days, day_kind, segments."
+            "[sales.attempts]: count, within_days, day_kind, rule, segments."
         ]
 
 

@@ -305,6 +305,30 @@ def test_result_frame_and_figure(crm: Path) -> None:
     assert "<" not in fig.layout.title.text  # no raw HTML in the title
 
 
+def test_png_copy_of_the_chart(crm: Path, tmp_path: Path) -> None:
+    """The PNG copy: log axis with the labels in human units, plain title, marks in the legend."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    from leadsla.render.png import _draw, figure_to_png
+
+    fig = figure(analyse(crm))
+    png = figure_to_png(fig, tmp_path / "speed.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    f, ax = plt.subplots()
+    try:
+        _draw(fig, ax)
+        assert ax.get_xscale() == "log"
+        assert [t.get_text() for t in ax.get_xticklabels()][:3] == ["1 min", "5 min", "30 min"]
+        assert "<" not in ax.get_title(loc="left")
+        legend = [t.get_text() for t in ax.get_legend().get_texts()]
+        assert "target: within 3 business days" in legend
+    finally:
+        plt.close(f)
+
+
 # --------------------------------------------------------------------------- statistics
 
 

@@ -47,6 +47,7 @@ class Settings:
     originated_share: float | None = None
     influenced_share: float | None = None
     seed: int = 0
+    spark: dict[str, str] = field(default_factory=dict)  # spark.* settings of pyspark:// sources
     memory_limit: str | None = "600MB"  # the engine's (DuckDB): larger data spills to disk
 
     @property

@@ -35,6 +35,11 @@ def _duckdb_epoch(x: dt.Timestamp(timezone="UTC")) -> dt.float64:  # type: ignor
     """DuckDB's ``epoch(TIMESTAMPTZ)``: seconds since 1970 as a double."""
 
 
+@ibis.udf.scalar.builtin(name="unix_micros")
+def _spark_unix_micros(x: dt.Timestamp()) -> dt.int64:  # type: ignore[valid-type]
+    """Spark's ``unix_micros(TIMESTAMP)``: microseconds since 1970."""
+
+
 def epoch_seconds(ts: ir.TimestampValue) -> ir.NumericValue:
     """Seconds since 1970 of a timestamp, as the engine computes them fastest.
 
@@ -49,4 +54,6 @@ def epoch_seconds(ts: ir.TimestampValue) -> ir.NumericValue:
         backend = None
     if backend == "duckdb" and getattr(ts.type(), "timezone", None) == "UTC":
         return _duckdb_epoch(ts)
+    if backend == "pyspark":  # Ibis's unix_timestamp() drops the fraction of a second
+        return _spark_unix_micros(ts.cast("timestamp")).cast("float64") / 1_000_000.0
     return ts.epoch_seconds()

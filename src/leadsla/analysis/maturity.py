@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
@@ -78,7 +79,8 @@ def maturity_query(leads: ir.Table, as_of: datetime, quantile: float) -> ir.Tabl
     won_by = (leads.status == "won") & leads.closed_at.notnull() & (leads.closed_at <= at)
     lag = epoch_seconds(leads.closed_at) - epoch_seconds(leads.created_at)
     return leads.aggregate(
-        lag_q=lag.quantile(quantile, where=won_by),
+        # a quantile over a CASE, not where=: Spark takes no filter inside percentile()
+        lag_q=ibis.ifelse(won_by, lag, ibis.null("float64")).quantile(quantile),
         won=leads.count(where=won_by),
         open=leads.count(where=created & ~closed_by),
     )

@@ -282,8 +282,9 @@ class Recommendation:
                     f"{self.value_per_hour_eur:,.2f} € of expected revenue per lead"
                 )
         else:
-            why = "no evidence that faster pays (the modelled trend's interval includes no " \
-                  "effect): the target is the team's pace"  # fmt: skip
+            why = ("no evidence that faster pays (the modelled trend's 99% interval and a "
+                   "risk ratio's 95% interval do not both exclude no effect): the target is "
+                   "the team's pace")  # fmt: skip
         off = f"; {self.off_hours_note}" if self.off_hours_note else ""
         return f"{head}; {why}; {pace} (the team's pace, not a floor){off}."
 

@@ -296,7 +296,7 @@ def group_query(
         "rev_sum": b.revenue.sum(where=b.won_rev),
         "rev_sumsq": (b.revenue * b.revenue).sum(where=b.won_rev),
         "rev_max": b.revenue.max(where=b.won_rev),
-        "rev_median": b.revenue.median(where=b.won_rev),
+        "rev_median": ibis.ifelse(b.won_rev, b.revenue, ibis.null("float64")).median(),
     }
     if not keys:
         return b.aggregate(**aggs).mutate(level=ibis.literal(0, "int8"))

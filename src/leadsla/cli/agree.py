@@ -36,6 +36,8 @@ from leadsla.cli.options import (
     SegmentQuotaOpt,
     SourceArg,
     TzOpt,
+    WinMarginOpt,
+    WinValueOpt,
     check_period,
     segment_quotas,
 )
@@ -103,6 +105,8 @@ def agree(
     mql_value: MqlValueOpt = None,
     hourly_cost: HourlyCostOpt = None,
     attempts_per_hour: AttemptsPerHourOpt = None,
+    value: WinValueOpt = None,
+    margin: WinMarginOpt = None,
     first_response_hours: Annotated[
         float | None,
         typer.Option(
@@ -174,7 +178,9 @@ def agree(
                 ws, quota_eur=quota, period=period, originated_share=originated_share,
                 influenced_share=influenced_share, segment_quotas=seg_quotas or None,
                 mql_value=mql_value, hourly_cost_eur=hourly_cost,
-                attempts_per_hour=attempts_per_hour, first_response_hours=first_response_hours,
+                attempts_per_hour=attempts_per_hour,
+                win_value=value,
+                margin=margin, first_response_hours=first_response_hours,
                 attempts=attempts, within_days=within_days, name=name, bootstrap=bootstrap,
                 progress=lambda step: status.update(f"Drafting the agreement: {step}"),
                 maturity=rule,

@@ -59,8 +59,7 @@ def open_source(
     from leadsla.io.source import connect
     from leadsla.settings import load_settings
 
-    p = Path(source)
-    folder = p if p.is_dir() else p.parent if p.exists() else None
+    folder = settings_folder(source)
     base = load_settings(folder)
     if mapping is None and base.mapping:  # leadsla.toml names the mapping (leadsla init)
         beside = folder / base.mapping if folder is not None else None
@@ -82,6 +81,22 @@ def open_source(
         strict=strict,
         cache=not no_cache,
     )
+
+
+def settings_folder(source: str) -> Path | None:
+    """Where ``leadsla.toml`` is read: beside the data (a folder, a file's folder, the
+    ``path=`` of a pyspark URL), else the working folder for a database URL."""
+    p = Path(source)
+    if p.is_dir():
+        return p
+    if p.exists():
+        return p.parent
+    if "://" in source:
+        from leadsla.io.backends import parse_url
+
+        url = parse_url(source)
+        return Path(url.path) if url.path else Path.cwd()
+    return None
 
 
 def parse_instant(text: str) -> Any:

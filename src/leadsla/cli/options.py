@@ -74,6 +74,22 @@ InfluencedShareOpt = Annotated[
         "default measured from touches.",
     ),
 ]
+WinValueOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--value",
+        help="Revenue of one won lead (EUR) for the attempts analysis, every segment; default "
+        "the mean revenue of each segment's won leads. Needed when the data has no revenue.",
+    ),
+]
+WinMarginOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--margin",
+        help="Share of revenue that is profit (0-1]: the value of a win is revenue × margin "
+        "(default: settings, none).",
+    ),
+]
 MqlValueOpt = Annotated[
     float | None,
     typer.Option("--mql-value", help="Value of one MQL (EUR); default measured on SOURCE."),

@@ -30,6 +30,8 @@ from leadsla.cli.options import (
     QuotaOpt,
     SourceArg,
     TzOpt,
+    WinMarginOpt,
+    WinValueOpt,
 )
 
 
@@ -47,6 +49,8 @@ def report(
     mql_value: MqlValueOpt = None,
     hourly_cost: HourlyCostOpt = None,
     attempts_per_hour: AttemptsPerHourOpt = None,
+    value: WinValueOpt = None,
+    margin: WinMarginOpt = None,
     bootstrap: Annotated[
         int, typer.Option("--bootstrap", help="Bootstrap resamples for N*.", min=100)
     ] = 1000,
@@ -95,6 +99,8 @@ def report(
                 mql_value=mql_value,
                 hourly_cost_eur=hourly_cost,
                 attempts_per_hour=attempts_per_hour,
+                win_value=value,
+                margin=margin,
                 progress=lambda step: progress.update(task, description=str(step)),
             )
             progress.update(task, description="Writing the report")

@@ -34,6 +34,8 @@ call associated with several contacts); headers in SQL match case-insensitively 
 long SQL as multi-line literal strings (``'''…'''``); TOML allows no line break between the
 keys of an inline table, so long excludes go in ``[[tables.x.exclude]]`` tables (see the
 hubspot and salesforce mappings).
+``data_time_zone = "UTC"`` says that stored times without an offset are UTC (the warehouse
+tables sync tools write) while the workspace zone still drives the business clock.
 ``[severity]`` turns a check into a warning for a data set known to need it
 (``closed-before-created = "warning"``). ``[options]`` holds values a user may change
 (``--option segment_column=job``), used as ``${name}`` anywhere in the rules.
@@ -196,6 +198,7 @@ class Mapping:
     files: dict[str, FileRule]
     tables: dict[str, tuple[TableRule, ...]]
     time_zone: str | None = None
+    data_time_zone: str | None = None  # stored times without an offset are in this zone
     options: dict[str, str] = field(default_factory=dict)
     origin: str = "<built-in>"
     canonical: bool = False
@@ -348,6 +351,7 @@ def _parse(data: dict[str, Any], origin: str) -> Mapping:
         files=files,
         tables=tables,
         time_zone=data.get("time_zone"),
+        data_time_zone=data.get("data_time_zone"),
         options=options,
         origin=origin,
         canonical=bool(data.get("canonical", False)),

@@ -5,7 +5,9 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
+import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,6 +20,7 @@ import ibis.expr.types as ir
 
 from leadsla.clock import BusinessCalendar
 from leadsla.errors import ConfigError, DataError, Issue, IssueSet
+from leadsla.io import backends
 from leadsla.io import cache as _cache
 from leadsla.io import validate as v
 from leadsla.io.files import RawFile, find_file, ident, load_file, sql_str
@@ -72,6 +75,8 @@ class Workspace:
     last_event: datetime | None = None  # the latest event in the data (UTC)
     temp_files: list[Path] = field(default_factory=list)
     temp_dirs: list[Path] = field(default_factory=list)
+    keep_open: bool = False  # an engine the caller gave (a SparkSession): not ours to stop
+    on_close: list[Callable[[], None]] = field(default_factory=list)
     # grouping columns filled (nearly) only for won leads: left out of default groupings
     leaks: set[str] = field(default_factory=set)
     # all-empty rows skipped in each loaded file (counted in the accounting of its table)
@@ -166,7 +171,10 @@ class Workspace:
 
     def close(self) -> None:
         try:
-            self.con.disconnect()
+            for hook in self.on_close:
+                hook()
+            if not self.keep_open:
+                self.con.disconnect()
         finally:
             for p in self.temp_files:
                 p.unlink(missing_ok=True)
@@ -181,7 +189,7 @@ class Workspace:
 
 
 def connect(
-    source: str | os.PathLike[str],
+    source: str | os.PathLike[str] | Any,
     /,
     *,
     mapping: str | Path | Mapping | None = None,
@@ -194,7 +202,8 @@ def connect(
     """Open a source as canonical tables and validate it.
 
     ``source`` is a folder of CSV/Parquet files, one such file (the mapping's lead file), a
-    DuckDB file, or a database URL (``postgres://…``, any Ibis backend). With ``strict`` a
+    DuckDB file, a database URL (``postgres://…``, ``pyspark://…``, any Ibis backend; see
+    :mod:`leadsla.io.backends`), a ``SparkSession`` or an Ibis backend. With ``strict`` a
     source with errors raises :class:`DataError` listing every problem; warnings are kept in
     ``ws.issues``. With ``cache`` (and no ``workspace``) the typed, validated tables of a
     file source are kept in the stage cache (:mod:`leadsla.io.cache`) and reused while the
@@ -203,6 +212,11 @@ def connect(
     >>> ws = connect("crm/")                                   # doctest: +SKIP
     >>> ws.leads.count().execute()                             # doctest: +SKIP
     """
+    if not isinstance(source, str | os.PathLike):  # a SparkSession or an Ibis backend
+        s0 = settings or load_settings(None)
+        m0 = load_mapping(mapping if mapping is not None else s0.mapping)
+        m0 = m0.with_options(options) if options else m0
+        return _connect_backend(source, m0, s0, strict, "given")
     src = str(source)
     is_url = "://" in src and not Path(src).exists()
     path = Path(src)
@@ -621,7 +635,8 @@ def _typed_stage(
             # an unmapped column (an option left empty) takes no default either
             rule = part.rule.columns.get(col.name) if col.name in part.present else None
             src_type = types.get(col.name, "VARCHAR")
-            reading = Reading(ws.time_zone, nulls, styles.get(col.name, Style()))
+            zone = ws.mapping.data_time_zone or ws.time_zone
+            reading = Reading(zone, nulls, styles.get(col.name, Style()))
             cols.append(f"{typed_expr(col, src_type, rule, reading)} AS {ident(col.name)}")
             if col.name in with_raw:
                 raw = raw_expr(col, src_type, rule, reading)
@@ -769,9 +784,11 @@ def _validate_and_publish(
         as_of_sql = f"{sql_str(ws.as_of.isoformat())}::TIMESTAMPTZ"
         con.raw_sql(
             "UPDATE _stage_activities SET _exclude = CASE "
-            "WHEN lead_id NOT IN (SELECT lead_id FROM _stage_leads) "
+            # (ids only: one lead without an id would make every NOT IN unknown)
+            "WHEN lead_id NOT IN (SELECT lead_id FROM _stage_leads WHERE lead_id IS NOT NULL) "
             "THEN 'activity for an unknown lead' "
-            "WHEN lead_id NOT IN (SELECT lead_id FROM _stage_leads WHERE _exclude IS NULL) "
+            "WHEN lead_id NOT IN (SELECT lead_id FROM _stage_leads WHERE _exclude IS NULL "
+            "AND lead_id IS NOT NULL) "
             "THEN 'activity for an excluded lead' "
             "ELSE 'activity after the as-of date' END "
             "WHERE _exclude IS NULL AND lead_id IS NOT NULL AND ("
@@ -926,69 +943,17 @@ def _backend(url: str) -> Any:
     return _open_url(url)
 
 
-def _connect_backend(url: str, m: Mapping, s: Settings, strict: bool, zone_note: str) -> Workspace:
-    """A database holding the canonical tables (typed), through its Ibis backend."""
-    con = _backend(url)
-    ws = Workspace(con, url, s, m, {}, IssueSet(), {})
-    _given_zone(ws, zone_note)
-    if ws.time_zone_basis != "given":
-        _set_zone(ws, "UTC", "default", "the database's timestamps carry no offsets to read")
-    if con.name == "duckdb":  # ibis 12's list_tables fails on DuckDB 2
-        have = {r[0] for r in con.raw_sql("SELECT table_name FROM duckdb_tables()").fetchall()}
-    else:
-        have = set(con.list_tables())
-    for name, spec in TABLES.items():
-        if name not in have:
-            if spec.required:
-                ws.issues.add(
-                    Issue(
-                        "ERROR",
-                        "missing-table",
-                        f"the database has no {name} table.",
-                        file=url,
-                        fix=f"Create a {name} table with the columns of SPEC.md.",
-                    )
-                )
-            continue
-        t = con.table(name)
-        missing = [c.name for c in spec.columns if c.required and c.name not in t.columns]
-        if missing:
-            ws.issues.add(
-                Issue(
-                    "ERROR",
-                    "missing-column",
-                    f"required column(s) {', '.join(missing)} missing.",
-                    file=f"{url} table {name}",
-                    column=missing[0],
-                    fix="Add them, or rename the columns that hold them.",
-                )
-            )
-            continue
-        cols = {}
-        for c in spec.columns:
-            if c.name in t.columns:
-                cols[c.name] = t[c.name]
-            else:
-                dtype = {
-                    "string": "string",
-                    "timestamp": "timestamp('UTC')",
-                    "float": "float64",
-                    "integer": "int64",
-                }[c.kind]
-                cols[c.name] = ibis.null(dtype)
-        ws.tables[name] = t.select(**cols)
-        ws.accounting[name] = v.Accounting(name, read=int(t.count().execute()))
-    if "leads" in ws.tables:
-        lt = ws.tables["leads"]
-        ws.tables["leads"] = lt.mutate(
-            segment=lt.segment.fill_null("all"), mql_at=lt.mql_at.fill_null(lt.created_at)
-        )
-        found = _maxima(ws.tables["leads"], ("created_at", "closed_at", "mql_at"))
-        for name in ("activities", "touches"):
-            if name in ws.tables:
-                found += _maxima(ws.tables[name], ("at",))
-        _resolve_as_of(ws, max(found) if found else None)
-    if strict and ws.issues.errors:
-        con.disconnect()
-        raise DataError(ws.issues)
+def _connect_backend(
+    source: Any, m: Mapping, s: Settings, strict: bool, zone_note: str
+) -> Workspace:
+    """A database or Spark source: staged and validated on its own engine (io/backends.py).
+
+    The zone: given (flags, settings, mapping), else UTC — a database's timestamps carry no
+    offsets to infer one from; the as-of: given, else the latest event (resolved in the
+    build, before the checks that use it).
+    """
+    ws: Workspace = backends.connect_backend(
+        source, m, s, strict, workspace=Workspace, helpers=sys.modules[__name__], opener=_backend,
+        zone_note=zone_note,
+    )  # fmt: skip
     return ws

@@ -75,7 +75,11 @@ def run_checks(
     if not checks:
         return [], {}
     counts = stage.aggregate(
-        **{f"c{i}": ch.cond.fill_null(False).cast("int64").sum() for i, ch in enumerate(checks)}
+        # (a CASE, not a cast: PostgreSQL casts no boolean to bigint)
+        **{
+            f"c{i}": ibis.ifelse(ch.cond.fill_null(False), 1, 0).sum()
+            for i, ch in enumerate(checks)
+        }
     ).execute()
     issues: list[Issue] = []
     hits: dict[str, Any] = {}
@@ -310,10 +314,26 @@ def lead_checks(stage: ir.Table, present: set[str]) -> list[Check]:
     return checks
 
 
-def activity_checks(stage: ir.Table, leads: ir.Table, as_of: datetime) -> list[Check]:
-    """Activities: unknown leads and times after the as-of date are excluded and counted."""
-    known = stage.lead_id.isin(leads.lead_id)
-    live = stage.lead_id.isin(leads.filter(leads._exclude.isnull()).lead_id)
+def activity_checks(
+    stage: ir.Table,
+    leads: ir.Table,
+    as_of: datetime,
+    *,
+    known: ir.BooleanValue | None = None,
+    live: ir.BooleanValue | None = None,
+) -> list[Check]:
+    """Activities: unknown leads and times after the as-of date are excluded and counted.
+
+    ``known`` / ``live`` (the lead exists / is kept) may be given as columns of ``stage``
+    joined beforehand, for engines that take no IN subquery inside an aggregate (Spark).
+    """
+    if known is None:
+        # (ids only: a lead without an id would make every NOT IN unknown)
+        known = stage.lead_id.isin(leads.filter(leads.lead_id.notnull()).lead_id)
+    if live is None:
+        live = stage.lead_id.isin(
+            leads.filter(leads._exclude.isnull() & leads.lead_id.notnull()).lead_id
+        )
     return [
         Check(
             "WARNING",
@@ -375,7 +395,9 @@ def duplicate_issue(stage: ir.Table, key: str, file: str) -> Issue | None:
 def excluded_lead_activities(stage: ir.Table, leads: ir.Table) -> int:
     """Activities of leads the mapping excludes: left out with them, counted (not orphans)."""
     kept = leads.filter(leads._exclude.isnull())
-    cond = stage.lead_id.isin(leads.lead_id) & ~stage.lead_id.isin(kept.lead_id)
+    ids = leads.filter(leads.lead_id.notnull())
+    kept = kept.filter(kept.lead_id.notnull())
+    cond = stage.lead_id.isin(ids.lead_id) & ~stage.lead_id.isin(kept.lead_id)
     return int(stage.filter(cond.fill_null(False)).count().execute())
 
 
@@ -412,13 +434,17 @@ def leak_issues(
     if not cols:
         return []
     won = stage.status == "won"
-    aggs: dict[str, Any] = {"won": won.cast("int64").sum(), "other": (~won).cast("int64").sum()}
+    # (CASE, not a cast: PostgreSQL casts no boolean to bigint)
+    aggs: dict[str, Any] = {
+        "won": ibis.ifelse(won, 1, 0).sum(),
+        "other": ibis.ifelse(~won, 1, 0).sum(),
+    }
     for c in cols:
         filled = stage[c].notnull()
         if defaults.get(c) is not None:
             filled = filled & (stage[c] != defaults[c])
-        aggs[f"{c}_won"] = (filled & won).cast("int64").sum()
-        aggs[f"{c}_other"] = (filled & ~won).cast("int64").sum()
+        aggs[f"{c}_won"] = ibis.ifelse(filled & won, 1, 0).sum()
+        aggs[f"{c}_other"] = ibis.ifelse(filled & ~won, 1, 0).sum()
     row = stage.aggregate(**aggs).execute().iloc[0]
     n_won, n_other = int(row["won"] or 0), int(row["other"] or 0)
     if n_won < 5 or n_other < 20:

@@ -49,10 +49,16 @@ def headline(a: Agreement) -> list[str]:
         f"({s.first_response_check}; {s.first_response_reason or s.first_response_basis}), "
         "then " + ("makes, per segment:" if s.segments else "makes, for every lead:")
     )
+
+    def term(t: Any) -> str:
+        if t.at_least:  # a minimum before disqualification: the window is only the pace
+            return str(t.text)
+        return f"{t.text} of the MQL (unless the lead closes first)"
+
     for t in s.segments:
-        out.append(f"  {t.segment}: {t.text} of the MQL (unless the lead closes first)")
+        out.append(f"  {t.segment}: {term(t)}")
     if not s.segments:
-        out.append(f"  {s.default.text} of the MQL (unless the lead closes first)")
+        out.append(f"  {term(s.default)}")
     return out
 
 
@@ -147,13 +153,18 @@ def to_markdown(a: Agreement) -> str:
         f"Checked against the data's own history: {s.first_response_check}. "
         f"Basis: {s.first_response_basis}.",
         "",
-        f"Then contact attempts ({', '.join(s.attempt_kinds)}) within calendar days of the "
-        "MQL; a lead closed earlier needs no more:",
+        f"Then contact attempts ({', '.join(s.attempt_kinds)}) counted from the MQL. Where the "
+        "data identify the best number of attempts it is owed within a window (a lead closed "
+        "earlier needs no more); where they cannot, it is a minimum before disqualification: "
+        "no unresponsive lead is closed before it, and the window is the team's current pace. "
+        "Front-load: the attempts the first 14 days allow come first.",
         "",
     ]
     rows = [
-        [t.segment, ("at least " if t.at_least else "") + str(t.count),
-         f"{t.within_days} calendar days", t.count_basis, t.days_basis]
+        [t.segment, (f"no unresponsive lead closed before {t.count}" if t.at_least
+                     else str(t.count)),
+         f"{t.within_days} calendar days" + (" (pace)" if t.at_least else ""),
+         t.count_basis, t.days_basis]
         for t in s.segments
     ]  # fmt: skip
     if rows:
@@ -367,7 +378,9 @@ def sections(a: Agreement) -> list[Section]:
 
     s = a.sales
     rows = [
-        {"segment": t.segment, "attempts": ("at least " if t.at_least else "") + str(t.count),
+        {"segment": t.segment,
+         "attempts": (f"no unresponsive lead closed before {t.count}" if t.at_least
+                      else str(t.count)),
          "within (calendar days)": t.within_days, "attempts from": t.count_basis,
          "window from": t.days_basis}
         for t in s.segments or [s.default]
@@ -450,8 +463,10 @@ def to_html(a: Agreement) -> str:
         cards.append(("MQL value", f"{_eur(m.mql_value_eur)} {a.currency}"))
     cards.append(("Sales: first response", a.sales.first_response_words))
     for t in a.sales.segments[:4] or [a.sales.default]:
-        k = ("≥ " if t.at_least else "") + str(t.count)
-        cards.append((f"Attempts: {t.segment}", f"{k} in {t.within_days} days"))
+        if t.at_least:
+            cards.append((f"Attempts: {t.segment}", f"none closed unreached before {t.count}"))
+        else:
+            cards.append((f"Attempts: {t.segment}", f"{t.count} in {t.within_days} days"))
     d = a.data
     return render(
         sections(a),

@@ -88,6 +88,7 @@ DEFAULT_FIRST_RESPONSE_HOURS = 4.0
 #: Contact attempts and their window when neither given nor measurable.
 DEFAULT_ATTEMPTS = 6
 DEFAULT_WITHIN_DAYS = 14
+FRONT_LOAD_DAYS = 14  # METHODS §7: the attempts the first 14 days allow come first
 #: The attempt window D is this quantile of days from the MQL to the K-th attempt.
 WINDOW_QUANTILE = 0.9
 FILES = {"markdown": "sla.md", "html": "sla.html", "policy": "sla.toml"}
@@ -134,7 +135,8 @@ def attempt_windows(
     ranked = j.mutate(_k=ibis.row_number().over(group_by=j._lid, order_by=j._at) + 1)
     target = ibis.cases(*[(ranked._seg == s, int(k)) for s, k in counts.items()], else_=-1)
     hit = ranked.filter(ranked._k == target)
-    days = (epoch_seconds(hit._at) - epoch_seconds(hit._start)) / 86_400.0
+    # a double before dividing: Spark reads 86400.0 as a DECIMAL and rounds the quotient
+    days = (epoch_seconds(hit._at) - epoch_seconds(hit._start)).cast("float64") / 86_400.0
     df = (
         hit.group_by(segment=hit._seg)
         .aggregate(reached=hit._lid.count(), days_q=days.quantile(quantile))
@@ -241,15 +243,35 @@ class AttemptTarget:
     expected_attempts: float | None = None  # A(count): attempts per lead when stopping there
 
     @property
+    def rule(self) -> str:
+        """``"within"`` (an identified N*), ``"before_closing"`` (a minimum before
+        disqualification: the data cannot pin N* down, METHODS.md §7)."""
+        return "before_closing" if self.at_least else "within"
+
+    @property
     def text(self) -> str:
-        k = f"at least {self.count}" if self.at_least else f"{self.count}"
-        return f"{k} contact attempts within {self.within_days} calendar days"
+        """The term in words: "8 contact attempts within 14 calendar days", or "no
+        unresponsive lead is closed before 12 contact attempts" (never a bare "at least")."""
+        if self.at_least:
+            return (
+                f"no unresponsive lead is closed before {self.count} contact attempts (the "
+                f"team's current pace: the {self.count}th within {self.within_days} calendar "
+                "days)"
+            )
+        front = (
+            ", front-loaded: the attempts the first 14 days allow come first"
+            if self.within_days > FRONT_LOAD_DAYS
+            else ""
+        )
+        return f"{self.count} contact attempts within {self.within_days} calendar days{front}"
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "segment": self.segment,
             "count": self.count,
             "at_least": self.at_least,
+            "rule": self.rule,
+            "text": self.text,
             "count_basis": self.count_basis,
             "within_days": self.within_days,
             "day_kind": "calendar",
@@ -379,7 +401,12 @@ class Agreement:
         s = self.sales
 
         def rule(t: AttemptTarget) -> AttemptRule:
-            return AttemptRule(count=t.count, within_days=t.within_days, day_kind="calendar")
+            return AttemptRule(
+                count=t.count,
+                within_days=t.within_days,
+                day_kind="calendar",
+                rule="before_closing" if t.at_least else "within",
+            )
 
         marketing = None
         if self.marketing is not None and self.marketing.mqls > 0:  # (a zero quota: no target)
@@ -560,11 +587,10 @@ def _attempt_targets(
             if k < 1:
                 k, why = 1, "N* = 0 (no attempt pays at this cost); the policy needs one"
             picks[name] = (k, False, why)
-        else:
-            k = a.max_attempts_supported or a.optimal_attempts
-            picks[name] = (max(k, 1), True, f"N* not identified (at the edge of the data, "
-                           f"{a.optimal_attempts}): the largest supported number of attempts "
-                           "(≥ 30 leads at risk), a lower bound")  # fmt: skip
+        else:  # METHODS §7: the largest count the data show paying, a minimum before closing
+            k = max(a.optimal_attempts, 1)
+            picks[name] = (k, True, f"N* not identified: {a.reason} A minimum before "
+                           "disqualification, not a bare “at least”")  # fmt: skip
     windows: dict[str, tuple[int, float | None]] = {}
     if within_days is None and ws.activities is not None:
         s = ws.settings
@@ -587,8 +613,9 @@ def _attempt_targets(
             d, db = within_days, "given"
         elif q is not None and reached > 0:
             d = max(1, math.ceil(round(q, 9)))
-            db = (f"{WINDOW_QUANTILE:.0%} of the {reached:,} leads that reached attempt {k} "
-                  f"had it within {q:.1f} days of the MQL")  # fmt: skip
+            db = (f"the team's current pace, not evidence: {WINDOW_QUANTILE:.0%} of the "
+                  f"{reached:,} leads that reached attempt {k} had it within {q:.1f} days of "
+                  "the MQL")  # fmt: skip
         else:
             d = DEFAULT_WITHIN_DAYS
             db = f"default ({DEFAULT_WITHIN_DAYS} days): no lead reached attempt {k}"
@@ -618,6 +645,8 @@ def draft_agreement(
     mql_value: float | None = None,
     hourly_cost_eur: float | None = None,
     attempts_per_hour: float | None = None,
+    win_value: float | None = None,
+    margin: float | None = None,
     first_response_hours: float | None = None,
     attempts: int | None = None,
     within_days: int | None = None,
@@ -649,8 +678,12 @@ def draft_agreement(
     """
     s = ws.settings
     say = progress or (lambda _step: None)
-    if hourly_cost_eur is not None or attempts_per_hour is not None:
-        s = s.replace(hourly_cost_eur=hourly_cost_eur, attempts_per_hour=attempts_per_hour)
+    if hourly_cost_eur is not None or attempts_per_hour is not None or margin is not None:
+        s = s.replace(
+            hourly_cost_eur=hourly_cost_eur, attempts_per_hour=attempts_per_hour, margin=margin
+        )
+    if win_value is not None and not (math.isfinite(win_value) and win_value > 0):
+        raise ConfigError(f"--value {win_value!r} (the revenue of one won lead) must be above 0.")
     for label, x in (("first_response_hours", first_response_hours), ("attempts", attempts),
                      ("within_days", within_days)):  # fmt: skip
         if x is not None and not (math.isfinite(x) and x > 0):
@@ -739,7 +772,12 @@ def draft_agreement(
     else:
         try:
             attempts_res = attempts_from_workspace(
-                ws, by="segment", B=bootstrap, cost_per_attempt=s.cost_per_attempt_eur
+                ws,
+                by="segment",
+                B=bootstrap,
+                cost_per_attempt=s.cost_per_attempt_eur,
+                value=win_value,
+                margin=s.margin,
             )
         except MissingValueError as e:
             missing["attempts"] = f"{e} The attempts rule uses defaults."
@@ -836,6 +874,8 @@ def draft_agreement(
         "mql_value": given(mql_value, None),
         "hourly_cost_eur": given(hourly_cost_eur, s.hourly_cost_eur),
         "attempts_per_hour": given(attempts_per_hour, s.attempts_per_hour),
+        "win_value": given(win_value, None),
+        "margin": given(margin, s.margin),
         "cost_per_attempt_eur": {"value": s.cost_per_attempt_eur,
                                  "basis": "hourly cost ÷ attempts per hour"},
         "first_response_hours": given(first_response_hours, None),

@@ -22,6 +22,11 @@ Sales rules, per lead:
   lost) at or before the end of the window: a closed lead needs no more attempts. Breached
   when the window has ended (``as_of > end``) with fewer attempts and the lead still open at
   its end; pending otherwise.
+- **minimum before closing** (a segment whose rule is ``"before_closing"``: an N* the data
+  cannot pin down, METHODS.md §7): breached when the lead was closed lost by ``as_of``
+  without any connected or replied contact (unresponsive) and with fewer than ``count``
+  attempts from its start to the close; met when it was won, lost after a contact, or got
+  ``count`` attempts; pending while open with fewer (an open lead is never breached for it).
 
 A lead is *breached* when either rule is breached, else *pending* when either is pending, else
 *met*; so ``met + breached + pending = leads`` for the combined status and for each rule.
@@ -62,6 +67,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
 
+from leadsla.analysis.attempts import CONTACT_OUTCOMES
 from leadsla.clock import business_day_seconds
 from leadsla.sla.clocks import (
     BREACHED,
@@ -458,6 +464,9 @@ def check_compliance(
     # 3. first attempt and attempts in the window, aggregated in the engine
     first = np.full(n, _NAT, dtype=np.int64)
     in_window = np.zeros(n, dtype=np.int64)
+    before_close = np.zeros(n, dtype=np.int64)  # attempts from the start to the close / as-of
+    contact = np.zeros(n, dtype=bool)  # a connected or replied attempt up to the close
+    close_or_now = np.where(closed_at != _NAT, closed_at, as_of_ns + 1)
     if activities is not None and n:
         deadlines = ibis.memtable(
             pa.table(
@@ -468,29 +477,62 @@ def check_compliance(
                         pa.timestamp("ns", tz="UTC")
                     ),
                     "_end": pa.array(end.view("datetime64[ns]")).cast(pa.timestamp("ns", tz="UTC")),
+                    "_close": pa.array(close_or_now.view("datetime64[ns]")).cast(
+                        pa.timestamp("ns", tz="UTC")
+                    ),
                 }
             )
         )
         att = activities.filter(
             activities.kind.isin(list(sales.attempt_kinds))
             & (activities.at <= utc_literal(as_of_utc))
-        ).select("lead_id", "at")
+        )
+        att = att.select(
+            "lead_id",
+            "at",
+            outcome=(
+                att.outcome.cast("string")
+                if "outcome" in att.columns
+                else ibis.null().cast("string")
+            ),
+        )
         joined = att.join(deadlines, [att.lead_id == deadlines.lead_id, att.at >= deadlines._start])
         agg = (
             joined.group_by("_i")
             .aggregate(
                 _first=joined.at.min(),
-                _n=(joined.at <= joined._end).cast("int64").sum(),
+                # (CASE sums: PostgreSQL casts no boolean to bigint)
+                _n=ibis.ifelse(joined.at <= joined._end, 1, 0).sum(),
+                _nc=ibis.ifelse(joined.at < joined._close, 1, 0).sum(),
+                _contact=(
+                    joined.outcome.isin(list(CONTACT_OUTCOMES)) & (joined.at <= joined._close)
+                ).any(),
             )
             .to_pyarrow()
         )
         idx = np.asarray(agg["_i"].to_numpy(), dtype=np.int64)
         first[idx] = _ns(agg["_first"])
         in_window[idx] = np.asarray(agg["_n"].to_numpy(), dtype=np.int64)
+        before_close[idx] = np.asarray(agg["_nc"].to_numpy(), dtype=np.int64)
+        contact[idx] = np.asarray(
+            agg["_contact"].to_numpy(zero_copy_only=False), dtype=bool
+        ) & ~pd.isna(agg["_contact"].to_numpy(zero_copy_only=False))
 
     # 4. the rules (shared with the live service)
     has_first = first != _NAT
     fr, at = rule_status(first, in_window, due, end, req, closed_at, as_of_ns)
+    minimum = np.array(
+        [sales.attempts_for(x).rule == "before_closing" for x in seg_labels] + [False],
+        dtype=bool,
+    )[seg_codes]
+    if minimum.any():
+        status_np = np.asarray(status_col.to_numpy(zero_copy_only=False), dtype=object)
+        closed_now = closed_at != _NAT
+        lost_unreached = closed_now & (status_np == "lost") & ~contact
+        at_min = np.full(n, PENDING, dtype=np.int8)
+        at_min[(closed_now & ~lost_unreached) | (before_close >= req)] = MET
+        at_min[lost_unreached & (before_close < req)] = BREACHED
+        at = np.where(minimum, at_min, at).astype(np.int8)
     closed_in_window = (closed_at != _NAT) & (closed_at <= end)
     enough = in_window >= req
     status = combined_status(fr, at)
@@ -624,9 +666,9 @@ def _marketing(
     grouped = (
         leads.group_by(segment=leads.segment.fill_null("all"))
         .aggregate(
-            mqls=in_period.cast("int64").sum(),
-            marketing=(in_period & is_mkt).cast("int64").sum(),
-            with_source=leads.source.notnull().cast("int64").sum(),
+            mqls=ibis.ifelse(in_period, 1, 0).sum(),
+            marketing=ibis.ifelse(in_period & is_mkt, 1, 0).sum(),
+            with_source=ibis.ifelse(leads.source.notnull(), 1, 0).sum(),
         )
         .to_pyarrow()
         .to_pylist()

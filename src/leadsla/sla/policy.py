@@ -51,7 +51,7 @@ file gives back an equal :class:`Policy`.
 >>> p = Policy.from_dict({"schema": SCHEMA, "name": "SLA", "calendar": {"time_zone": "UTC"},
 ...     "sales": {"first_response_hours": 4, "attempts": {"count": 8, "within_days": 14}}})
 >>> p.sales.attempts_for("smb")
-AttemptRule(count=8, within_days=14, day_kind='calendar')
+AttemptRule(count=8, within_days=14, day_kind='calendar', rule='within')
 >>> Policy.from_dict(p.to_dict()) == p
 True
 """
@@ -92,9 +92,11 @@ __all__ = [
 SCHEMA = "leadsla.policy/1"
 POLICY_FILE = "sla.toml"
 DAY_KINDS = ("calendar", "business")
+RULE_KINDS = ("within", "before_closing")
 PERIODS = ("month", "quarter")
 
 DayKind = Literal["calendar", "business"]
+RuleKind = Literal["within", "before_closing"]
 Period = Literal["month", "quarter"]
 
 _KEYS: dict[str, tuple[str, ...]] = {
@@ -113,8 +115,8 @@ _KEYS: dict[str, tuple[str, ...]] = {
     ),
     "data": ("source", "window", "sha256", "leads"),
     "sales": ("first_response_hours", "attempt_kinds", "attempts"),
-    "sales.attempts": ("count", "within_days", "day_kind", "segments"),
-    "sales.attempts.segments.*": ("count", "within_days", "day_kind"),
+    "sales.attempts": ("count", "within_days", "day_kind", "rule", "segments"),
+    "sales.attempts.segments.*": ("count", "within_days", "day_kind", "rule"),
     "marketing": (
         "period",
         "mqls",
@@ -160,6 +162,12 @@ class AttemptRule:
     count: int
     within_days: float
     day_kind: DayKind = "calendar"
+    rule: RuleKind = "within"
+    """``"within"``: ``count`` attempts within ``within_days`` (a closed lead needs no more).
+    ``"before_closing"`` — a minimum effort before disqualification, for an N* the data cannot
+    pin down (METHODS.md §7): no unresponsive lead (closed lost without a connected or replied
+    contact) is closed before ``count`` attempts; an open lead is never breached for having
+    fewer; ``within_days`` is then the team's pace, stated, not checked."""
 
 
 @dataclass(frozen=True)
@@ -316,7 +324,10 @@ class Policy:
 
 
 def _rule_dict(r: AttemptRule) -> dict[str, Any]:
-    return {"count": r.count, "within_days": r.within_days, "day_kind": r.day_kind}
+    out: dict[str, Any] = {"count": r.count, "within_days": r.within_days, "day_kind": r.day_kind}
+    if r.rule != "within":
+        out["rule"] = r.rule
+    return out
 
 
 def _plain(value: Any) -> Any:
@@ -622,9 +633,17 @@ class _Reader:
         kind = self.choice(
             t, "day_kind", where, DAY_KINDS, "calendar" if default is None else default.day_kind
         )
+        rule = self.choice(
+            t, "rule", where, RULE_KINDS, "within" if default is None else default.rule
+        )
         if count is None or days is None:
             return None
-        return AttemptRule(count=count, within_days=days, day_kind=cast(DayKind, kind))
+        return AttemptRule(
+            count=count,
+            within_days=days,
+            day_kind=cast(DayKind, kind),
+            rule=cast(RuleKind, rule),
+        )
 
     def sales_section(self, data: Mapping[str, Any]) -> SalesPolicy | None:
         t = self.table(data, "sales", "sales", required=True)
@@ -746,6 +765,8 @@ _COMMENTS = {
     "sales.attempt_kinds": "activity kinds that count as contact attempts",
     "sales.attempts": "every segment, unless it has its own rule below",
     "sales.attempts.day_kind": '"calendar" or "business" days',
+    "sales.attempts.rule": '"within": count attempts within within_days; "before_closing": '
+    "no unresponsive lead is closed before count attempts (within_days: the team's pace)",
     "marketing.period": '"month" or "quarter"',
     "marketing.mqls": "MQLs per period, overall",
     "marketing.influenced_share": "separate commitment, never added to the originated share",
