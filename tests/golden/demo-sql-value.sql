@@ -1,31 +1,46 @@
 -- 1. maturity: the as-of instant and the creation→close lag quantile
 SELECT
-  QUANTILE_CONT(EPOCH("t0"."closed_at") - EPOCH("t0"."created_at"), 0.9) FILTER(WHERE
-    "t0"."status" IN ('won', 'lost')
-    AND (
-      (
-        "t0"."closed_at" IS NULL
+  QUANTILE_CONT(
+    CASE
+      WHEN (
+        "t0"."status" = 'won'
       )
-      OR (
+      AND (
+        "t0"."closed_at" IS NOT NULL
+      )
+      AND (
         "t0"."closed_at" <= MAKE_TIMESTAMPTZ(2026, 6, 30, 16, 0, 0.0, 'UTC')
       )
-    )
-    AND (
-      "t0"."closed_at" IS NOT NULL
-    )) AS "lag_q",
+      THEN EPOCH("t0"."closed_at") - EPOCH("t0"."created_at")
+      ELSE CAST(NULL AS DOUBLE)
+    END,
+    0.9
+  ) AS "lag_q",
   COUNT(*) FILTER(WHERE
-    "t0"."status" IN ('won', 'lost')
-    AND (
-      (
-        "t0"."closed_at" IS NULL
-      )
-      OR (
-        "t0"."closed_at" <= MAKE_TIMESTAMPTZ(2026, 6, 30, 16, 0, 0.0, 'UTC')
-      )
+    (
+      "t0"."status" = 'won'
     )
     AND (
       "t0"."closed_at" IS NOT NULL
-    )) AS "closed"
+    )
+    AND (
+      "t0"."closed_at" <= MAKE_TIMESTAMPTZ(2026, 6, 30, 16, 0, 0.0, 'UTC')
+    )) AS "won",
+  COUNT(*) FILTER(WHERE
+    (
+      "t0"."created_at" <= MAKE_TIMESTAMPTZ(2026, 6, 30, 16, 0, 0.0, 'UTC')
+    )
+    AND NOT (
+      "t0"."status" IN ('won', 'lost')
+      AND (
+        (
+          "t0"."closed_at" IS NULL
+        )
+        OR (
+          "t0"."closed_at" <= MAKE_TIMESTAMPTZ(2026, 6, 30, 16, 0, 0.0, 'UTC')
+        )
+      )
+    )) AS "open"
 FROM "leads" AS "t0";
 
 -- 2. per group: leads, mature, won, won revenue count/sum/sum of squares/max/median; then the medians of the totals
@@ -39,13 +54,13 @@ WITH "t1" AS (
       "t0"."created_at" <= MAKE_TIMESTAMPTZ(2026, 6, 30, 16, 0, 0.0, 'UTC')
     )
     AND (
-      "t0"."created_at" < MAKE_TIMESTAMPTZ(2026, 5, 28, 2, 57, 48.4, 'UTC')
+      "t0"."created_at" < MAKE_TIMESTAMPTZ(2026, 6, 24, 16, 5, 43.9, 'UTC')
     ) AS "mature",
     (
       "t0"."created_at" <= MAKE_TIMESTAMPTZ(2026, 6, 30, 16, 0, 0.0, 'UTC')
     )
     AND (
-      "t0"."created_at" < MAKE_TIMESTAMPTZ(2026, 5, 28, 2, 57, 48.4, 'UTC')
+      "t0"."created_at" < MAKE_TIMESTAMPTZ(2026, 6, 24, 16, 5, 43.9, 'UTC')
     )
     AND (
       (
@@ -64,7 +79,7 @@ WITH "t1" AS (
       "t0"."created_at" <= MAKE_TIMESTAMPTZ(2026, 6, 30, 16, 0, 0.0, 'UTC')
     )
     AND (
-      "t0"."created_at" < MAKE_TIMESTAMPTZ(2026, 5, 28, 2, 57, 48.4, 'UTC')
+      "t0"."created_at" < MAKE_TIMESTAMPTZ(2026, 6, 24, 16, 5, 43.9, 'UTC')
     )
     AND (
       (
@@ -90,7 +105,7 @@ WITH "t1" AS (
         "t0"."created_at" <= MAKE_TIMESTAMPTZ(2026, 6, 30, 16, 0, 0.0, 'UTC')
       )
       AND (
-        "t0"."created_at" < MAKE_TIMESTAMPTZ(2026, 5, 28, 2, 57, 48.4, 'UTC')
+        "t0"."created_at" < MAKE_TIMESTAMPTZ(2026, 6, 24, 16, 5, 43.9, 'UTC')
       )
     )
     AND (
@@ -155,8 +170,7 @@ FROM (
           "t2"."won_rev") AS "rev_sumsq",
         MAX("t2"."revenue") FILTER(WHERE
           "t2"."won_rev") AS "rev_max",
-        QUANTILE_CONT("t2"."revenue", 0.5) FILTER(WHERE
-          "t2"."won_rev") AS "rev_median"
+        QUANTILE_CONT(CASE WHEN "t2"."won_rev" THEN "t2"."revenue" ELSE CAST(NULL AS DOUBLE) END, 0.5) AS "rev_median"
       FROM "t1" AS "t2"
       GROUP BY
         1,
@@ -248,13 +262,13 @@ FROM (
           "t0"."created_at" <= MAKE_TIMESTAMPTZ(2026, 6, 30, 16, 0, 0.0, 'UTC')
         )
         AND (
-          "t0"."created_at" < MAKE_TIMESTAMPTZ(2026, 5, 28, 2, 57, 48.4, 'UTC')
+          "t0"."created_at" < MAKE_TIMESTAMPTZ(2026, 6, 24, 16, 5, 43.9, 'UTC')
         ) AS "mature",
         (
           "t0"."created_at" <= MAKE_TIMESTAMPTZ(2026, 6, 30, 16, 0, 0.0, 'UTC')
         )
         AND (
-          "t0"."created_at" < MAKE_TIMESTAMPTZ(2026, 5, 28, 2, 57, 48.4, 'UTC')
+          "t0"."created_at" < MAKE_TIMESTAMPTZ(2026, 6, 24, 16, 5, 43.9, 'UTC')
         )
         AND (
           (
@@ -273,7 +287,7 @@ FROM (
           "t0"."created_at" <= MAKE_TIMESTAMPTZ(2026, 6, 30, 16, 0, 0.0, 'UTC')
         )
         AND (
-          "t0"."created_at" < MAKE_TIMESTAMPTZ(2026, 5, 28, 2, 57, 48.4, 'UTC')
+          "t0"."created_at" < MAKE_TIMESTAMPTZ(2026, 6, 24, 16, 5, 43.9, 'UTC')
         )
         AND (
           (
@@ -299,7 +313,7 @@ FROM (
             "t0"."created_at" <= MAKE_TIMESTAMPTZ(2026, 6, 30, 16, 0, 0.0, 'UTC')
           )
           AND (
-            "t0"."created_at" < MAKE_TIMESTAMPTZ(2026, 5, 28, 2, 57, 48.4, 'UTC')
+            "t0"."created_at" < MAKE_TIMESTAMPTZ(2026, 6, 24, 16, 5, 43.9, 'UTC')
           )
         )
         AND (
