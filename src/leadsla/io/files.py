@@ -451,8 +451,8 @@ def load_spreadsheet(
                 "sheet",
                 f'has no sheet "{sheet}" (sheets: {", ".join(wb.sheet_names)}).',
                 file=label,
-                fix="Set sheet to one of those names (sheet in leadsla.toml, --sheet, or the "
-                "file's sheet in the mapping).",
+                fix="Set sheet to one of those names (sheet in leadsla.toml, or the file's "
+                "sheet in the mapping).",
             )
         grid = wb.get_sheet_by_name(by_name[sheet.lower()]).to_python(skip_empty_area=False)
     else:
@@ -495,7 +495,7 @@ def load_spreadsheet(
             "sheet-chosen",
             f'read the sheet "{sheet}" of {len(wb.sheet_names)} ({", ".join(wb.sheet_names)}).',
             file=label,
-            fix="Set sheet (in leadsla.toml, --sheet, or the mapping's file) to read another.",
+            fix="Set sheet (in leadsla.toml, or the mapping's file) to read another.",
         )
         got = RawFile(
             got.name,

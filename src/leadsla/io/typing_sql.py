@@ -429,7 +429,7 @@ def _decide_date(
     has_formats = rule is not None and bool(rule.formats)
     fix = (
         f'Set date_order = "day-first" (or "month-first") in the mapping rule of {ev.column} '
-        "or in leadsla.toml, or pass --date-order day-first."
+        "or in leadsla.toml."
     )
     if c["dmy"] and c["mdy"]:
         v, r = ev.examples["mdy"]
