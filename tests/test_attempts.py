@@ -48,6 +48,8 @@ BANK = (
 AS_OF = datetime(2025, 6, 30, 18, 0, tzinfo=UTC)
 SPEC_TOP = {"cost_per_attempt", "groups"}
 EXTRA_TOP = {"excluded", "bound_shown", "warnings", "population"}
+# the run's as-of and zone (SPEC.md: every analysis reports them)
+RUN_KEYS = {"as_of", "as_of_basis", "time_zone", "time_zone_basis"}
 SPEC_GROUP = {
     "optimal_attempts",
     "optimal_attempts_ci",
@@ -460,7 +462,7 @@ def test_cli_json_csv_table(tmp_path: Path) -> None:
     )
     assert r.exit_code == 0, r.output
     d = json.loads(r.stdout)
-    assert d["cost_per_attempt"] == 20.0 and set(d) == SPEC_TOP | EXTRA_TOP
+    assert d["cost_per_attempt"] == 20.0 and set(d) == SPEC_TOP | EXTRA_TOP | RUN_KEYS
     out = tmp_path / "lt.csv"
     r = runner.invoke(app, [*base, "--format", "csv", "--out", str(out)])
     assert r.exit_code == 0, r.output

@@ -593,15 +593,8 @@ def attempt_analysis(
 def maturity_cutoff(leads: ir.Table, as_of: datetime, /) -> datetime | None:
     """The maturity cutoff of METHODS.md §1 (value's rule, the same as-of): leads created
     before it count; None when no lead is open at ``as_of`` (every lead is mature)."""
-    seen = utc_literal(as_of)
-    open_now = (leads.status == "open") | (
-        leads.status.isin(["won", "lost"]) & leads.closed_at.notnull() & (leads.closed_at > seen)
-    )
-    if not int(leads.filter((leads.created_at <= seen) & open_now).count().execute()):
-        return None
-    # METHODS.md §1: the lag quantile is over *won* leads (wins close later than losses)
-    won = leads.filter(leads.status == "won")
-    return measure_maturity(won, as_of, MATURITY_QUANTILE).cutoff
+    # one rule, value's: the lag quantile over won leads, no cutoff when no lead is open
+    return measure_maturity(leads, as_of, MATURITY_QUANTILE).cutoff
 
 
 def _parent_hazards(
