@@ -100,7 +100,16 @@ def test_every_workspace_field_is_cached() -> None:
 
     handled = {"con", "source", "settings", "mapping", "tables", "issues", "accounting"}
     handled |= {"as_of", "temp_files", "temp_dirs", "cached", "cache_entry"}
-    assert {f.name for f in fields(Workspace)} - handled == set(CACHED_STATE)
+    handled |= {"keep_open", "on_close"}  # a database/Spark source's lifecycle, never cached
+    # the run's resolved zone and as-of travel together under the state's "run" key
+    run = {"as_of_basis", "time_zone", "time_zone_basis", "time_zone_note", "last_event"}
+    assert {f.name for f in fields(Workspace)} - handled - run == set(CACHED_STATE) - {"run"}
+    import inspect
+
+    from leadsla.io import source
+
+    kept = inspect.getsource(source._state)
+    assert all(f'"{name}"' in kept for name in run), "a run field is not stored in _state"
 
 
 def test_synthetic_warm_equals_cold(crm: Path, cache_dir: Path) -> None:
@@ -171,19 +180,21 @@ def test_no_cache_flag_and_env(crm: Path, cache_dir: Path, monkeypatch: pytest.M
     assert not cache_dir.exists()
 
 
-def test_without_as_of_future_activities_are_not_reused(
+def test_without_as_of_the_data_fixes_the_as_of_and_entries_are_reused(
     crm: Path, cache_dir: Path, synthetic_crm: Any
 ) -> None:
-    """With "now" as the as-of date an entry is reused only when nothing was in the future."""
-    assert state(crm)[0] == "stored"
-    assert state(crm)[0] == "hit"
+    """Without --as-of the as-of is the data's latest event (never the wall clock), so an
+    entry depends on the files alone: reused while they are unchanged, rebuilt when not."""
+    how, first = state(crm)
+    assert how == "stored"
+    assert state(crm) == ("hit", first)
     acts = synthetic_crm.activities.copy()
     acts.loc[acts.index[0], "at"] = "2999-01-01T00:00:00+00:00"
     acts.to_csv(crm / "activities.csv", index=False)
     how, got = state(crm)
-    assert how == "stored"
-    assert state(crm)[0] == "stored"  # built again each time: "now" moves
-    assert any(i["code"] == "activity-after-as-of" for i in got["issues"])
+    assert how == "stored"  # the file changed
+    assert state(crm) == ("hit", got)  # nothing moves with the clock
+    assert not any(i["code"] == "activity-after-as-of" for i in got["issues"])
 
 
 def test_size_cap_evicts_least_recently_used(
