@@ -716,24 +716,7 @@ def _validate_and_publish(
             if dup:
                 ws.issues.add(dup)
     leads_stage = stages["leads"][0]
-    latest = src_mod._latest(ws, leads_stage)
-    for table, (stage, _present, label) in stages.items():
-        for col, _rule in src_mod._fill_rules(ws, table):
-            kept = stage.filter(stage._exclude.isnull())
-            n = int(kept.filter(v.raw_of(kept, col).isnull()).count().execute())
-            if n:
-                ws.issues.add(
-                    Issue(
-                        "WARNING",
-                        "filled",
-                        f"{n:,} rows have no {col}; they are dated at the "
-                        f"latest date in the data, {latest:%Y-%m-%d}.",
-                        file=label,
-                        column=col,
-                        count=1,
-                        fix="Fill the column in the export for exact dates.",
-                    )
-                )
+    latest = src_mod._fill_warnings(ws, stages)
     final: dict[str, ir.Table] = {}
     for table, (stage, _p, _l) in stages.items():
         final[table] = stage

@@ -753,24 +753,7 @@ def _validate_and_publish(
         # the filled timestamps (missing = "latest")
         canonical[table] = _canonical_select(ws, table)
     leads_stage = stages["leads"][0]
-    latest = _latest(ws, leads_stage)
-    for table, (stage, _present, label) in stages.items():
-        for col, _rule in _fill_rules(ws, table):
-            kept = stage.filter(stage._exclude.isnull())
-            n = int(kept.filter(v.raw_of(kept, col).isnull()).count().execute())
-            if n:
-                ws.issues.add(
-                    Issue(
-                        "WARNING",
-                        "filled",
-                        f"{n:,} rows have no {col}; they are dated at the "
-                        f"latest date in the data, {latest:%Y-%m-%d}.",
-                        file=label,
-                        column=col,
-                        count=1,
-                        fix="Fill the column in the export for exact dates.",
-                    )
-                )
+    latest = _fill_warnings(ws, stages)
     if "activities" in stages:
         stage, present, label = stages["activities"]
         kept = stage.filter(stage._exclude.isnull())
@@ -837,6 +820,31 @@ def _fill_rules(ws: Workspace, table: str) -> list[tuple[str, Any]]:
             if r.missing == "latest":
                 out.append((col, r))
     return out
+
+
+def _fill_warnings(ws: Workspace, stages: dict[str, tuple[ir.Table, set[str], str]]) -> datetime:
+    """Warn, per column the mapping fills (``missing = "latest"``), how many kept rows it
+    dates at the latest date in the data; returns that date. Shared by the file path and
+    :mod:`leadsla.io.backends`."""
+    latest = _latest(ws, stages["leads"][0])
+    for table, (stage, _present, label) in stages.items():
+        for col, _rule in _fill_rules(ws, table):
+            kept = stage.filter(stage._exclude.isnull())
+            n = int(kept.filter(v.raw_of(kept, col).isnull()).count().execute())
+            if n:
+                ws.issues.add(
+                    Issue(
+                        "WARNING",
+                        "filled",
+                        f"{n:,} rows have no {col}; they are dated at the "
+                        f"latest date in the data, {latest:%Y-%m-%d}.",
+                        file=label,
+                        column=col,
+                        count=1,
+                        fix="Fill the column in the export for exact dates.",
+                    )
+                )
+    return latest
 
 
 def _latest(ws: Workspace, leads: ir.Table) -> datetime:
