@@ -217,7 +217,7 @@ FROM (
         "t0"."closed_at" AS "_closed",
         "t0"."revenue" AS "_revenue",
         "t0"."attempts" AS "_counted",
-        "t0"."created_at" < MAKE_TIMESTAMPTZ(2026, 6, 30, 16, 0, 1e-06, 'UTC') AS "_stale"
+        "t0"."created_at" < MAKE_TIMESTAMPTZ(2026, 6, 24, 16, 5, 43.9, 'UTC') AS "_stale"
       FROM "leads" AS "t0"
     ) AS "t6"
     LEFT OUTER JOIN (
@@ -256,7 +256,7 @@ FROM (
               )
             )
             AND (
-              "t9"."_at" < MAKE_TIMESTAMPTZ(2026, 6, 30, 16, 0, 1e-06, 'UTC')
+              "t9"."_at" < MAKE_TIMESTAMPTZ(2026, 6, 24, 16, 5, 43.9, 'UTC')
             )
             THEN 1
             ELSE 0
@@ -302,7 +302,7 @@ FROM (
               "t0"."closed_at" AS "_closed"
             FROM "leads" AS "t0"
             WHERE
-              "t0"."created_at" < MAKE_TIMESTAMPTZ(2026, 6, 30, 16, 0, 1e-06, 'UTC')
+              "t0"."created_at" < MAKE_TIMESTAMPTZ(2026, 6, 24, 16, 5, 43.9, 'UTC')
           ) AS "t7"
             ON "t5"."_aid" = "t7"."_lid"
         ) AS "t8"
