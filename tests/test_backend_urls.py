@@ -32,3 +32,10 @@ def test_database_url_keeps_the_engine_keys() -> None:
     u = parse_url("postgres://me:secret@db:5432/analytics?schema=hubspot&sslmode=require")
     assert u.schema == "hubspot"
     assert u.ibis_url == "postgres://me:secret@db:5432/analytics?sslmode=require"
+
+
+def test_sqlite_urls_keep_their_slashes() -> None:
+    """urlunsplit would turn sqlite:////abs.db into sqlite://abs.db (a relative path)."""
+    assert parse_url("sqlite:////tmp/x.db").ibis_url == "sqlite:////tmp/x.db"
+    assert parse_url("sqlite:///rel.db").ibis_url == "sqlite:///rel.db"
+    assert parse_url("sqlite:////tmp/x.db?schema=main").ibis_url == "sqlite:////tmp/x.db"

@@ -132,8 +132,13 @@ def _crash_run(tmp: Path, db_url: str, clean_url: str, leads: int, kills: int) -
     rng = random.Random(kills)
     client.start()
     try:
-        for _ in range(kills):
-            time.sleep(rng.uniform(0.5, 3.0))
+        for j in range(kills):
+            # kill at a random point of each share of the stream (not after a fixed time:
+            # a faster ingest would end the stream before the last kill)
+            mark = len(events) * (j + rng.uniform(0.3, 0.9)) / kills
+            deadline = time.monotonic() + 600
+            while len(client.acked) < mark and client.is_alive() and time.monotonic() < deadline:
+                time.sleep(0.01)
             server.kill()
             assert client.is_alive(), "the stream ended before the kill: raise the event count"
             server.start()

@@ -18,7 +18,6 @@ from leadsla.cli.common import (
     err,
     open_source,
     print_warnings,
-    stamped,
     warn_business_time,
 )
 from leadsla.cli.options import (
@@ -122,9 +121,7 @@ def check(
     for w in result.warnings:
         err.print(f"[yellow]WARNING[/yellow] {escape(w)}", highlight=False)
     if format is Format.json:
-        data = stamped(ws, result.to_dict())
-        data["policy_time_zone"] = result.time_zone  # the zone of the policy's business hours
-        emit(to_json(data), out, console)
+        emit(to_json(result.document(ws.stamp())), out, console)
     elif format is Format.csv:
         emit(to_csv(result.breach_rows()), out, console)
     else:

@@ -95,11 +95,13 @@ def parse_url(url: str) -> SourceURL:
             master=master,
             spark=spark,
         )
+    # the query rebuilt by hand: urlunsplit turns sqlite:////abs.db into sqlite://abs.db
+    base, _, _ = url.partition("?")
     query_text = urlencode(rest)
     return SourceURL(
         url,
         scheme,
-        urlunsplit(parts._replace(query=query_text)),
+        f"{base}?{query_text}" if query_text else base,
         schema=ours.get("schema"),
         catalog=ours.get("catalog"),
         spark=spark,

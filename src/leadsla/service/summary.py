@@ -13,6 +13,7 @@ from typing import Any
 
 from leadsla.io.source import connect
 from leadsla.service.store import Store
+from leadsla.settings import load_settings
 from leadsla.sla.compliance import check_compliance
 
 __all__ = ["summary"]
@@ -21,8 +22,10 @@ __all__ = ["summary"]
 def summary(store: Store, as_of: datetime, /) -> dict[str, Any]:
     pv = store.current
     assert pv is not None
-    with connect(store.url, strict=False) as ws:
-        result = check_compliance(ws.leads, ws.activities, policy=pv.policy, as_of=as_of)
-    out = result.to_dict()
+    # as `leadsla check URL --policy P --as-of T` opens it: the policy's zone, T given
+    settings = load_settings(None).replace(time_zone=pv.policy.time_zone, as_of=as_of)
+    with connect(store.url, strict=False, settings=settings) as ws:
+        result = check_compliance(ws.leads, ws.activities, policy=pv.policy, as_of=ws.as_of)
+        out = result.document(ws.stamp())
     out["policy_version"] = pv.version
     return out

@@ -239,6 +239,16 @@ class CheckResult:
             d[key] = pd.Timestamp(d[key]).tz_convert(self.time_zone).isoformat()
         return d
 
+    def document(self, stamp: dict[str, str], /) -> dict[str, Any]:
+        """The JSON of ``leadsla check`` and ``GET /v1/sla/summary`` (one function, one
+        document): the run's ``stamp`` (``Workspace.stamp()``: as-of in UTC, zone and their
+        bases) first, then :meth:`to_dict`, and ``policy_time_zone`` (the zone of the
+        policy's business hours)."""
+        out: dict[str, Any] = dict(stamp)
+        out.update({k: v for k, v in self.to_dict().items() if k not in out})
+        out["policy_time_zone"] = self.time_zone
+        return out
+
     def to_dict(self, *, max_breaches: int | None = None) -> dict[str, Any]:
         """SPEC.md ``check`` keys: ``as_of``, ``leads`` {met, breached, pending, …},
         ``marketing`` {target, delivered, pace, …} (None without a marketing section),
