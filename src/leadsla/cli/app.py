@@ -38,6 +38,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # plain help (Click's): Rich's help formatter imports markdown-it and pygments, 0.2 s of
+    # the 0.3 s budget of `leadsla --help` (issue 9); command output still uses Rich
+    rich_markup_mode=None,
 )
 
 #: every command, in the order ``leadsla --help`` lists them
