@@ -286,7 +286,7 @@ def test_strata_add_up_to_the_pool(crm: Path) -> None:
     assert src.strata is not None and sorted(src.strata) == ["(none)", "marketing", "sales"]
     own = analyse(crm, by="owner")
     assert own.strata is not None and list(own.strata) == ["(none)"]
-    with pytest.raises(ConfigError, match="owner, segment, source, campaign"):
+    with pytest.raises(ConfigError, match="choose among campaign, owner, segment, source"):
         analyse(crm, by="rep")
 
 

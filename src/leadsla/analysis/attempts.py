@@ -44,6 +44,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
+from leadsla.analysis.grouping import parse_by
 from leadsla.analysis.hazard import ModelName
 from leadsla.analysis.hazard import fit as fit_hazard
 from leadsla.analysis.lifetable import (
@@ -83,7 +84,6 @@ ProgressFn = Callable[[int, int], None]
 
 NONE_LABEL = "(none)"
 ALL_LABEL = "all"
-_NOT_GROUPS = {"lead_id", "created_at", "closed_at", "mql_at", "revenue", "attempts", "status"}
 _KEY = "__g"
 _EXCLUDED = {
     "not_stale": "not stale",
@@ -104,18 +104,7 @@ class MissingValueError(LeadslaError, ValueError):
 
 
 def _by(by: str | Sequence[str], columns: Sequence[str]) -> tuple[str, ...]:
-    parts = [b.strip().lower() for b in (by.split(",") if isinstance(by, str) else by)]
-    out: list[str] = []
-    for b in parts:
-        if not b:
-            continue
-        if b not in columns or b in _NOT_GROUPS:
-            ok = ", ".join(sorted(c for c in columns if c not in _NOT_GROUPS))
-            raise ConfigError(f'cannot group attempts by "{b}": choose among {ok}.')
-        if b in out:
-            raise ConfigError(f'"{b}" appears twice in the grouping.')
-        out.append(b)
-    return tuple(out)
+    return parse_by(by, columns, what="group attempts")
 
 
 def count_attempts(

@@ -904,7 +904,7 @@ def group_attempts(
     >>> g = group_attempts([0, 1, 1, 1, 0, 1, 0], [0, 1, 0, 0, 1, 0, 0],
     ...                    [0, 0, 1, 1, 1, 0, 1], value=2000, cost_per_attempt=10, B=200)
     >>> g.optimal_attempts, g.identified
-    (3, False)
+    (5, False)
     """
     _check_money(value, cost_per_attempt)
     if not np.isfinite(value_se) or value_se < 0:

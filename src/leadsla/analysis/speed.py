@@ -56,6 +56,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from leadsla.analysis.grouping import parse_by
 from leadsla.analysis.maturity import (
     Maturity,
     MaturityRule,
@@ -774,9 +775,7 @@ def speed_analysis(
     ``(none)``), each with its own buckets, effect (still stratified by owner × segment) and
     target. ``hourly_cost_eur`` 0 = no costs (the threshold rule). ``margin`` scales V.
     """
-    if by is not None and by not in BY_CHOICES:
-        raise ConfigError(f'cannot stratify speed by "{by}": choose one of '
-                          f"{', '.join(BY_CHOICES)}.")  # fmt: skip
+    by = next(iter(parse_by(by, BY_CHOICES, what="stratify speed", most=1)), None)
     if attempts_per_hour <= 0 or hourly_cost_eur < 0:
         raise ConfigError("attempts_per_hour must be above 0 and hourly_cost_eur at least 0.")
     mode = maturity_mode(maturity, mature_only, maturity_quantile)

@@ -42,6 +42,8 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
+from leadsla.analysis.grouping import CAMPAIGN_TYPE as CAMPAIGN_TYPE  # re-exported
+from leadsla.analysis.grouping import parse_by
 from leadsla.analysis.maturity import MATURITY_RULES as MATURITY_RULES  # re-exported
 from leadsla.analysis.maturity import (
     Maturity,
@@ -79,9 +81,6 @@ BOOTSTRAP_BUDGET = 20_000_000
 NONE_LABEL = "(none)"
 #: The label of a grouping column summed over in a total row (in tables and CSV).
 TOTAL_LABEL = "(total)"
-CAMPAIGN_TYPE = "campaign_type"
-_ALIASES = {"type": CAMPAIGN_TYPE, "campaign type": CAMPAIGN_TYPE, "campaign-type": CAMPAIGN_TYPE}
-_NOT_GROUPS = {"lead_id", "created_at", "closed_at", "mql_at", "revenue"}
 Level = Literal["group", "segment total", "overall"]
 
 _KEY = "__k"  # prefix of the grouping columns inside the engine queries
@@ -212,20 +211,9 @@ def _finite(x: float | None) -> float | None:
 
 
 def normalize_by(by: str | Sequence[str], columns: Sequence[str]) -> tuple[str, ...]:
-    """Grouping columns from ``"campaign,segment"`` or a sequence; ``type`` = campaign type."""
-    parts = [b.strip() for b in (by.split(",") if isinstance(by, str) else by)]
-    out: list[str] = []
-    for b in parts:
-        if not b:
-            continue
-        name = _ALIASES.get(b.lower(), b.lower())
-        if name != CAMPAIGN_TYPE and (name not in columns or name in _NOT_GROUPS):
-            ok = sorted({c for c in columns if c not in _NOT_GROUPS} | {CAMPAIGN_TYPE})
-            raise ConfigError(f'cannot group by "{b}": choose among {", ".join(ok)}.')
-        if name in out:
-            raise ConfigError(f'"{b}" appears twice in the grouping.')
-        out.append(name)
-    return tuple(out)
+    """Grouping columns from ``"campaign,segment"`` or a sequence; ``type`` = campaign type
+    (:func:`leadsla.analysis.grouping.parse_by`)."""
+    return parse_by(by, columns, virtual=(CAMPAIGN_TYPE,))
 
 
 def resolve_as_of(
