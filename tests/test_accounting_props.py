@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import leadsla
+from leadsla.io.typing_sql import DEFAULT_NULLS
 from leadsla.schema import TABLES
 
 AS_OF = datetime(2026, 1, 1, tzinfo=UTC)
@@ -73,7 +74,11 @@ class Crm:
 def valid_leads(draw: Any, tz: str) -> list[dict[str, Any]]:
     ids = draw(
         st.lists(
-            st.from_regex(r"[A-Za-z0-9_-]{1,8}", fullmatch=True),
+            # an id that is a missing-value token ("-", "NA", "null") is read as missing
+            # and reported as an error, as it should be: no valid CRM has one
+            st.from_regex(r"[A-Za-z0-9_-]{1,8}", fullmatch=True).filter(
+                lambda s: s.strip().lower() not in DEFAULT_NULLS
+            ),
             min_size=1,
             max_size=10,
             unique=True,
