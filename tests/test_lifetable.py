@@ -700,3 +700,17 @@ def test_exact_bounds_are_clopper_pearson() -> None:
     assert float(exact_upper(3, 40)) == pytest.approx(beta.ppf(0.95, 4, 37))
     assert float(exact_lower(3, 40)) == pytest.approx(beta.ppf(0.05, 3, 38))
     assert float(exact_lower(0, 40)) == 0.0 and float(exact_upper(5, 5)) == 1.0
+
+
+def test_shrinkage_toward_a_parent_without_wins_at_some_attempt() -> None:
+    """A small group shrunk toward a parent whose hazard is 0 at some k (no win there) and
+    with no win of its own at that k: the posterior is drawn (it failed with 'a <= 0' on the
+    100k-lead benchmark CRM) and puts that hazard near 0."""
+    from leadsla.analysis.hazard import fit
+
+    won, lost, censored = [0, 2, 0, 1], [0, 3, 4, 2], [0, 1, 2, 3]
+    hz = fit(won, lost, censored, model="isotonic", prior_hazard=[0.2, 0.0, 0.1],
+             prior_strength=10.0, draws=500)  # fmt: skip
+    assert hz.draws.shape == (500, 3)
+    assert np.isfinite(hz.draws).all()
+    assert float(np.median(hz.draws[:, 1])) < 0.1

@@ -262,8 +262,10 @@ def fit(
     h = fit_model(chosen, d_fit, n_fit)
     rng = np.random.default_rng(seed)
     if chosen == "isotonic":
-        a = d_fit + (0.5 if m == 0 else 0.0)
-        b = n_fit - d_fit + (0.5 if m == 0 else 0.0)
+        # Jeffreys' half counts; with a parent's pseudo counts, never fewer than them (a
+        # parent without a win at k gives d + m·0 = 0, and Beta(0, ·) is no distribution)
+        a = np.maximum(d_fit, 0.5) if m > 0 else d_fit + 0.5
+        b = np.maximum(n_fit - d_fit, 0.5) if m > 0 else n_fit - d_fit + 0.5
         reached = n > 0
         raw = rng.beta(np.where(reached, a, 1.0), np.where(reached, b, 1.0), size=(draws, k))
         raw = np.where(reached, raw, 0.0)
