@@ -344,19 +344,31 @@ def _describe(
     described = con.raw_sql(f"DESCRIBE {src}").fetchall()
     all_cols = [r[0] for r in described if r[0] not in ("_rowid", "_row")]
     all_types = {r[0]: r[1] for r in described}
-    # a row is empty when every cell is (text read as null when empty)
-    cells = [f"NULLIF(trim(CAST({ident(c)} AS VARCHAR)), '')" for c in all_cols] or ["NULL"]
-    filled = f"COALESCE({', '.join(cells)}) IS NOT NULL"
-    counts = con.raw_sql(
-        f"SELECT count(*) FILTER (WHERE {filled}), count(*) FILTER (WHERE NOT ({filled})), "
-        + ", ".join(f"count({cell})" for cell in cells)
-        + f" FROM {src}"
-    ).fetchone()
-    rows, empty_rows = int(counts[0]), int(counts[1])
+    # a row is empty when every cell is: text empty or blank, any other type null (a typed
+    # Parquet column is not cast to text for it: that cast was most of a cold read)
+    def cell(c: str) -> str:
+        if all_types.get(c, "VARCHAR") == "VARCHAR":
+            return f"COALESCE(trim({ident(c)}) <> '', false)"
+        return f"({ident(c)} IS NOT NULL)"
+
+    filled = " OR ".join(cell(c) for c in all_cols) or "false"
+    filled = f"({filled})"
     unnamed = set()
     if shape is not None:
         unnamed = {i for i, n in enumerate(shape.names) if not n}
-    empty_cols = [c for i, c in enumerate(all_cols) if i in unnamed and int(counts[2 + i]) == 0]
+    # only the unnamed columns (a spreadsheet's trailing empty columns) need their own count
+    counts = con.raw_sql(
+        f"SELECT count(*) FILTER (WHERE {filled}), count(*) FILTER (WHERE NOT {filled})"
+        + "".join(f", count(*) FILTER (WHERE {cell(all_cols[i])})" for i in sorted(unnamed)
+                  if i < len(all_cols))
+        + f" FROM {src}"
+    ).fetchone()
+    rows, empty_rows = int(counts[0]), int(counts[1])
+    filled_in = {
+        i: int(n) for i, n in zip([i for i in sorted(unnamed) if i < len(all_cols)],
+                                  counts[2:], strict=True)
+    }  # fmt: skip
+    empty_cols = [c for i, c in enumerate(all_cols) if i in unnamed and filled_in.get(i) == 0]
     keep = [c for c in all_cols if c not in empty_cols]
     view = ident("raw_" + name)
     if empty_cols:
