@@ -33,7 +33,6 @@ time-zone-aware timestamps.
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -44,7 +43,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from leadsla.analysis.grouping import parse_by
+from leadsla.analysis.grouping import parse_by, seed_for
 from leadsla.analysis.hazard import ModelName
 from leadsla.analysis.hazard import fit as fit_hazard
 from leadsla.analysis.lifetable import (
@@ -396,10 +395,6 @@ class AttemptsResult:
 # --------------------------------------------------------------------------- the analysis
 
 
-def _seed_for(seed: int, name: str) -> int:
-    return zlib.crc32(f"{seed}:{name}".encode())
-
-
 def _group_name(values: Sequence[str]) -> str:
     return " / ".join(values) if values else ALL_LABEL
 
@@ -507,7 +502,7 @@ def attempt_analysis(
                 cost_per_attempt=cost_per_attempt,
                 smooth=smooth,
                 B=B,
-                seed=_seed_for(seed, name),  # noqa: B023
+                seed=seed_for(seed, name),  # noqa: B023
                 min_at_risk=min_at_risk,
                 model=model,
                 prior_hazard=parents.get(which),

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -43,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from leadsla.analysis.grouping import CAMPAIGN_TYPE as CAMPAIGN_TYPE  # re-exported
-from leadsla.analysis.grouping import parse_by
+from leadsla.analysis.grouping import parse_by, seed_for
 from leadsla.analysis.maturity import MATURITY_RULES as MATURITY_RULES  # re-exported
 from leadsla.analysis.maturity import (
     Maturity,
@@ -318,11 +317,6 @@ def raw_revenue_query(
 # --------------------------------------------------------------------------- the table
 
 
-def _seed_for(seed: int, label: str) -> int:
-    """A per-row seed from the run's seed and the row's label (independent of row order)."""
-    return int(np.random.SeedSequence([seed, zlib.crc32(label.encode())]).generate_state(1)[0])
-
-
 def raw_limit(groups: Sequence[int], totals: Sequence[int], *, max_raw: int, budget: int) -> int:
     """The largest ``T ≤ max_raw`` whose raw bootstraps fit the budget of revenues resampled.
 
@@ -479,7 +473,7 @@ def mql_value_table(
                 int(rec["leads"]),
                 revs,
                 draws=draws,
-                seed=_seed_for(seed, f"{lvl}|{label}"),
+                seed=seed_for(seed, f"{lvl}|{label}"),
             )
             est = dataclasses.replace(est, median_revenue=med)
             share = (float(rec["rev_max"]) / float(rec["rev_sum"])
