@@ -339,12 +339,10 @@ def economics_figure(res: AttemptsResult, name: str, /) -> go.Figure:
                            yanchor="bottom", showarrow=False,
                            text=f"near-optimal: {near[0]}–{near[-1]}")  # fmt: skip
     start = min(horizon, n_star) if not a.identified and n_star else horizon
-    why = (f"not identified:<br>N* ≥ {n_star}" if not a.identified
-           else "beyond the data:<br>not identified")  # fmt: skip
     fig.add_vrect(x0=start + 0.5, x1=end, fillcolor="rgba(113,128,150,0.22)", line_width=0,
                   layer="below", name=NOT_IDENTIFIED)  # fmt: skip
     fig.add_annotation(x=(start + 0.5 + end) / 2, y=0.5, xref="x", yref="y domain",
-                       showarrow=False, text=why, font={"color": "#4a5568"})  # fmt: skip
+                       showarrow=False, text=NOT_IDENTIFIED, font={"color": "#4a5568"})  # fmt: skip
     title = (f"{name}: revenue, cost and profit per lead by attempts "
              f"(c = {res.cost_per_attempt:,.2f} per attempt)")  # fmt: skip
     if res.bound_shown:
