@@ -63,11 +63,12 @@ def value_facets(res: ValueResult, /) -> list[tuple[str | None, Any, list[Any]]]
     totals = {r.keys.get(facet): r for r in finite if r.level == "segment total"}
     names = list(dict.fromkeys(str(r.keys.get(facet)) for r in groups))
     names.sort(key=lambda s: -(totals[s].estimate.mql_value if s in totals else -1.0))
-    return [
+    out = [
         (s, totals.get(s), sorted((r for r in groups if r.keys.get(facet) == s),
                                   key=lambda r: -r.estimate.mql_value))
         for s in names
     ]  # fmt: skip
+    return out or [(None, None, [])]
 
 
 def value_figure(res: ValueResult, /) -> go.Figure:
@@ -76,11 +77,11 @@ def value_figure(res: ValueResult, /) -> go.Figure:
     from plotly.subplots import make_subplots
 
     facets = value_facets(res)
-    facet = "segment" if facets[0][0] is not None else None
+    facet = "segment" if "segment" in res.by and len(res.by) > 1 else None
     sizes = [max(len(rows), 1) for _, _, rows in facets]
     titles = []
-    for seg, total, _ in facets:
-        t = f"{seg}" if seg is not None else "every group"
+    for seg, total, rows in facets:
+        t = f"{seg}" if seg is not None else "every group" if rows else "no group with a value"
         if total is not None:
             t += f" (segment total {total.estimate.mql_value:,.0f}, dashed)"
         titles.append(t)

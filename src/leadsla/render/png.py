@@ -133,9 +133,11 @@ def draw(fig: Any, /, *, width: float = 9.0, height: float | None = None) -> Any
         for (x, y), ax in axes.items():
             _draw(fig, ax, x, y)
         _titles(fig, f, axes)
-        f.tight_layout()
+        # room for a figure title (tight_layout leaves suptitle out)
+        top = 1 - 0.3 / height if f.get_suptitle() else 1
+        f.tight_layout(rect=(0, 0, 1, top))
         _declutter(f)
-        f.tight_layout()
+        f.tight_layout(rect=(0, 0, 1, top))
         _declutter(f)
     except BaseException:
         plt.close(f)
@@ -179,14 +181,15 @@ def _titles(fig: Any, f: Any, axes: dict[tuple[str, str], Any]) -> None:
                 break
     if not title:
         return
-    if len(axes) == 1:
-        next(iter(axes.values())).set_title(title, fontsize=11, loc="left", gid="title")
+    only = next(iter(axes.values()))
+    if len(axes) == 1 and not only.get_title(loc="left"):
+        only.set_title(title, fontsize=11, loc="left", gid="title")
     else:
         f.suptitle(title, fontsize=11, x=0.01, ha="left", gid="title")
 
 
 def _draw(fig: Any, ax: Any, xref: str, yref: str) -> None:
-    from matplotlib.ticker import PercentFormatter
+    from matplotlib.ticker import FuncFormatter, PercentFormatter, ScalarFormatter
 
     layout = fig.layout
     xa, ya = _axis(layout, "xaxis", xref), _axis(layout, "yaxis", yref)
@@ -291,6 +294,8 @@ def _draw(fig: Any, ax: Any, xref: str, yref: str) -> None:
         if spec.tickformat and "%" in spec.tickformat:
             digits = re.search(r"\.(\d+)", spec.tickformat)
             axis.set_major_formatter(PercentFormatter(1.0, int(digits[1]) if digits else 0))
+        elif isinstance(axis.get_major_formatter(), ScalarFormatter):  # not fixed labels
+            axis.set_major_formatter(FuncFormatter(_si))
     if xa.title and xa.title.text:
         ax.set_xlabel(plain(xa.title.text), fontsize=9, gid="x title")
     if ya.title and ya.title.text:
@@ -303,6 +308,16 @@ def _draw(fig: Any, ax: Any, xref: str, yref: str) -> None:
     elif handles:
         ax.legend(fontsize=8, frameon=False)
     ax.grid(alpha=0.3)
+
+
+def _si(v: float, _pos: Any = None) -> str:
+    """A tick as Plotly writes it: 250, 2.5k, 1.2M (never matplotlib's "1e6" offset)."""
+    a = abs(v)
+    if a >= 1e6:
+        return f"{v / 1e6:g}M"
+    if a >= 1e4:
+        return f"{v / 1e3:g}k"
+    return f"{v:,.0f}" if v == int(v) else f"{v:g}"
 
 
 def _shapes(fig: Any, ax: Any, xref: str, yref: str) -> None:
