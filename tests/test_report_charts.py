@@ -254,8 +254,10 @@ def _visible_text(page: Any) -> str:
     return text
 
 
-@pytest.mark.parametrize(("page_name", "shot"), [("report.html", "charts-demo-report.png"),
-                                                  ("sla/sla.html", "charts-demo-sla.png")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("page_name", "shot"),
+    [("report.html", "charts-demo-report.png"), ("sla/sla.html", "charts-demo-sla.png")],
+)
 def test_pages_in_chromium_draw_every_chart_and_say_percentages(
     demo: tuple[Path, str], page_name: str, shot: str
 ) -> None:
@@ -282,8 +284,10 @@ def test_pages_in_chromium_draw_every_chart_and_say_percentages(
             assert len(titles) == n_charts and all(titles), titles
             page.screenshot(path=str(ARTIFACTS / shot), full_page=True)
             # the page's text, and the charts' (SVG: titles, ticks, labels, annotations)
-            text = _visible_text(page) + "\n" + "\n".join(
-                page.locator(".chart svg text").evaluate_all(svg_text)
+            text = (
+                _visible_text(page)
+                + "\n"
+                + "\n".join(page.locator(".chart svg text").evaluate_all(svg_text))
             )
         finally:
             browser.close()

@@ -63,7 +63,7 @@ def value_facets(res: ValueResult, /) -> list[tuple[str | None, Any, list[Any]]]
     totals = {r.keys.get(facet): r for r in finite if r.level == "segment total"}
     names = list(dict.fromkeys(str(r.keys.get(facet)) for r in groups))
     names.sort(key=lambda s: -(totals[s].estimate.mql_value if s in totals else -1.0))
-    out = [
+    out: list[tuple[str | None, Any, list[Any]]] = [
         (s, totals.get(s), sorted((r for r in groups if r.keys.get(facet) == s),
                                   key=lambda r: -r.estimate.mql_value))
         for s in names

@@ -188,7 +188,7 @@ def _titles(fig: Any, f: Any, axes: dict[tuple[str, str], Any]) -> None:
         f.suptitle(title, fontsize=11, x=0.01, ha="left", gid="title")
 
 
-def _draw(fig: Any, ax: Any, xref: str, yref: str) -> None:
+def _draw(fig: Any, ax: Any, xref: str = "x", yref: str = "y") -> None:
     from matplotlib.ticker import FuncFormatter, PercentFormatter, ScalarFormatter
 
     layout = fig.layout
