@@ -80,6 +80,16 @@ def real_data() -> Path:
 
 
 @pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory, run_cli: RunCli) -> tuple[Path, str]:
+    """``leadsla demo`` run once for the session (20,000 leads): its folder and its output.
+    tests/test_report.py and tests/test_report_charts.py read it, never write into it."""
+    out = tmp_path_factory.mktemp("demo")
+    done = run_cli("demo", "--out", out, "--leads", "20000")
+    assert done.returncode == 0, done.stderr + done.stdout
+    return out, done.stdout
+
+
+@pytest.fixture(scope="session")
 def synthetic_crm():  # type: ignore[no-untyped-def]
     """A small synthetic CRM (``leadsla.synth.generate_frames``, 300 leads) as pandas frames.
 

@@ -266,7 +266,9 @@ def test_documents_show_the_key_numbers(cli: dict[str, Any]) -> None:
     # the page embeds the agreement exactly as --format json prints it, and its charts
     shown = unstamped({k: v for k, v in doc.items() if k != "files"})
     assert unstamped(embedded(page)["agreement"]) == shown
-    assert page.count('class="chart"') == 4 and "plotly" in page[:20_000].lower()
+    # plan and value; speed, and revenue, cost and profit per lead type (attempts)
+    groups = embedded(page)["agreement"]["attempts"]["groups"]
+    assert page.count('class="chart"') == 3 + len(groups) and "plotly" in page[:20_000].lower()
 
 
 # --------------------------------------------------------------------------- the data hash

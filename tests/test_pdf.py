@@ -66,9 +66,12 @@ def test_agree_pdf_has_the_agreement_on_page_1_and_the_hash_on_every_page(
         assert f"Data SHA-256 {sha}" in flat, f"page {i} lacks the data hash"
         assert f"Page {i} of {len(pages)}" in flat
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for old in ARTIFACTS.glob("sla-pdf-page-*.png"):
+        old.unlink()
     subprocess.run(["pdftoppm", "-r", "70", "-png", "-f", "1", "-l", "2", str(pdf),
                     str(ARTIFACTS / "sla-pdf-page")], check=True)  # fmt: skip
-    assert (ARTIFACTS / "sla-pdf-page-1.png").is_file()
+    # pdftoppm pads the page number to the width of the page count: -1.png, -01.png
+    assert len(list(ARTIFACTS.glob("sla-pdf-page-*.png"))) == 2
 
 
 def test_report_pdf_opens_with_every_section(crm: Path, tmp_path: Path, run_cli: RunCli) -> None:

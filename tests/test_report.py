@@ -29,14 +29,6 @@ CHROMIUM_ARGS = [
 ]  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory, run_cli: RunCli) -> tuple[Path, str]:
-    out = tmp_path_factory.mktemp("demo")
-    done = run_cli("demo", "--out", out, "--leads", "20000")
-    assert done.returncode == 0, done.stderr + done.stdout
-    return out, done.stdout
-
-
 def embedded(html: Path) -> dict[str, Any]:
     text = html.read_text(encoding="utf-8")
     m = re.search(r'<script type="application/json" id="leadsla-data">(.*?)</script>', text, re.S)

@@ -244,7 +244,10 @@ def test_result_frame_figure_and_sql(guide_crm: Path) -> None:
     assert list(df.columns[:3]) == ["campaign", "segment", "level"]
     assert len(df) == 4 and df["mql_value"].iloc[-1] == pytest.approx(1_600)
     fig = figure(res)
-    assert len(fig.data) == 3  # groups, segment totals, overall
+    # one facet per segment, its campaigns sorted by MQL value, its total as a dashed line
+    segments = [r.keys["segment"] for r in res.rows if r.level == "segment total"]
+    assert [t.name for t in fig.data] == segments
+    assert [s.name for s in fig.layout.shapes] == [f"{s}: segment total" for s in segments]
     assert [t for t, _ in sql][0].startswith("1. maturity")
     assert all("SELECT" in s for _, s in sql)
     text = invoke("sql", "value", guide_crm).stdout

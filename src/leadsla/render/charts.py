@@ -16,6 +16,8 @@ from leadsla.analysis.planstats import wins_needed
 from leadsla.analysis.speed import NEVER, bucket_mid
 from leadsla.text import hours_text
 
+_SEGMENT_COLOURS = ("#2b6cb0", "#c05621", "#2f855a", "#6b46c1", "#b83280", "#2c7a7b")
+
 if TYPE_CHECKING:
     from leadsla.analysis.plan import SlaPlan
     from leadsla.analysis.speed import SpeedResult
@@ -43,33 +45,82 @@ def figure(result: Any, /, kind: str = "return") -> go.Figure:
     raise TypeError(f"no chart for {type(result).__name__}")
 
 
+def _facet_label(keys: dict[str, str | None], facet: str | None) -> str:
+    """A group's name on the chart: its grouping values, the facet's left out (no "k=v")."""
+    named = [str(v) for k, v in keys.items() if v is not None and k != facet]
+    return " · ".join(named) if named else "all leads"
+
+
+def value_facets(res: ValueResult, /) -> list[tuple[str | None, Any, list[Any]]]:
+    """The value chart's facets: (segment or None, its total row or None, its group rows sorted
+    by MQL value, highest first), segments by their total, highest first. Groups without a
+    finite value are left out (the table lists them)."""
+    facet = "segment" if "segment" in res.by and len(res.by) > 1 else None
+    finite = [r for r in res.rows if math.isfinite(r.estimate.mql_value)]
+    groups = [r for r in finite if r.level == "group"]
+    if facet is None:
+        return [(None, None, sorted(groups, key=lambda r: -r.estimate.mql_value))]
+    totals = {r.keys.get(facet): r for r in finite if r.level == "segment total"}
+    names = list(dict.fromkeys(str(r.keys.get(facet)) for r in groups))
+    names.sort(key=lambda s: -(totals[s].estimate.mql_value if s in totals else -1.0))
+    out: list[tuple[str | None, Any, list[Any]]] = [
+        (s, totals.get(s), sorted((r for r in groups if r.keys.get(facet) == s),
+                                  key=lambda r: -r.estimate.mql_value))
+        for s in names
+    ]  # fmt: skip
+    return out or [(None, None, [])]
+
+
 def value_figure(res: ValueResult, /) -> go.Figure:
-    """MQL value by group with its 95% interval as error bars (totals in a second colour)."""
-    fig = go.Figure()
-    for level, colour in (("group", "#2b6cb0"), ("segment total", "#c05621"),
-                          ("overall", "#2f855a")):  # fmt: skip
-        rows = [r for r in res.rows if r.level == level
-                and math.isfinite(r.estimate.mql_value)]  # fmt: skip
-        if not rows:
-            continue
+    """MQL value per campaign, one facet per segment (its own colour and scale), sorted by
+    value, with the 95% interval as error bars and the segment's total as a dashed line."""
+    from plotly.subplots import make_subplots
+
+    facets = value_facets(res)
+    facet = "segment" if "segment" in res.by and len(res.by) > 1 else None
+    sizes = [max(len(rows), 1) for _, _, rows in facets]
+    titles = []
+    for seg, total, rows in facets:
+        t = f"{seg}" if seg is not None else "every group" if rows else "no group with a value"
+        if total is not None:
+            t += f" (segment total {total.estimate.mql_value:,.0f}, dashed)"
+        titles.append(t)
+    fig = make_subplots(rows=len(facets), cols=1, row_heights=sizes, subplot_titles=titles,
+                        vertical_spacing=min(0.12, 0.35 / len(facets)))  # fmt: skip
+    for i, (seg, total, rows) in enumerate(facets, start=1):
+        colour = _SEGMENT_COLOURS[(i - 1) % len(_SEGMENT_COLOURS)]
+        labels = [_facet_label(r.keys, facet) for r in rows]
         v = np.array([r.estimate.mql_value for r in rows])
         lo = np.array([r.estimate.mql_value_ci[0] for r in rows])
         hi = np.array([r.estimate.mql_value_ci[1] for r in rows])
         fig.add_trace(go.Scatter(
-            x=v, y=[r.label for r in rows], mode="markers", name=level,
+            x=v, y=labels, mode="markers", name=seg or "group", showlegend=False,
             marker={"color": colour, "size": 9},
             error_x={"type": "data", "symmetric": False, "array": np.nan_to_num(hi - v),
-                     "arrayminus": np.nan_to_num(v - lo)},
+                     "arrayminus": np.nan_to_num(v - lo), "color": colour},
             customdata=np.array([[r.estimate.leads, r.estimate.won] for r in rows]),
-            hovertemplate="%{y}<br>MQL value %{x:,.0f}<br>%{customdata[0]:,} leads, "
-                          "%{customdata[1]:,} won<extra></extra>",
-        ))  # fmt: skip
+            hovertemplate="%{y}" + (f" ({seg})" if seg else "") + "<br>MQL value %{x:,.0f}"
+                          "<br>%{customdata[0]:,} leads, %{customdata[1]:,} won<extra></extra>",
+        ), row=i, col=1)  # fmt: skip
+        fig.update_yaxes(categoryorder="array", categoryarray=labels, autorange="reversed",
+                         row=i, col=1)  # fmt: skip
+        if total is not None:
+            fig.add_vline(x=total.estimate.mql_value, line={"color": colour, "dash": "dash"},
+                          name=f"{seg}: segment total", row=i, col=1)  # fmt: skip
+    fig.update_xaxes(rangemode="tozero")
+    fig.update_xaxes(title_text="MQL value (close rate × mean revenue of won leads)",
+                     row=len(facets), col=1)  # fmt: skip
+    overall = next((r for r in res.rows if r.level == "overall"), None)
+    by = " per segment" if facet else ""
+    title = f"MQL value per campaign{by}, sorted (mature leads; bars: 95% interval)"
+    if overall is not None and math.isfinite(overall.estimate.mql_value):
+        title += f"; all leads {overall.estimate.mql_value:,.0f}"
     fig.update_layout(
-        title="MQL value by group (mature leads; bars: 95% interval)",
-        xaxis_title="MQL value (close rate × mean revenue of won leads)",
-        yaxis={"autorange": "reversed"},
-        height=max(320, 26 * len(res.rows) + 120),
+        title=title,
+        height=max(360, 24 * sum(sizes) + 70 * len(facets) + 110),
         template="plotly_white",
+        showlegend=False,
+        margin={"l": 180},
     )
     return fig
 

@@ -265,3 +265,98 @@ def write_chart(res: AttemptsResult, path: str | Path, /, *, png: bool = False) 
         first = str(e).splitlines()[0] if str(e) else type(e).__name__
         return ChartFiles(out, None, f"PNG not written: {first}")
     return ChartFiles(out, target, None)
+
+
+NEAR_OPTIMAL = "near-optimal"
+NOT_IDENTIFIED = "not identified"
+
+
+def economics_figure(res: AttemptsResult, name: str, /) -> go.Figure:
+    """The guide's chart made sound, for one lead type: per lead, the cumulative revenue
+    V·F(N) and cumulative cost c·A(N) of the fitted model, their difference the profit Π(N)
+    (95% posterior band), the observed V·F(N) of the life table as dots; N* marked, the
+    near-optimal set {N : Π(N) ≥ 99% of Π(N*)} shaded, and what the data cannot tell shaded
+    grey: attempts past N_max (fewer than 30 leads at risk), or past N* when it is not
+    identified ("at least N*")."""
+    import plotly.graph_objects as go
+
+    g = res.groups[name]
+    a = g.analysis
+    fitted = a.fitted if a.fitted is not None else a.table
+    x = a.table.attempt
+    revenue = a.value * fitted.cumulative_conversion
+    cost = a.cost_per_attempt * fitted.expected_attempts
+    fig = go.Figure()
+    lo, hi = a.posterior.profit_bands[0], a.posterior.profit_bands[-1]
+    money = "%{y:,.0f}"
+    if x.size:
+        fig.add_trace(go.Scatter(
+            x=np.concatenate([x, x[::-1]]), y=np.concatenate([hi, lo[::-1]]), fill="toself",
+            fillcolor=_rgba(_PALETTE[0], 0.15), line={"width": 0}, hoverinfo="skip",
+            name="profit: 95% posterior band",
+        ))  # fmt: skip
+    fig.add_trace(go.Scatter(
+        x=x, y=revenue, mode="lines", name="revenue V·F(N) (model)",
+        line={"color": _PALETTE[2], "width": 2},
+        hovertemplate=f"N = %{{x}}<br>V·F(N) = {money}<extra></extra>",
+    ))  # fmt: skip
+    fig.add_trace(go.Scatter(
+        x=x, y=a.value * a.table.cumulative_conversion, mode="markers",
+        name="revenue V·F(N) (life table)", marker={"color": _PALETTE[2], "size": 5,
+                                                    "symbol": "circle-open"},
+        hovertemplate=f"N = %{{x}}<br>observed V·F(N) = {money}<extra></extra>",
+    ))  # fmt: skip
+    fig.add_trace(go.Scatter(
+        x=x, y=cost, mode="lines", name="cost c·A(N)", line={"color": _PALETTE[1], "width": 2},
+        hovertemplate=f"N = %{{x}}<br>c·A(N) = {money}<extra></extra>",
+    ))  # fmt: skip
+    fig.add_trace(go.Scatter(
+        x=x, y=a.expected_profit, mode="lines", name="profit Π(N) = V·F(N) − c·A(N)",
+        line={"color": _PALETTE[0], "width": 3},
+        hovertemplate=f"N = %{{x}}<br>Π(N) = {money}<extra></extra>",
+    ))  # fmt: skip
+    n_star = a.optimal_attempts
+    k = int(x[-1]) if x.size else 0
+    horizon = a.max_attempts_supported
+    end = max(k, horizon) + 0.5 + max(3.0, 0.15 * k)
+    if n_star:
+        label = f"N* = {n_star}" if a.identified else f"N* ≥ {n_star}"
+        fig.add_trace(go.Scatter(
+            x=[n_star], y=[a.expected_profit[n_star - 1]], mode="markers", name=label,
+            showlegend=False, marker={"symbol": "star", "size": 15, "color": _PALETTE[0]},
+            hovertemplate=f"{label}<br>interval {a.interval_text}<extra></extra>",
+        ))  # fmt: skip
+        fig.add_vline(x=n_star, line={"color": _PALETTE[0], "dash": "dot", "width": 1},
+                      name="N*")  # fmt: skip
+        fig.add_annotation(x=n_star, y=0.99, xref="x", yref="y domain", xanchor="left",
+                           yanchor="top", showarrow=False, text=f" {label}",
+                           font={"color": _PALETTE[0]})  # fmt: skip
+    near = a.near_optimal
+    if a.identified and len(near) > 1:
+        fig.add_vrect(x0=near[0] - 0.5, x1=near[-1] + 0.5, fillcolor=_rgba(_PALETTE[0], 0.12),
+                      line_width=0, layer="below", name=NEAR_OPTIMAL)  # fmt: skip
+        fig.add_annotation(x=(near[0] + near[-1]) / 2, y=0.01, xref="x", yref="y domain",
+                           yanchor="bottom", showarrow=False,
+                           text=f"near-optimal: {near[0]}–{near[-1]}")  # fmt: skip
+    start = min(horizon, n_star) if not a.identified and n_star else horizon
+    fig.add_vrect(x0=start + 0.5, x1=end, fillcolor="rgba(113,128,150,0.22)", line_width=0,
+                  layer="below", name=NOT_IDENTIFIED)  # fmt: skip
+    fig.add_annotation(x=(start + 0.5 + end) / 2, y=0.5, xref="x", yref="y domain",
+                       showarrow=False, text=NOT_IDENTIFIED, font={"color": "#4a5568"})  # fmt: skip
+    title = (f"{name}: revenue, cost and profit per lead by attempts "
+             f"(c = {res.cost_per_attempt:,.2f} per attempt)")  # fmt: skip
+    if res.bound_shown:
+        title += f", {res.bound_shown} bound shown"
+    fig.update_layout(
+        title=title, template="plotly_white", height=480,
+        xaxis={"title": f"attempts N (data to N = {horizon}: at least 30 leads at risk)",
+               "range": [0.5, end]},
+        yaxis={"title": "per lead (workspace currency)"},
+        legend={"orientation": "h", "y": -0.22},
+    )  # fmt: skip
+    return fig
+
+
+def economics_figures(res: AttemptsResult, /) -> list[go.Figure]:
+    """:func:`economics_figure` for every lead type, in the result's order."""
+    return [economics_figure(res, name) for name in res.groups]

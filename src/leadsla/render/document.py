@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from leadsla.clock import BusinessCalendar, hours_spec
 from leadsla.render.charts import figure
+from leadsla.render.charts_attempts import economics_figures
 from leadsla.render.html import Section, esc, render, table_html
 from leadsla.sla.agreement import FILES, WINDOW_QUANTILE, Agreement, AgreementFiles
 from leadsla.sla.policy import write_policy
@@ -396,7 +397,7 @@ def sections(a: Agreement) -> list[Section]:
     if a.speed is not None:
         figs.append(figure(a.speed))
     if a.attempts is not None and a.attempts.groups:
-        figs.append(figure(a.attempts, "return"))
+        figs.extend(economics_figures(a.attempts))
     out.append(Section("sales", "Sales", body, figures=figs))
 
     out.append(_evidence_section(a))

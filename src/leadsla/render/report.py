@@ -14,6 +14,7 @@ from typing import Any
 
 from leadsla.io.source import Workspace
 from leadsla.render.charts import figure
+from leadsla.render.charts_attempts import economics_figures
 from leadsla.render.document import sections as sla_sections
 from leadsla.render.html import ReportFiles, Section, esc, table_html, write_report
 from leadsla.text import hours_text, money, money_range, pct, pct_range
@@ -155,7 +156,7 @@ def _attempts_section(attempts: Any, missing: str | None) -> Section:
     for name, g in d["groups"].items():
         table = [_life_row(r) for r in g["table"][:40]]
         body += f"<h3>Life table: {esc(name)}</h3>" + table_html(table, top=10)
-    figs = [figure(attempts, k) for k in ("return", "profit", "naive")]
+    figs = [*economics_figures(attempts), figure(attempts, "naive")]
     return Section("attempts", "How many contact attempts pay", body, figs, data=d)
 
 
