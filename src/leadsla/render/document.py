@@ -15,7 +15,13 @@ from leadsla.clock import BusinessCalendar, hours_spec
 from leadsla.render.charts import figure
 from leadsla.render.html import Section, esc, render, table_html
 from leadsla.render.lang import Lang
-from leadsla.sla.agreement import FILES, WINDOW_QUANTILE, Agreement, AgreementFiles
+from leadsla.sla.agreement import (
+    FILES,
+    FRONT_LOAD_DAYS,
+    WINDOW_QUANTILE,
+    Agreement,
+    AgreementFiles,
+)
 from leadsla.sla.policy import write_policy
 from leadsla.text import hours_text, money
 
@@ -53,15 +59,16 @@ def headline(a: Agreement, /, *, lang: str = "en") -> list[str]:
     s = a.sales
     out.append(
         _("Sales responds to every MQL {words} ({check}; {basis}), then ").format(
-            words=s.first_response_words, check=s.first_response_check,
+            words=_words(s, L), check=_check_text(s, L),
             basis=s.first_response_reason or s.first_response_basis)
         + (_("makes, per segment:") if s.segments else _("makes, for every lead:"))
     )  # fmt: skip
 
     def term(t: Any) -> str:
         if t.at_least:  # a minimum before disqualification: the window is only the pace
-            return str(t.text)
-        return _("{text} of the MQL (unless the lead closes first)").format(text=t.text)
+            return _term_text(t, L)
+        return _("{text} of the MQL (unless the lead closes first)").format(
+            text=_term_text(t, L))
 
     for t in s.segments:
         out.append(f"  {t.segment}: {term(t)}")
@@ -170,8 +177,8 @@ def to_markdown(a: Agreement, /, *, lang: str = "en") -> str:
           "time (in the policy file: first_response_hours = {hours} business hours, measured "
           "from the MQL time to the first attempt). Checked against the data's own history: "
           "{check}. Basis: {basis}.").format(
-            words=s.first_response_words, hours=f"{s.first_response_hours:.6g}",
-            check=s.first_response_check, basis=s.first_response_basis),
+            words=_words(s, L), hours=f"{s.first_response_hours:.6g}",
+            check=_check_text(s, L), basis=s.first_response_basis),
         "",
         _("Then contact attempts ({kinds}) counted from the MQL. Where the data identify the "
           "best number of attempts it is owed within a window (a lead closed earlier needs no "
@@ -193,10 +200,10 @@ def to_markdown(a: Agreement, /, *, lang: str = "en") -> str:
         lines += _md_table([_("segment"), _("attempts"), _("within"), _("attempts from"),
                             _("window from")], rows)  # fmt: skip
         lines += ["", _("Any other segment: {text} ({basis}).").format(
-            text=s.default.text, basis=s.default_basis), ""]  # fmt: skip
+            text=_term_text(s.default, L), basis=s.default_basis), ""]  # fmt: skip
     else:
         lines += [_("Every segment: {text} ({basis}).").format(
-            text=s.default.text, basis=s.default_basis), ""]  # fmt: skip
+            text=_term_text(s.default, L), basis=s.default_basis), ""]  # fmt: skip
     if s.hours_per_period is not None and m is not None:
         lines += [
             _("Capacity: the {mqls} MQLs per {period} at the expected attempts per lead A(K) "
@@ -313,7 +320,7 @@ def _md_speed(a: Agreement, L: Lang) -> list[str]:
     if sp is None:
         return out + [_("Not computed: {why}").format(why=a.missing.get("speed", "")), ""]
     rows = [
-        [b.bucket, L.n(b.leads), L.n(b.won), L.pct(b.rate) if b.leads else "–",
+        [L.phrase(b.bucket), L.n(b.leads), L.n(b.won), L.pct(b.rate) if b.leads else "–",
          f"{L.pct(b.rate_ci[0])}–{L.pct(b.rate_ci[1])}" if b.leads else "–"]
         for b in sp.buckets
     ]  # fmt: skip
@@ -325,7 +332,8 @@ def _md_speed(a: Agreement, L: Lang) -> list[str]:
                   "arrived outside business hours:"), ""]  # fmt: skip
     out += _md_table(
         [_("within"), _("risk ratio"), _("leads within / later"), _("off-hours arrivals")],
-        [[e.label, _rr(e.risk_ratio, e.ci, L), f"{L.n(e.leads_within)} / {L.n(e.leads_later)}",
+        [[L.phrase(e.label), _rr(e.risk_ratio, e.ci, L),
+          f"{L.n(e.leads_within)} / {L.n(e.leads_later)}",
           _rr(o.risk_ratio, o.ci, L)]
          for e, o in zip(sp.effect, sp.overall.effect_off_hours, strict=True)],
     )  # fmt: skip
@@ -334,7 +342,7 @@ def _md_speed(a: Agreement, L: Lang) -> list[str]:
     out += _md_table(
         [_("target"), _("met"), _("missed (contacted)"), _("modelled gain"), _("rep hours"),
          _("net")],
-        [[o.candidate.text, L.pct(o.met_share), L.n(o.missed_contacted),
+        [[L.phrase(o.candidate.text), L.pct(o.met_share), L.n(o.missed_contacted),
           "–" if o.gain_eur is None else L.cur(o.gain_eur, a.currency),
           L.n(float(o.rep_hours)),
           "–" if o.net_eur is None else L.cur(o.net_eur, a.currency)]
@@ -350,7 +358,7 @@ def _md_speed(a: Agreement, L: Lang) -> list[str]:
         for name, t in sp.segments.items():
             out.append(f"- {name}: {t.recommendation.explanation}")
         out.append("")
-    out += [f"*{sp.caveat}*", ""]
+    out += [f"*{L.phrase(sp.caveat)}*", ""]
     return out
 
 
@@ -435,11 +443,11 @@ def sections(a: Agreement, /, *, lang: str = "en") -> list[Section]:
     ]  # fmt: skip
     body = (
         "<p>" + _("First response {words} of the MQL ({check}; basis: {basis}).").format(
-            words=f"<strong>{esc(s.first_response_words)}</strong>",
-            check=esc(s.first_response_check), basis=esc(s.first_response_basis)) + "</p>"
+            words=f"<strong>{esc(_words(s, L))}</strong>",
+            check=esc(_check_text(s, L)), basis=esc(s.first_response_basis)) + "</p>"
         + table_html(rows, lang=lang)
         + "<p class='muted'>" + _("Any other segment: {text} ({basis}).").format(
-            text=esc(s.default.text), basis=esc(s.default_basis)) + "</p>"
+            text=esc(_term_text(s.default, L)), basis=esc(s.default_basis)) + "</p>"
     )  # fmt: skip
     figs = []
     if a.speed is not None:
@@ -479,10 +487,10 @@ def _evidence_section(a: Agreement, L: Lang) -> Section:
     if a.speed is not None:
         parts.append("<h3>" + esc(_("Speed to lead")) + "</h3>")
         parts.append(table_html(
-            [{_("bucket"): b.bucket, _("leads"): b.leads, _("won"): b.won,
+            [{_("bucket"): L.phrase(b.bucket), _("leads"): b.leads, _("won"): b.won,
               _("close rate"): L.pct(b.rate) if b.leads else "–"} for b in a.speed.buckets],
             lang=lang))  # fmt: skip
-        parts.append(f"<p class='caveat'>{esc(a.speed.caveat)}</p>")
+        parts.append(f"<p class='caveat'>{esc(L.phrase(a.speed.caveat))}</p>")
     for part, why in a.missing.items():
         parts.append("<p class='missing'>" + _("{part} could not be computed: {why}").format(
             part=f"<strong>{esc(part)}</strong>", why=esc(why)) + "</p>")  # fmt: skip
@@ -519,7 +527,7 @@ def to_html(a: Agreement, /, *, lang: str = "en") -> str:
         cards.append((_("Marketing: MQLs per {period}").format(period=L.word(m.period)),
                       L.n(m.mqls)))  # fmt: skip
         cards.append((_("MQL value"), L.cur(m.mql_value_eur, a.currency)))
-    cards.append((_("Sales: first response"), a.sales.first_response_words))
+    cards.append((_("Sales: first response"), _words(a.sales, L)))
     for t in a.sales.segments[:4] or [a.sales.default]:
         key = _("Attempts: {segment}").format(segment=t.segment)
         if t.at_least:
@@ -555,6 +563,39 @@ def write_agreement(
 
 
 # --------------------------------------------------------------------------- formatting
+
+
+def _words(s: Any, L: Lang) -> str:
+    """The first-response target in words (``SalesCommitment.first_response_words``)."""
+    if L.en or s.first_response_text:
+        return L.phrase(s.first_response_words)
+    return L._("within {time}").format(time=hours_text(s.first_response_hours, exact=True,
+                                                      lang=L.code))  # fmt: skip
+
+
+def _check_text(s: Any, L: Lang) -> str:
+    """``SalesCommitment.first_response_check`` in the language."""
+    if L.en:
+        return str(s.first_response_check)
+    if s.first_response_history is None or not s.first_response_history[1]:
+        return L._("no history to check it against")
+    met, n = s.first_response_history
+    return L._("{share} of last period's {n} leads met it").format(share=L.pct(met / n),
+                                                                   n=L.n(n))  # fmt: skip
+
+
+def _term_text(t: Any, L: Lang) -> str:
+    """``AttemptTarget.text`` in the language (never a bare "at least")."""
+    if L.en:
+        return str(t.text)
+    if t.at_least:
+        return L._("no unresponsive lead is closed before {count} contact attempts (the "
+                   "team's current pace: attempt {count} within {days} calendar days)").format(
+            count=t.count, days=t.within_days)  # fmt: skip
+    front = (L._(", front-loaded: the attempts the first 14 days allow come first")
+             if t.within_days > FRONT_LOAD_DAYS else "")  # fmt: skip
+    return L._("{count} contact attempts within {days} calendar days{front}").format(
+        count=t.count, days=t.within_days, front=front)  # fmt: skip
 
 
 def _hours(h: float) -> str:

@@ -12,6 +12,7 @@ date formats. English keeps the forms the documents have always had (``1,600 EUR
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -28,6 +29,28 @@ def N_(message: str) -> str:
 
 #: Words that arrive as data (the quota's period, the rules' names) and are shown translated.
 WORDS = (N_("month"), N_("quarter"), N_("yes"), N_("no"))
+
+#: The analyses' fixed labels (speed buckets, effect thresholds, first-response targets), which
+#: the documents show translated (tests/test_i18n_documents.py holds them to the analysis).
+LABELS = (
+    N_("<5 min"), N_("5–30 min"), N_("30–60 min"), N_("1–4 business hours"),
+    N_("4 h–end of business day"), N_("1–3 business days"), N_("≥3 business days"),
+    N_("never"), N_("5 min"), N_("30 min"), N_("1 business hour"), N_("4 business hours"),
+    N_("one business day"), N_("within 5 minutes"), N_("within 15 minutes"),
+    N_("within 30 minutes"), N_("within 1 business hour"), N_("within 2 business hours"),
+    N_("within 4 business hours"), N_("same business day"), N_("next business day by 12:00"),
+    N_("on the same business day"), N_("by 12:00 on the next business day"),
+)  # fmt: skip
+
+#: Labels with a number in them: the pattern and the message it becomes.
+PATTERNS = (
+    (re.compile(r"within (?P<n>\d+) minutes"), N_("within {n} minutes")),
+    (re.compile(r"within (?P<n>\d+) business hours?"), N_("within {n} business hours")),
+    (re.compile(r"within (?P<n>\d+) business days?"), N_("within {n} business days")),
+    (re.compile(r"within (?P<n>\d+) business min(?:utes)?"), N_("within {n} business minutes")),
+    (re.compile(r"within (?P<h>\d+) h (?P<m>\d+) min \(business\)"),
+     N_("within {h} h {m} min (business)")),
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -81,6 +104,20 @@ class Lang:
         if self.en:
             return f"{t:%Y-%m-%d %H:%M %Z}" if zone else f"{t:%Y-%m-%d %H:%M}"
         return i18n.fmt_date(t, self.code, time=True, zone=zone)
+
+    def phrase(self, text: str) -> str:
+        """An analysis label (:data:`LABELS`, :data:`PATTERNS`) in the language; any other
+        text as it is (``"within 2 business days"`` → ``"en 2 días hábiles"``)."""
+        if self.en or not text:  # gettext("") is the catalog's header
+            return text
+        translated = self._(text)  # a label, or a fixed sentence of an analysis in the catalog
+        if translated != text:
+            return translated
+        for rx, message in PATTERNS:
+            m = rx.fullmatch(text)
+            if m:
+                return self._(message).format(**m.groupdict())
+        return text
 
     def word(self, w: str) -> str:
         """A data word listed in :data:`WORDS` (``month`` → ``mes``); others unchanged."""

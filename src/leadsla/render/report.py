@@ -226,22 +226,23 @@ def _speed_section(speed: Any, missing: str | None, L: Lang) -> Section:
         return Section("speed", _("Speed to lead"),
                        missing=missing or _("no activities in the data"))  # fmt: skip
     d = speed.to_dict()
-    rows = [{"bucket": b["bucket"], "leads": b["leads"], "won": b["won"],
+    rows = [{"bucket": L.phrase(b["bucket"]), "leads": b["leads"], "won": b["won"],
              "close rate": pct(b["rate"], lang=lang) if b["leads"] else "–",
              "close rate 95%": pct_range(*b["rate_ci"], lang=lang) if b["leads"] else "–"}
             for b in d["buckets"]]  # fmt: skip
-    effect = [{"first attempt within": e["within"], "risk ratio": _ratio(e["risk_ratio"], L),
+    effect = [{"first attempt within": L.phrase(e["within"]),
+               "risk ratio": _ratio(e["risk_ratio"], L),
                "95% interval": _ratio_range(e["risk_ratio_ci"], L),
                "leads within": e["leads_within"], "leads later": e["leads_later"],
                "off-hours arrivals: risk ratio": _ratio(o["risk_ratio"], L),
                "off-hours 95% interval": _ratio_range(o["risk_ratio_ci"], L)}
               for e, o in zip(d["effect"], d["effect_off_hours"], strict=True)]  # fmt: skip
-    targets = [{"target": t["target"], "met last period": pct(t["met_share"], lang=lang),
+    targets = [{"target": L.phrase(t["target"]), "met last period": pct(t["met_share"], lang=lang),
                 "missed (contacted)": t["missed_contacted"],
                 "modelled gain": money(t["gain_eur"], lang=lang), "rep hours": t["rep_hours"],
                 "net": money(t["net_eur"], lang=lang)}
                for t in d["targets"]]  # fmt: skip
-    text = d.get("recommended_first_response_text") or _("none")
+    text = L.phrase(d.get("recommended_first_response_text") or "") or _("none")
     body = (
         "<p>" + _("Recommended first response: {text}.").format(
             text=f"<strong>{esc(text)}</strong>")
@@ -253,7 +254,7 @@ def _speed_section(speed: Any, missing: str | None, L: Lang) -> Section:
         + "<h3>" + _("Targets on last period's leads") + "</h3><p class='muted'>"
         f"{esc(d.get('cost_assumption', ''))}.</p>"
         + _table(targets, L)
-        + f"<p class='caveat'>{esc(d.get('caveat', ''))}</p>"
+        + f"<p class='caveat'>{esc(L.phrase(d.get('caveat', '')))}</p>"
     )  # fmt: skip
     return Section("speed", _("Speed to lead"), body, [figure(speed)], data=d)
 
