@@ -230,7 +230,7 @@ def test_agree_es_pdf_is_spanish(runs: Runs) -> None:
 def test_the_policy_file_is_the_same_in_both_languages(runs: Runs) -> None:
     en = (runs.en / "sla.toml").read_bytes()
     assert en == (runs.es / "sla.toml").read_bytes()
-    assert "El acuerdo".encode() not in en
+    assert b"El acuerdo" not in en
 
 
 def test_report_es_is_spanish(runs: Runs) -> None:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 #: them equal, the analysis module loads the engine)
 LOOKBACK_DAYS = 90.0
 
+
 class Language(StrEnum):
     """The documents' languages (``leadsla.i18n.LANGUAGES``; a test holds them equal)."""
 
@@ -27,9 +28,7 @@ class Language(StrEnum):
 
 LangOpt = Annotated[
     Language,
-    typer.Option(
-        "--lang", help="Language of the written documents: en (English) or es (Spanish)."
-    ),
+    typer.Option("--lang", help="Language of the written documents: en (English) or es (Spanish)."),
 ]
 SourceArg = Annotated[
     str,

@@ -67,8 +67,7 @@ def headline(a: Agreement, /, *, lang: str = "en") -> list[str]:
     def term(t: Any) -> str:
         if t.at_least:  # a minimum before disqualification: the window is only the pace
             return _term_text(t, L)
-        return _("{text} of the MQL (unless the lead closes first)").format(
-            text=_term_text(t, L))
+        return _("{text} of the MQL (unless the lead closes first)").format(text=_term_text(t, L))
 
     for t in s.segments:
         out.append(f"  {t.segment}: {term(t)}")
@@ -204,7 +203,7 @@ def to_markdown(a: Agreement, /, *, lang: str = "en") -> str:
     else:
         lines += [_("Every segment: {text} ({basis}).").format(
             text=_term_text(s.default, L), basis=s.default_basis), ""]  # fmt: skip
-    if s.hours_per_period is not None and m is not None:
+    if s.hours_per_period is not None and m is not None and s.attempts_per_hour is not None:
         lines += [
             _("Capacity: the {mqls} MQLs per {period} at the expected attempts per lead A(K) "
               "need about {hours} sales hours per {period} ({per_hour} attempts an "
@@ -700,9 +699,7 @@ def agreement_box(a: Agreement, /, *, lang: str = "en") -> str:
     )  # fmt: skip
 
 
-def write_agreement_pdf(
-    a: Agreement, path: str | os.PathLike[str], /, *, lang: str = "en"
-) -> Path:
+def write_agreement_pdf(a: Agreement, path: str | os.PathLike[str], /, *, lang: str = "en") -> Path:
     """The SLA document as a PDF to sign: the agreement and the signatures on page 1, the
     evidence after; the data hash and the page number on every page."""
     from leadsla.render.pdf import sections_pdf, signature_block

@@ -150,7 +150,9 @@ def render(
         )
         parts.append(f'<div class="headline">{cards}</div>')
     parts.append(
-        "<nav><strong>" + esc(_("Contents")) + "</strong><ol>"
+        "<nav><strong>"
+        + esc(_("Contents"))
+        + "</strong><ol>"
         + "".join(f'<li><a href="#{s.id}">{esc(s.title)}</a></li>' for s in sections)
         + ('<li><a href="#warnings">' + esc(_("Warnings")) + "</a></li>" if warnings else "")
         + "</ol></nav>"
