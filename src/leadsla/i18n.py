@@ -20,13 +20,14 @@ from collections.abc import Callable
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from babel import Locale
-from babel.dates import format_date, format_datetime
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.numbers import format_currency, format_decimal, format_percent
+if TYPE_CHECKING:
+    from babel import Locale
+
+# Babel is imported where it is used: leadsla.text (every command's formats) imports this
+# module, and English output never needs Babel, so ``leadsla --help`` does not load it.
 
 __all__ = [
     "LANGUAGES",
@@ -54,6 +55,9 @@ def translations(lang: str) -> _gettext.NullTranslations:
     po = LOCALES / lang / "LC_MESSAGES" / CATALOG
     if lang == "en" or not po.is_file():
         return _gettext.NullTranslations()
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
     with po.open("rb") as f:
         catalog = read_po(f, locale=lang)
     buf = io.BytesIO()
@@ -69,22 +73,30 @@ def gettext(lang: str) -> Callable[[str], str]:
 
 @cache
 def _loc(lang: str) -> Locale:
+    from babel import Locale
+
     return Locale.parse(_LOCALE.get(lang, "en_GB"))
 
 
 def decimal(x: float | int, lang: str, digits: int = 0) -> str:
     """A number with the locale's separators and ``digits`` decimals (``1.234,5`` in es)."""
+    from babel.numbers import format_decimal
+
     pattern = "#,##0" + ("." + "0" * digits if digits else "")
     return format_decimal(x, format=pattern, locale=_loc(lang))
 
 
 def significant(x: float, lang: str, digits: int = 4) -> str:
     """``x`` to ``digits`` significant digits (``0,01235`` in es)."""
+    from babel.numbers import format_decimal
+
     return format_decimal(float(f"{x:.{digits}g}"), format="#,##0.##########", locale=_loc(lang))
 
 
 def percent(x: float, lang: str, digits: int = 1) -> str:
     """A share as a percentage in the locale's own pattern (``7,5 %`` in es, ``7.5%`` in en)."""
+    from babel.numbers import format_percent
+
     loc = _loc(lang)
     pattern = loc.percent_formats[None].pattern
     if digits:
@@ -94,6 +106,8 @@ def percent(x: float, lang: str, digits: int = 1) -> str:
 
 def currency(x: float, code: str, lang: str) -> str:
     """Whole units of the currency in the locale's pattern (``1.600 €`` in es)."""
+    from babel.numbers import format_currency
+
     loc = _loc(lang)
     pattern = loc.currency_formats["standard"].pattern.split(";")[0].replace("#,##0.00", "#,##0")
     return format_currency(x, code, format=pattern, locale=loc, currency_digits=False)
@@ -105,6 +119,8 @@ def fmt_number(x: float | int | None, lang: str, digits: int = 0) -> str:
 
 def fmt_money(x: float | None, currency: str, lang: str) -> str:
     """Money in the currency, without cents from 1,000 up (the dashboard's cards)."""
+    from babel.numbers import format_currency
+
     if x is None:
         return "–"
     pattern = "#,##0 ¤" if lang == "es" else "¤#,##0"
@@ -115,6 +131,8 @@ def fmt_money(x: float | None, currency: str, lang: str) -> str:
 
 def fmt_datetime(t: datetime | None, tz: str, lang: str) -> str:
     """A local date and time, e.g. 'Tue 3 Mar 2026, 13:15 CET'."""
+    from babel.dates import format_datetime
+
     if t is None:
         return "–"
     return format_datetime(t, "EEE d MMM y, HH:mm zzz", tzinfo=ZoneInfo(tz), locale=_loc(lang))
@@ -123,6 +141,8 @@ def fmt_datetime(t: datetime | None, tz: str, lang: str) -> str:
 def fmt_date(d: date | datetime, lang: str, *, time: bool = False, zone: bool = False) -> str:
     """A date as the locale writes it (``1 mar 2025``), with ``time`` its hour and minute and
     with ``zone`` the time zone's abbreviation (``1 mar 2025, 12:05 CET``)."""
+    from babel.dates import format_date, format_datetime
+
     if not time:
         return format_date(d, "d MMM y", locale=_loc(lang))
     assert isinstance(d, datetime)
