@@ -33,7 +33,8 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "leadsla"
 PO = SRC / "locales" / "es" / "LC_MESSAGES" / "leadsla.po"
 #: The modules whose messages the documents and the report show.
 DOCUMENT_SOURCES = ("render/document.py", "render/report.py", "render/html.py",
-                    "render/pdf.py", "render/lang.py", "text.py")  # fmt: skip
+                    "render/pdf.py", "render/lang.py", "render/charts.py",
+                    "text.py")  # fmt: skip
 NBSP = "\xa0"
 
 #: English the Spanish pages must not contain: headings, sentences, labels of our own.
@@ -269,6 +270,46 @@ def test_report_es_numbers_are_the_json_in_spanish_format(runs: Runs) -> None:
     # the value table's first close rate and the summary's lead count
     n = data["data"]["summary"]["leads"]
     assert f"{format_decimal(n, locale='es_ES')} leads creados del " in text
+
+
+#: English words a Spanish chart's title, axis titles and legend must not show.
+ENGLISH_CHART = ("MQL value by", "mature leads", "close rate", "per lead", "attempts N",
+                 "attempt k", "knee", "band", "naive cohort", "win hazard", "business time",
+                 "model (", "target:", "today's p90", "SLA per", "quota", "won deals",
+                 "MQLs required", "segment total", "overall", "share", "day", "days")  # fmt: skip
+
+
+def charts(page: str) -> list[tuple[list[dict[str, Any]], dict[str, Any]]]:
+    """Every Plotly chart of the page: (traces, layout)."""
+    found = re.findall(r'Plotly\.newPlot\(\s*"chart-\d+",\s*(\[.*?\]),\s*(\{.*?\})\s*,'
+                       r'\s*\{"displaylogo', page, re.S)  # fmt: skip
+    return [(json.loads(d), json.loads(lay)) for d, lay in found]
+
+
+def test_report_es_charts_are_spanish(runs: Runs) -> None:
+    found = charts(runs.report.read_text(encoding="utf-8"))
+    assert len(found) >= 6, len(found)
+    for traces, layout in found:
+        assert layout["separators"] == ",.", "numbers with a decimal comma"
+        words = [layout["title"]["text"]]
+        for key, axis in layout.items():
+            if re.fullmatch(r"[xy]axis\d*", key):
+                words.append(axis.get("title", {}).get("text", ""))
+                words += axis.get("ticktext", [])
+        for t in traces:
+            words.append(t.get("name") or "")
+            if t.get("type") == "funnel":
+                words += t["y"] + t["text"]
+        text = " | ".join(words)
+        left = [w for w in ENGLISH_CHART if re.search(rf"(?<!\w){re.escape(w)}(?!\w)", text)]
+        assert not left, (left, text)
+    titles = [lay["title"]["text"] for _, lay in found]
+    assert any(t.startswith("Tasa de cierre según el tiempo hábil") for t in titles), titles
+    plan = next(t for traces, _ in found for t in traces if t.get("type") == "funnel")
+    stages = dict(zip(plan["y"], plan["text"], strict=True))
+    mqls = embedded(runs.report.read_text(encoding="utf-8"))["plan"]["mqls_required"]
+    assert stages["MQL requeridos"] == format_decimal(mqls, locale="es_ES")
+    assert stages["cuota"] == format_decimal(400_000, locale="es_ES")
 
 
 def test_unknown_language_is_a_usage_error_naming_the_choices(tmp_path: Path) -> None:

@@ -104,6 +104,13 @@ def percent(x: float, lang: str, digits: int = 1) -> str:
     return format_percent(x, format=pattern, locale=loc)
 
 
+def separators(lang: str) -> str:
+    """The decimal and the group separator (Plotly's ``layout.separators``): ``",."`` in es."""
+    from babel.numbers import get_decimal_symbol, get_group_symbol
+
+    return get_decimal_symbol(_loc(lang)) + get_group_symbol(_loc(lang))
+
+
 def currency(x: float, code: str, lang: str) -> str:
     """Whole units of the currency in the locale's pattern (``1.600 €`` in es)."""
     from babel.numbers import format_currency

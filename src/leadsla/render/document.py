@@ -428,7 +428,7 @@ def sections(a: Agreement, /, *, lang: str = "en") -> list[Section]:
             ).format(share=f"<strong>{L.pct(m.influenced_share)}</strong>",
                      basis=esc(m.influenced_basis)) + "</p>"  # fmt: skip
         body += table_html(rows, lang=lang)
-        figs = [figure(x) for x in (a.plan, a.value) if x is not None]
+        figs = [figure(x, lang=lang) for x in (a.plan, a.value) if x is not None]
         out.append(Section("marketing", _("Marketing"), body, figures=figs))
 
     s = a.sales
@@ -450,9 +450,9 @@ def sections(a: Agreement, /, *, lang: str = "en") -> list[Section]:
     )  # fmt: skip
     figs = []
     if a.speed is not None:
-        figs.append(figure(a.speed))
+        figs.append(figure(a.speed, lang=lang))
     if a.attempts is not None and a.attempts.groups:
-        figs.append(figure(a.attempts, "return"))
+        figs.append(figure(a.attempts, "return", lang=lang))
     out.append(Section("sales", _("Sales"), body, figures=figs))
 
     out.append(_evidence_section(a, L))

@@ -164,7 +164,7 @@ def _value_section(value: Any, missing: str | None, L: Lang) -> Section:
             "Sorted by MQL value within each level; money in the workspace currency.")) + "</p>"
         + _table(rows, L, top=12)
     )  # fmt: skip
-    return Section("value", _("MQL value"), body, [figure(value)], data=d)
+    return Section("value", _("MQL value"), body, [figure(value, lang=L.code)], data=d)
 
 
 def _plan_section(plan: Any, missing: str | None, L: Lang) -> Section:
@@ -181,7 +181,7 @@ def _plan_section(plan: Any, missing: str | None, L: Lang) -> Section:
             value=L.n(float(d["mql_value"]))) + "</p>"
         + _table([_plan_row(r, L) for r in plan.to_frame().to_dict("records")], L)
     )  # fmt: skip
-    return Section("plan", _("The plan in euros"), body, [figure(plan)], data=d)
+    return Section("plan", _("The plan in euros"), body, [figure(plan, lang=L.code)], data=d)
 
 
 def _attempts_section(attempts: Any, missing: str | None, L: Lang) -> Section:
@@ -215,7 +215,7 @@ def _attempts_section(attempts: Any, missing: str | None, L: Lang) -> Section:
         table = [_life_row(r, L) for r in g["table"][:40]]
         body += ("<h3>" + esc(_("Life table: {name}").format(name=name)) + "</h3>"
                  + _table(table, L, top=10))  # fmt: skip
-    figs = [figure(attempts, k) for k in ("return", "profit", "naive")]
+    figs = [figure(attempts, k, lang=L.code) for k in ("return", "profit", "naive")]
     return Section("attempts", title, body, figs, data=d)
 
 
@@ -256,7 +256,7 @@ def _speed_section(speed: Any, missing: str | None, L: Lang) -> Section:
         + _table(targets, L)
         + f"<p class='caveat'>{esc(L.phrase(d.get('caveat', '')))}</p>"
     )  # fmt: skip
-    return Section("speed", _("Speed to lead"), body, [figure(speed)], data=d)
+    return Section("speed", _("Speed to lead"), body, [figure(speed, lang=L.code)], data=d)
 
 
 def _ratio(x: float | None, L: Lang) -> str:
