@@ -379,3 +379,26 @@ def test_the_analyses_labels_are_translated() -> None:
     same = [x for x in labels if es.phrase(x) == x and x not in numeric]
     assert not same, same
     assert es.phrase("within 3 business days") == "en 3 días hábiles"
+
+
+def test_text_formats_in_spanish_call_babel_and_english_stays() -> None:
+    """leadsla.text in Spanish is Babel's es_ES form; English keeps its own (the goldens')."""
+    from leadsla.text import hours_text, money, money_in, money_range, number, pct, pct_range
+
+    assert money(98_765.4, lang="es") == format_decimal(98_765, locale="es_ES") == "98.765"
+    assert money(98_765.4) == "98,765"
+    assert money(1_234_567, lang="es") == "1,23M" and money(1_234_567) == "1.23M"
+    assert pct(0.075, lang="es") == es_pct(0.075) == f"7,5{NBSP}%"
+    assert pct(0.075) == "7.5%"
+    assert pct(0.0123, fine=True, lang="es") == f"1,23{NBSP}%"
+    assert pct_range(0.07489, 0.09052, lang="es") == f"7,5–9,1{NBSP}%"
+    assert money_range(562.8, 3641.2, lang="es") == "563–3.641"
+    assert money_in(1600, "EUR", lang="es") == es_money(1600) and money_in(1600, "EUR") == (
+        "1,600 EUR"
+    )
+    assert number(12345.6, lang="es") == "12.346" and number(0.012345, lang="es") == "0,01235"
+    assert number(True, lang="es") == "sí" and number(True) == "yes"
+    assert hours_text(1.0, exact=True, lang="es") == "1 hora hábil"
+    assert hours_text(7.5, lang="es") == "7 h 30 min (hábiles)"
+    assert hours_text(7.5) == "7 h 30 min (business)"
+    assert pct(None, lang="es") == "–" and money(float("nan"), lang="es") == "–"
