@@ -25,6 +25,8 @@ from leadsla.cli.options import (
     EncodingOpt,
     HourlyCostOpt,
     InfluencedShareOpt,
+    LangOpt,
+    Language,
     MappingOpt,
     MaturityOpt,
     MqlValueOpt,
@@ -162,6 +164,7 @@ def agree(
     ] = AgreeFormat.table,
     maturity: MaturityOpt = "cohort",
     no_cache: NoCacheOpt = False,
+    lang: LangOpt = Language.en,
 ) -> None:
     """Draft the SLA from the data: the document (sla.md, sla.html) and its policy (sla.toml)."""
     check_period(period)
@@ -187,11 +190,11 @@ def agree(
             )  # fmt: skip
     from leadsla.render.document import write_agreement
 
-    files = write_agreement(agreement, out)
+    files = write_agreement(agreement, out, lang=lang.value)
     if pdf:
         from leadsla.render.document import write_agreement_pdf
 
-        pdf_path = write_agreement_pdf(agreement, Path(out) / "sla.pdf")
+        pdf_path = write_agreement_pdf(agreement, Path(out) / "sla.pdf", lang=lang.value)
         err.print(f"Wrote {pdf_path} (to sign: the agreement on page 1).", highlight=False)
     if format is AgreeFormat.json:
         data = stamped(ws, {**agreement.to_dict(), "files": files.to_dict()})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, cast
 
@@ -17,6 +18,18 @@ if TYPE_CHECKING:
 #: them equal, the analysis module loads the engine)
 LOOKBACK_DAYS = 90.0
 
+
+class Language(StrEnum):
+    """The documents' languages (``leadsla.i18n.LANGUAGES``; a test holds them equal)."""
+
+    en = "en"
+    es = "es"
+
+
+LangOpt = Annotated[
+    Language,
+    typer.Option("--lang", help="Language of the written documents: en (English) or es (Spanish)."),
+]
 SourceArg = Annotated[
     str,
     typer.Argument(

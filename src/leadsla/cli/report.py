@@ -21,6 +21,8 @@ from leadsla.cli.options import (
     EncodingOpt,
     HourlyCostOpt,
     InfluencedShareOpt,
+    LangOpt,
+    Language,
     MappingOpt,
     MaturityOpt,
     MqlValueOpt,
@@ -67,6 +69,7 @@ def report(
     as_of: AsOfOpt = None,
     maturity: MaturityOpt = "cohort",
     no_cache: NoCacheOpt = False,
+    lang: LangOpt = Language.en,
 ) -> None:
     """Write every analysis of SOURCE into one self-contained HTML page (opens offline)."""
     rule = maturity_rule(maturity)
@@ -101,6 +104,7 @@ def report(
                 attempts_per_hour=attempts_per_hour,
                 win_value=value,
                 margin=margin,
+                lang=lang.value,
                 progress=lambda step: progress.update(task, description=str(step)),
             )
             progress.update(task, description="Writing the report")

@@ -7,26 +7,45 @@ figures, the commands write them with ``--chart``.
 from __future__ import annotations
 
 import math
+import re
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import plotly.graph_objects as go
 
+from leadsla import i18n
 from leadsla.analysis.planstats import wins_needed
 from leadsla.analysis.speed import NEVER, bucket_mid
+from leadsla.render.lang import N_, Lang
 from leadsla.text import hours_text
 
 _SEGMENT_COLOURS = ("#2b6cb0", "#c05621", "#2f855a", "#6b46c1", "#b83280", "#2c7a7b")
 
 if TYPE_CHECKING:
+    from leadsla.analysis.attempts import AttemptsResult
     from leadsla.analysis.plan import SlaPlan
     from leadsla.analysis.speed import SpeedResult
     from leadsla.analysis.value import ValueResult
 
 
-def figure(result: Any, /, kind: str = "return") -> go.Figure:
+def figure(result: Any, /, kind: str = "return", *, lang: str = "en") -> go.Figure:
     """The chart of an analysis result (value, plan, speed or attempts; ``kind`` picks one of
-    the attempts charts: ``return``, ``profit``, ``naive`` or ``all``)."""
+    the attempts charts: ``return``, ``profit``, ``naive`` or ``all``), its words in ``lang``."""
+    fig = _figure(result, kind)
+    return fig if lang == "en" else localize(fig, Lang(lang))
+
+
+def economics_figures(result: AttemptsResult, /, *, lang: str = "en") -> list[go.Figure]:
+    """Per lead type the revenue, cost and profit of each number of attempts
+    (:func:`leadsla.render.charts_attempts.economics_figures`), its words in ``lang``."""
+    from leadsla.render.charts_attempts import economics_figures as per_group
+
+    figs = per_group(result)
+    return figs if lang == "en" else [localize(f, Lang(lang)) for f in figs]
+
+
+def _figure(result: Any, kind: str) -> go.Figure:
+    from leadsla.analysis.attempts import AttemptsResult
     from leadsla.analysis.attempts import AttemptsResult
     from leadsla.analysis.plan import SlaPlan
     from leadsla.analysis.speed import SpeedResult
@@ -200,4 +219,109 @@ def speed_figure(res: SpeedResult, /) -> go.Figure:
         template="plotly_white",
         legend={"orientation": "h", "y": -0.25},
     )  # fmt: skip
+    return fig
+
+
+# --------------------------------------------------------------------------- other languages
+
+#: The charts' fixed texts (titles, axes, legend entries, ticks), for the catalog; a chart in
+#: another language looks each text up whole (tests/test_i18n_documents.py holds them to the
+#: charts the report draws).
+CHART_TEXTS = (
+    N_("MQL value by group (mature leads; bars: 95% interval)"),
+    N_("MQL value (close rate × mean revenue of won leads)"), N_("group"),
+    N_("segment total"), N_("overall"), N_("quota"), N_("marketing-originated revenue"),
+    N_("won deals needed"), N_("MQLs for an 80% chance"), N_("MQLs required"),
+    N_("close rate per bucket (95% interval)"), N_("model (within owner × segment)"),
+    N_("1 min"), N_("1 h"), N_("4 h"), N_("1 day"), N_("3 days"), N_("10 days"),
+    N_("Close rate by business time to first attempt (association, not cause)"),
+    N_("business time from the MQL to the first attempt (log scale)"),
+    N_("close rate (mature leads)"),
+    N_("Cumulative return V·F(N) per lead: knee (◆) and N* (★)"),
+    N_("Expected profit per lead Π(N) = V·F(N) − c·A(N), 95% posterior band"),
+    N_("Win hazard per attempt (life table) vs the naive cohort rate — biased: the outcome "
+       "decides the count"),
+    N_("naive cohort rate — biased: the outcome decides the count"),
+    N_("attempts N"), N_("V·F(N) per lead"), N_("Π(N) per lead"), N_("attempt k"),
+    N_("share"), N_("95% band"), N_("knee"), N_("win hazard h(k) (life table)"),
+)  # fmt: skip
+
+_NUMBER = r"[\d,]+(?:\.\d+)?"
+#: Chart texts with numbers in them: the pattern and the message it becomes.
+_CHART_PATTERNS = (
+    (re.compile(rf"SLA per (?P<period>\w+): (?P<mqls>{_NUMBER}) MQLs \(value "
+                rf"(?P<value>{_NUMBER}) each\) for (?P<responsibility>{_NUMBER})"),
+     N_("SLA per {period}: {mqls} MQLs (value {value} each) for {responsibility}")),
+    (re.compile(rf"How many contact attempts \(c = (?P<cost>{_NUMBER}) per attempt\)"),
+     N_("How many contact attempts (c = {cost} per attempt)")),
+    (re.compile(r"target: (?P<target>.+)"), N_("target: {target}")),
+    (re.compile(r"today's p90 \(team's pace\): (?P<time>.+)"),
+     N_("today's p90 (team's pace): {time}")),
+    (re.compile(r"knee (?P<n>\d+)"), N_("knee {n}")),
+)  # fmt: skip
+_HOURS = (
+    (re.compile(r"(?P<n>\d+) business min"), "{n} business min"),
+    (re.compile(r"(?P<n>\d+) business hours"), "{n} business hours"),
+    (re.compile(r"(?P<h>\d+) h (?P<m>\d+) min \(business\)"), "{h} h {m} min (business)"),
+)  # fmt: skip
+
+
+def _number(text: str, L: Lang) -> str:
+    """An English-formatted number ("400,000", "12.50") in ``L``'s format."""
+    digits = text.split(".")[1] if "." in text else ""
+    return L.n(float(text.replace(",", "")), len(digits))
+
+
+def _chart_text(text: str, L: Lang) -> str:
+    """One text of a chart in ``L``'s language: whole (the catalog), by pattern, or as
+    "group: text"; anything else (a group's own name) as it is."""
+    if not text:
+        return text
+    whole = L.phrase(text)
+    if whole != text:
+        return whole
+    for rx, message in _CHART_PATTERNS:
+        m = rx.fullmatch(text)
+        if m:
+            parts = {k: _number(v, L) if re.fullmatch(_NUMBER, v) else _chart_text(v, L)
+                     for k, v in m.groupdict().items()}  # fmt: skip
+            return L._(message).format(**parts)
+    for rx, message in _HOURS:
+        m = rx.fullmatch(text)
+        if m:
+            return L._(message).format(**m.groupdict())
+    if ": " in text:
+        name, rest = text.split(": ", 1)
+        translated = _chart_text(rest, L)
+        if translated != rest:
+            return f"{name}: {translated}"
+    return L.word(text)
+
+
+def localize(fig: go.Figure, L: Lang, /) -> go.Figure:
+    """The figure's words in ``L``'s language and its numbers with the locale's separators
+    (titles, axes, subplot titles, legend entries, point labels; hover texts stay English)."""
+    fig.update_layout(separators=i18n.separators(L.code))
+    layout = fig.layout
+    if layout.title and layout.title.text:
+        layout.title.text = _chart_text(layout.title.text, L)
+    for key in list(layout.to_plotly_json()):
+        if re.fullmatch(r"[xy]axis\d*", key):
+            axis = layout[key]
+            if axis.title and axis.title.text:
+                axis.title.text = _chart_text(axis.title.text, L)
+            if axis.ticktext:
+                axis.ticktext = [_chart_text(str(t), L) for t in axis.ticktext]
+    for note in layout.annotations or ():
+        note.text = _chart_text(note.text, L)
+    for trace in fig.data:
+        if getattr(trace, "name", None):
+            trace.name = _chart_text(trace.name, L)
+        text = getattr(trace, "text", None)
+        if trace.type == "funnel":  # the plan's stages and their amounts
+            trace.y = [_chart_text(str(t), L) for t in trace.y or ()]
+            trace.text = [_number(str(t), L) if re.fullmatch(_NUMBER, str(t)) else t
+                          for t in text or ()]  # fmt: skip
+        elif isinstance(text, tuple | list):
+            trace.text = [_chart_text(str(t), L) for t in text]
     return fig

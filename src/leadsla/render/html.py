@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from leadsla.i18n import gettext
 from leadsla.render.output import _clean
 from leadsla.text import number as fmt
 
@@ -81,12 +82,15 @@ def table_html(
     labels: dict[str, str] | None = None,
     *,
     top: int | None = None,
+    lang: str = "en",
 ) -> str:
     """An HTML table of ``rows`` (dicts); numbers (and numbers already written as text, like
     "12.3%") right-aligned. With ``top``, the first ``top`` rows show and the rest sit behind
-    a toggle (``<details>``: no script, works offline and in print)."""
+    a toggle (``<details>``: no script, works offline and in print). Cells are written in
+    ``lang``'s number format; column names arrive already in it."""
+    _ = gettext(lang)
     if not rows:
-        return '<p class="muted">No rows.</p>'
+        return '<p class="muted">' + esc(_("No rows.")) + "</p>"
     cols = columns or list(rows[0])
     labels = labels or {}
     head = "<thead><tr>" + "".join(f"<th>{esc(labels.get(c, c))}</th>" for c in cols)
@@ -100,7 +104,9 @@ def table_html(
                 isinstance(v, str) and bool(_NUMERIC_TEXT.match(v))
             )
             cells.append(
-                f'<td class="num">{esc(fmt(v))}</td>' if num else f"<td>{esc(fmt(v))}</td>"
+                f'<td class="num">{esc(fmt(v, lang=lang))}</td>'
+                if num
+                else f"<td>{esc(fmt(v, lang=lang))}</td>"
             )
         body.append("<tr>" + "".join(cells) + "</tr>")
     if top is None or len(body) <= top:
@@ -108,10 +114,11 @@ def table_html(
     shown, rest = body[:top], body[top:]
     return (
         f"<table>{head}<tbody>{''.join(shown)}</tbody></table>"
-        f'<details class="more"><summary>Show all {len(body):,} rows '
-        f"({len(rest):,} more)</summary><table>{head}<tbody>{''.join(rest)}</tbody></table>"
-        "</details>"
-    )
+        '<details class="more"><summary>'
+        + esc(_("Show all {n} rows ({more} more)").format(n=fmt(len(body), lang=lang),
+                                                          more=fmt(len(rest), lang=lang)))
+        + f"</summary><table>{head}<tbody>{''.join(rest)}</tbody></table></details>"
+    )  # fmt: skip
 
 
 def render(
@@ -123,10 +130,13 @@ def render(
     headline: list[tuple[str, str]] | None = None,
     warnings: list[str] | None = None,
     summary: str = "",
+    lang: str = "en",
 ) -> str:
-    """The whole page as a string; ``summary`` (HTML) opens it, before the cards."""
+    """The whole page as a string; ``summary`` (HTML) opens it, before the cards; the page's
+    own words (contents, warnings, not computed) in ``lang``, and ``<html lang>`` says it."""
     from plotly.offline import get_plotlyjs
 
+    _ = gettext(lang)
     parts = [f"<h1>{esc(title)}</h1>"]
     if subtitle:
         parts.append(f'<p class="subtitle">{esc(subtitle)}</p>')
@@ -140,9 +150,11 @@ def render(
         )
         parts.append(f'<div class="headline">{cards}</div>')
     parts.append(
-        "<nav><strong>Contents</strong><ol>"
+        "<nav><strong>"
+        + esc(_("Contents"))
+        + "</strong><ol>"
         + "".join(f'<li><a href="#{s.id}">{esc(s.title)}</a></li>' for s in sections)
-        + ('<li><a href="#warnings">Warnings</a></li>' if warnings else "")
+        + ('<li><a href="#warnings">' + esc(_("Warnings")) + "</a></li>" if warnings else "")
         + "</ol></nav>"
     )
     n = 0
@@ -150,7 +162,10 @@ def render(
     for s in sections:
         parts.append(f'<section id="{esc(s.id)}"><h2>{esc(s.title)}</h2>')
         if s.missing:
-            parts.append(f'<p class="missing"><strong>Not computed:</strong> {esc(s.missing)}</p>')
+            parts.append(
+                '<p class="missing"><strong>' + esc(_("Not computed:")) + "</strong> "
+                f"{esc(s.missing)}</p>"
+            )
         parts.append(s.body)
         for fig in s.figures:
             n += 1
@@ -167,11 +182,12 @@ def render(
     if warnings:
         items = "".join(f"<li>{esc(w)}</li>" for w in warnings)
         parts.append(
-            f'<section id="warnings"><h2>Warnings</h2><ul class="warnings">{items}</ul></section>'
+            '<section id="warnings"><h2>' + esc(_("Warnings")) + "</h2>"
+            f'<ul class="warnings">{items}</ul></section>'
         )
     payload = json.dumps(_clean(data), ensure_ascii=False).replace("</", "<\\/")
     return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<!DOCTYPE html>\n<html lang="{esc(lang)}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{esc(title)}</title><style>{CSS}</style>"
         f'<script type="text/javascript">{get_plotlyjs()}</script></head><body>'

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from leadsla.errors import ConfigError
+from leadsla.i18n import gettext
 from leadsla.render.html import Section, esc
 
 __all__ = ["sections_pdf", "write_pdf"]
@@ -24,8 +25,8 @@ CSS = """
   size: A4; margin: 18mm 16mm 22mm;
   @top-left { content: "@TITLE@"; font-size: 8pt; color: #5b6475; }
   @top-right { content: "@STAMP@"; font-size: 8pt; color: #5b6475; }
-  @bottom-left { content: "Data SHA-256 @SHA@"; font-size: 7pt; color: #5b6475; }
-  @bottom-right { content: "Page " counter(page) " of " counter(pages); font-size: 8pt; }
+  @bottom-left { content: "@DATA@ @SHA@"; font-size: 7pt; color: #5b6475; }
+  @bottom-right { content: "@PAGE@ " counter(page) " @OF@ " counter(pages); font-size: 8pt; }
 }
 body { font: 10pt/1.45 "DejaVu Sans", sans-serif; color: #1d2330; }
 h1 { font-size: 17pt; margin: 0 0 4pt; }
@@ -69,10 +70,12 @@ def sections_pdf(
     first_page: str,
     subtitle: str = "",
     stamp: str = "",
+    lang: str = "en",
 ) -> Path:
     """Write ``first_page`` (HTML) then ``sections`` (their charts as PNGs) as a PDF;
     ``stamp`` (e.g. the data's as-of) heads every page — never the wall clock, so the same
-    data give the same document."""
+    data give the same document. The page's own words are in ``lang``."""
+    _ = gettext(lang)
     parts = [f"<h1>{esc(title)}</h1>"]
     if subtitle:
         parts.append(f'<p class="subtitle">{esc(subtitle)}</p>')
@@ -84,21 +87,26 @@ def sections_pdf(
             parts.append(f'<section id="{esc(s.id)}"><h2>{esc(s.title)}</h2>')
             if s.missing:
                 parts.append(
-                    f'<p class="missing"><strong>Not computed:</strong> {esc(s.missing)}</p>'
+                    '<p class="missing"><strong>' + esc(_("Not computed:")) + "</strong> "
+                    f"{esc(s.missing)}</p>"
                 )
             parts.append(s.body)
             for fig in s.figures:
                 n += 1
                 uri = _png_data_uri(fig, Path(tmp), n)
-                parts.append(f'<img class="chart" alt="chart {n}" src="{uri}">')
+                alt = esc(_("chart {n}").format(n=n))
+                parts.append(f'<img class="chart" alt="{alt}" src="{uri}">')
             parts.append("</section>")
         css = (
             CSS.replace("@TITLE@", _css_str(title))
             .replace("@STAMP@", _css_str(stamp))
             .replace("@SHA@", _css_str(sha256))
+            .replace("@DATA@", _css_str(_("Data SHA-256")))
+            .replace("@PAGE@", _css_str(_("Page")))
+            .replace("@OF@", _css_str(_("of")))
         )
         html = (
-            '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+            f'<!DOCTYPE html><html lang="{esc(lang)}"><head><meta charset="utf-8">'
             f"<title>{esc(title)}</title><style>{css}</style></head><body>"
             + "\n".join(parts)
             + "</body></html>"
@@ -126,13 +134,15 @@ def write_pdf(html: str, path: str | Path, /) -> Path:
     return out
 
 
-def signature_block(parties: Sequence[str]) -> str:
+def signature_block(parties: Sequence[str], /, *, lang: str = "en") -> str:
     """A box per signing party: name, role, signature, date."""
+    _ = gettext(lang)
+    name, signature, day = (esc(_("Name")), esc(_("Signature")), esc(_("Date")))
     boxes = "".join(
         f'<div class="signature"><strong>{esc(p)}</strong>'
-        '<div class="muted">Name</div><div class="line"></div>'
-        '<div class="muted">Signature</div><div class="line"></div>'
-        '<div class="muted">Date</div><div class="line"></div></div>'
+        f'<div class="muted">{name}</div><div class="line"></div>'
+        f'<div class="muted">{signature}</div><div class="line"></div>'
+        f'<div class="muted">{day}</div><div class="line"></div></div>'
         for p in parties
     )
     return f'<div class="signatures">{boxes}</div>'

@@ -35,20 +35,20 @@ from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 
 from leadsla.errors import LeadslaError
-from leadsla.service import db
-from leadsla.service.alerts import check_alerts, outbox, outbox_counts
-from leadsla.service.auth import check_token
-from leadsla.service.i18n import (
+from leadsla.i18n import (
     LANGUAGES,
     fmt_business_time,
     fmt_datetime,
     fmt_money,
     fmt_number,
-    fmt_percent,
     translations,
 )
+from leadsla.service import db
+from leadsla.service.alerts import check_alerts, outbox, outbox_counts
+from leadsla.service.auth import check_token
 from leadsla.service.routers.deps import StoreDep
 from leadsla.service.store import Store
+from leadsla.text import pct
 
 __all__ = ["router"]
 
@@ -145,7 +145,7 @@ def _page(request: Request, template: str, status: int = 200, **ctx: Any) -> HTM
     currency = pv.policy.currency if pv else "EUR"
     helpers = {
         "num": lambda x, d=0: fmt_number(x, lang, d),
-        "pct": lambda x: fmt_percent(x, lang),
+        "pct": lambda x: pct(x, lang=lang),
         "money": lambda x: fmt_money(x, currency, lang),
         "when": lambda t: fmt_datetime(_dt(t) if isinstance(t, str) else t, tz, lang),
         "left": lambda s: fmt_business_time(s, lang),
