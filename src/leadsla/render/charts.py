@@ -46,7 +46,6 @@ def economics_figures(result: AttemptsResult, /, *, lang: str = "en") -> list[go
 
 def _figure(result: Any, kind: str) -> go.Figure:
     from leadsla.analysis.attempts import AttemptsResult
-    from leadsla.analysis.attempts import AttemptsResult
     from leadsla.analysis.plan import SlaPlan
     from leadsla.analysis.speed import SpeedResult
     from leadsla.analysis.value import ValueResult
