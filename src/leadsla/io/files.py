@@ -344,6 +344,7 @@ def _describe(
     described = con.raw_sql(f"DESCRIBE {src}").fetchall()
     all_cols = [r[0] for r in described if r[0] not in ("_rowid", "_row")]
     all_types = {r[0]: r[1] for r in described}
+
     # a row is empty when every cell is: text empty or blank, any other type null (a typed
     # Parquet column is not cast to text for it: that cast was most of a cold read)
     def cell(c: str) -> str:
@@ -359,8 +360,11 @@ def _describe(
     # only the unnamed columns (a spreadsheet's trailing empty columns) need their own count
     counts = con.raw_sql(
         f"SELECT count(*) FILTER (WHERE {filled}), count(*) FILTER (WHERE NOT {filled})"
-        + "".join(f", count(*) FILTER (WHERE {cell(all_cols[i])})" for i in sorted(unnamed)
-                  if i < len(all_cols))
+        + "".join(
+            f", count(*) FILTER (WHERE {cell(all_cols[i])})"
+            for i in sorted(unnamed)
+            if i < len(all_cols)
+        )
         + f" FROM {src}"
     ).fetchone()
     rows, empty_rows = int(counts[0]), int(counts[1])

@@ -605,9 +605,7 @@ def _text_views(
         # a plain selection of columns stays a view (read twice: the styles' evidence and
         # the stage; no copy of the data); joins and SQL rules are computed once, into a table
         rule = part.rule
-        plain = not rule.joins and not any(
-            c.sql or c.row_number for c in rule.columns.values()
-        )
+        plain = not rule.joins and not any(c.sql or c.row_number for c in rule.columns.values())
         kind = "VIEW" if plain else "TABLE"
         ws.con.raw_sql(f"CREATE OR REPLACE TEMP {kind} {text} AS {part.sql}")
         types = {r[0]: r[1] for r in ws.con.raw_sql(f"DESCRIBE {text}").fetchall()}
