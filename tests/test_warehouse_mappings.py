@@ -9,9 +9,11 @@ both, and the values the rows were written to give (counted here by hand).
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import ibis
@@ -470,3 +472,29 @@ def test_spark_session_is_not_stopped(spark_session: Any) -> None:
         leadsla.connect(spark_session, mapping="fivetran-hubspot",
                         options={"schema": "default"}, settings=SETTINGS)  # fmt: skip
     assert spark_session.range(3).count() == 3
+
+
+def test_cli_schema_flag_points_at_the_synced_schema(
+    pg_schemas: dict[str, str], postgres_url: str, tmp_path: Path
+) -> None:
+    """``--schema`` on the command line reads the connector's schema, as ``?schema=`` in the
+    URL does; on a file source it is a usage error naming the fix."""
+    from typer.testing import CliRunner
+
+    from leadsla.cli.app import app
+
+    schema = pg_schemas["fivetran-hubspot"]
+    runner = CliRunner()
+    base = ["validate", "--mapping", "fivetran-hubspot", "--time-zone", "UTC", "--format", "json"]
+    flag = runner.invoke(app, [*base[:1], postgres_url, *base[1:], "--schema", schema])
+    url = runner.invoke(app, [*base[:1], f"{postgres_url}?schema={schema}", *base[1:]])
+    assert flag.exit_code == 0, flag.output
+    assert url.exit_code == 0, url.output
+    got, want = json.loads(flag.stdout), json.loads(url.stdout)
+    got.pop("source", None), want.pop("source", None)
+    assert got == want
+    leads = next(a for a in got["accounting"] if a["table"] == "leads")
+    assert (leads["read"], leads["used"]) == (6, 5)  # contact 6 read, then excluded (deleted)
+    bad = runner.invoke(app, ["validate", str(tmp_path), "--schema", schema])
+    assert bad.exit_code != 0
+    assert "only a database or Spark catalog URL has schemas" in str(bad.exception)

@@ -35,6 +35,7 @@ from leadsla.cli.options import (
     OriginatedShareOpt,
     PeriodOpt,
     QuotaOpt,
+    SchemaOpt,
     SegmentQuotaOpt,
     SourceArg,
     TzOpt,
@@ -164,6 +165,7 @@ def agree(
     ] = AgreeFormat.table,
     maturity: MaturityOpt = "cohort",
     no_cache: NoCacheOpt = False,
+    schema: SchemaOpt = None,
     lang: LangOpt = Language.en,
 ) -> None:
     """Draft the SLA from the data: the document (sla.md, sla.html) and its policy (sla.toml)."""
@@ -173,7 +175,7 @@ def agree(
 
     seg_quotas = segment_quotas(segment_quota)
     with open_source(source, mapping, option, time_zone=time_zone, encoding=encoding,
-                     as_of=as_of, no_cache=no_cache) as ws:  # fmt: skip
+                     as_of=as_of, no_cache=no_cache, schema=schema) as ws:  # fmt: skip
         print_warnings(ws)
         warn_business_time(ws)
         with Status("Drafting the agreement", console=err) as status:

@@ -29,6 +29,7 @@ from leadsla.cli.options import (
     NoCacheOpt,
     OptionOpt,
     OutOpt,
+    SchemaOpt,
     SourceArg,
     StaleOpt,
     TzOpt,
@@ -228,6 +229,7 @@ def attempts(
     format: FormatOpt = Format.table,
     out: OutOpt = None,
     no_cache: NoCacheOpt = False,
+    schema: SchemaOpt = None,
 ) -> None:
     """Attempt life table per lead type: N* (profit-optimal attempts), its interval, the plateau."""
     if smooth not in ("raw", "isotonic"):
@@ -244,6 +246,7 @@ def attempts(
         encoding=encoding,
         as_of=as_of,
         no_cache=no_cache,
+        schema=schema,
         hourly_cost_eur=hourly_cost,
         attempts_per_hour=attempts_per_hour,
         margin=margin,

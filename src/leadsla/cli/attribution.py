@@ -17,6 +17,7 @@ from leadsla.cli.options import (
     NoCacheOpt,
     OptionOpt,
     OutOpt,
+    SchemaOpt,
     SourceArg,
     TzOpt,
 )
@@ -80,6 +81,7 @@ def attribution(
     format: FormatOpt = Format.table,
     out: OutOpt = None,
     no_cache: NoCacheOpt = False,
+    schema: SchemaOpt = None,
 ) -> None:
     """Marketing's share of won revenue from touches: originated, influenced, fractional models."""
     with open_source(
@@ -90,6 +92,7 @@ def attribution(
         encoding=encoding,
         as_of=as_of,
         no_cache=no_cache,
+        schema=schema,
     ) as ws:
         print_warnings(ws)
         res = measure_attribution(ws, lookback_days)

@@ -27,6 +27,7 @@ from leadsla.cli.options import (
     NoCacheOpt,
     OptionOpt,
     OutOpt,
+    SchemaOpt,
     SourceArg,
     TzOpt,
 )
@@ -82,6 +83,7 @@ def check(
     format: FormatOpt = Format.table,
     out: OutOpt = None,
     no_cache: NoCacheOpt = False,
+    schema: SchemaOpt = None,
 ) -> None:
     """Compliance of sales (first response, attempts) and marketing (MQLs) with the policy."""
     from leadsla.sla.compliance import check_compliance
@@ -100,6 +102,7 @@ def check(
         encoding=encoding,
         as_of=as_of,
         no_cache=no_cache,
+        schema=schema,
         zone_fallback=pol.time_zone,  # naive times in the policy's zone unless told otherwise
     )
     with ws:

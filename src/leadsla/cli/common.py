@@ -48,6 +48,7 @@ def open_source(
     strict: bool = True,
     no_cache: bool = False,
     zone_fallback: str | None = None,
+    schema: str | None = None,
     **settings: Any,
 ) -> Workspace:
     """Connect with the settings beside the data, overridden by flags; print warnings.
@@ -59,6 +60,8 @@ def open_source(
     from leadsla.io.source import connect
     from leadsla.settings import load_settings
 
+    if schema is not None:
+        source = with_schema(source, schema)
     folder = settings_folder(source)
     base = load_settings(folder)
     if mapping is None and base.mapping:  # leadsla.toml names the mapping (leadsla init)
@@ -81,6 +84,20 @@ def open_source(
         strict=strict,
         cache=not no_cache,
     )
+
+
+def with_schema(source: str, schema: str) -> str:
+    """``--schema NAME`` as the URL's ``schema=`` key (a database or Spark catalog source)."""
+    from urllib.parse import quote
+
+    if "://" not in source or source.startswith("duckdb://"):
+        raise UsageError(
+            f"--schema {schema}: only a database or Spark catalog URL has schemas; "
+            f"{source} is a file source. Leave --schema out, or give the database URL."
+        )
+    if "schema=" in source.partition("?")[2]:
+        raise UsageError(f"--schema {schema}: the URL names a schema already ({source}).")
+    return f"{source}{'&' if '?' in source else '?'}schema={quote(schema, safe='')}"
 
 
 def settings_folder(source: str) -> Path | None:

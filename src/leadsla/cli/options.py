@@ -129,6 +129,14 @@ NoCacheOpt = Annotated[
         help="Read and validate the files afresh, without the stage cache (LEADSLA_CACHE_DIR).",
     ),
 ]
+SchemaOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--schema",
+        help="For a database or Spark catalog URL: the schema holding the tables (the one a "
+        "Fivetran/Airbyte sync writes), as ?schema= in the URL.",
+    ),
+]
 AsOfOpt = Annotated[
     str | None,
     typer.Option(

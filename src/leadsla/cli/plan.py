@@ -33,6 +33,7 @@ from leadsla.cli.options import (
     OutOpt,
     PeriodOpt,
     QuotaOpt,
+    SchemaOpt,
     SeedOpt,
     SegmentQuotaOpt,
     TzOpt,
@@ -262,6 +263,7 @@ def plan(
     format: FormatOpt = Format.table,
     out: OutOpt = None,
     no_cache: NoCacheOpt = False,
+    schema: SchemaOpt = None,
 ) -> None:
     """MQLs marketing must deliver per period (and segment) to carry its share of the quota."""
     mode = maturity_mode(maturity, False)
@@ -292,6 +294,7 @@ def plan(
             encoding=encoding,
             as_of=as_of,
             no_cache=no_cache,
+            schema=schema,
         ) as ws:
             stamp_ws = ws
             print_warnings(ws)

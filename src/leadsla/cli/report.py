@@ -30,6 +30,7 @@ from leadsla.cli.options import (
     OptionOpt,
     OriginatedShareOpt,
     QuotaOpt,
+    SchemaOpt,
     SourceArg,
     TzOpt,
     WinMarginOpt,
@@ -69,6 +70,7 @@ def report(
     as_of: AsOfOpt = None,
     maturity: MaturityOpt = "cohort",
     no_cache: NoCacheOpt = False,
+    schema: SchemaOpt = None,
     lang: LangOpt = Language.en,
 ) -> None:
     """Write every analysis of SOURCE into one self-contained HTML page (opens offline)."""
@@ -83,6 +85,7 @@ def report(
         encoding=encoding,
         as_of=as_of,
         no_cache=no_cache,
+        schema=schema,
     )
     with ws:
         print_warnings(ws)

@@ -28,6 +28,7 @@ from leadsla.cli.options import (
     NoCacheOpt,
     OptionOpt,
     OutOpt,
+    SchemaOpt,
     SourceArg,
     TzOpt,
 )
@@ -66,6 +67,7 @@ def speed(
         typer.Option("--chart", help="Write the rate-by-bucket chart to this HTML file."),
     ] = None,
     no_cache: NoCacheOpt = False,
+    schema: SchemaOpt = None,
 ) -> None:
     """Conversion by business time to the first attempt, and the recommended first-response SLA."""
     ws = open_source(
@@ -78,6 +80,7 @@ def speed(
         hourly_cost_eur=hourly_cost,
         attempts_per_hour=attempts_per_hour,
         no_cache=no_cache,
+        schema=schema,
     )
     with ws:
         print_warnings(ws)

@@ -16,6 +16,7 @@ from leadsla.cli.options import (
     NoCacheOpt,
     OptionOpt,
     OutOpt,
+    SchemaOpt,
     SourceArg,
     StaleOpt,
     TzOpt,
@@ -39,6 +40,7 @@ def sql_value(
     as_of: AsOfOpt = None,
     out: OutOpt = None,
     no_cache: NoCacheOpt = False,
+    schema: SchemaOpt = None,
 ) -> None:
     """Print the SQL `leadsla value` runs (the maturity query runs to fill in its literals)."""
     mode = maturity_mode(maturity, all_leads)
@@ -50,6 +52,7 @@ def sql_value(
         encoding=encoding,
         as_of=as_of,
         no_cache=no_cache,
+        schema=schema,
     ) as ws:
         campaigns = ws.table("campaigns") if ws.has("campaigns") else None
         from leadsla.analysis.value import value_sql
@@ -78,6 +81,7 @@ def sql_attempts(
     as_of: AsOfOpt = None,
     out: OutOpt = None,
     no_cache: NoCacheOpt = False,
+    schema: SchemaOpt = None,
 ) -> None:
     """Print the SQL `leadsla attempts` runs: attempts and end state per lead, counted."""
     with open_source(
@@ -88,6 +92,7 @@ def sql_attempts(
         encoding=encoding,
         as_of=as_of,
         no_cache=no_cache,
+        schema=schema,
         stale_after_days=stale_after,
     ) as ws:
         from leadsla.analysis.attempts import attempts_sql, maturity_cutoff

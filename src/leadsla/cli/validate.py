@@ -14,6 +14,7 @@ from leadsla.cli.options import (
     NoCacheOpt,
     OptionOpt,
     OutOpt,
+    SchemaOpt,
     SourceArg,
     TzOpt,
 )
@@ -30,6 +31,7 @@ def validate(
     format: FormatOpt = Format.table,
     out: OutOpt = None,
     no_cache: NoCacheOpt = False,
+    schema: SchemaOpt = None,
 ) -> None:
     """Check the data and list every problem with where and how to fix it."""
     ws = open_source(
@@ -41,6 +43,7 @@ def validate(
         as_of=as_of,
         strict=False,
         no_cache=no_cache,
+        schema=schema,
     )
     try:
         issues = list(ws.issues)

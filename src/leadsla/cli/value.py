@@ -34,6 +34,7 @@ from leadsla.cli.options import (
     NoCacheOpt,
     OptionOpt,
     OutOpt,
+    SchemaOpt,
     SeedOpt,
     SourceArg,
     TzOpt,
@@ -188,6 +189,7 @@ def value(
     format: FormatOpt = Format.table,
     out: OutOpt = None,
     no_cache: NoCacheOpt = False,
+    schema: SchemaOpt = None,
 ) -> None:
     """MQL value table: close rate, mean revenue of won leads and MQL value per group."""
     mode = maturity_mode(maturity, all_leads)
@@ -199,6 +201,7 @@ def value(
         encoding=encoding,
         as_of=as_of,
         no_cache=no_cache,
+        schema=schema,
     ) as ws:
         print_warnings(ws)
         by = default_by(by, ws)
