@@ -6,7 +6,6 @@ Exit code 0 whether or not there are breaches (a report is not a failure); with
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -17,6 +16,7 @@ from leadsla.cli.common import (
     console,
     err,
     open_source,
+    parse_instant,
     print_warnings,
     warn_business_time,
 )
@@ -31,7 +31,6 @@ from leadsla.cli.options import (
     SourceArg,
     TzOpt,
 )
-from leadsla.errors import ConfigError
 from leadsla.render.output import Format, emit, rich_table, to_csv, to_json
 from leadsla.text import number, pct
 
@@ -134,17 +133,10 @@ def check(
 
 
 def _instant(text: str, flag: str) -> pd.Timestamp:
-    """An ISO 8601 instant (naive: wall-clock time); "now", "today" and the like are refused,
-    so the wall clock never enters a check."""
+    """``--as-of``/``--since``: :func:`parse_instant` (naive: the policy's wall-clock time)."""
     import pandas as pd
 
-    try:
-        return pd.Timestamp(datetime.fromisoformat(text.strip()))
-    except ValueError:
-        raise ConfigError(
-            f'{flag} "{text}" is not an ISO 8601 instant. Write it as 2026-06-01, '
-            "2026-06-01T09:00 (in the policy's time zone) or 2026-06-01T09:00+02:00."
-        ) from None
+    return pd.Timestamp(parse_instant(text, flag, naive="the policy's"))
 
 
 def _local(t: Any, zone: str, pattern: str = "%a %Y-%m-%d %H:%M") -> str:

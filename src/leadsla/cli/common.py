@@ -116,16 +116,17 @@ def settings_folder(source: str) -> Path | None:
     return None
 
 
-def parse_instant(text: str) -> Any:
-    """The ``--as-of`` flag as a datetime (naive when the text has no offset)."""
-
+def parse_instant(text: str, flag: str = "--as-of", *, naive: str = "the workspace") -> Any:
+    """A flag's ISO 8601 instant as a datetime (naive when the text has no offset: wall-clock
+    time in ``naive``'s time zone). "now", "today" and the like are refused, so the wall clock
+    never enters a run."""
     try:
-        return datetime.fromisoformat(text)
+        return datetime.fromisoformat(text.strip())
     except ValueError:
+        leave = "; leave it out to take the latest event in the data" if flag == "--as-of" else ""
         raise ConfigError(
-            f'--as-of "{text}" is not an ISO 8601 instant. Write it as 2026-06-30, '
-            "2026-06-30T18:00 (in the workspace time zone) or 2026-06-30T18:00+02:00; leave it "
-            "out to take the latest event in the data."
+            f'{flag} "{text}" is not an ISO 8601 instant. Write it as 2026-06-30, '
+            f"2026-06-30T18:00 (in {naive} time zone) or 2026-06-30T18:00+02:00{leave}."
         ) from None
 
 
