@@ -497,6 +497,7 @@ class Store:
                 conn.execute(db.events.insert(), ev_rows)
             if dirty and self.policies:
                 self._recompute(conn, sorted(dirty), now, unchanged=dirty - set(changed))
+        self.counters["ingest_commits"] += 1
 
     # ------------------------------------------------------------------ clocks
 
