@@ -10,7 +10,8 @@ Clocks (``lead_sla``) are a function of the stored facts: each lead's deadlines 
 clock started (``mql_at``, else ``created_at``), with the newest calendar for clocks still
 running; its first attempt and attempts in the window are recomputed from its activities on
 every event that touches it, so the state never drifts from the data (a clean replay gives
-the same rows). Writes are serialised by one lock (SQLite has a single writer anyway).
+the same rows). Writes are serialised by one lock (SQLite has a single writer anyway);
+batches posted at the same time share one transaction (group commit, see :meth:`Store.ingest`).
 """
 
 from __future__ import annotations
