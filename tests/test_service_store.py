@@ -9,7 +9,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from leadsla.service import db
-from leadsla.service.store import Store
+from leadsla.service.store import IngestResult, Store
 from service_support import POLICY
 
 
@@ -119,3 +119,63 @@ def test_overdue_transitions_fire_once_across_a_restart(tmp_path: Path) -> None:
                 ],
             )
         assert len(store.transitions()) == 2
+
+
+def test_group_commit_answers_each_batch_as_if_alone(tmp_path: Path) -> None:
+    """Batches waiting for the writer share one transaction, yet each gets its own answer:
+    an id sent by every batch is accepted once and a duplicate everywhere else."""
+    import threading
+    import time
+    from collections.abc import Callable
+
+    with Store(f"sqlite:///{tmp_path / 'g.db'}") as store:
+        store.add_policy(POLICY)
+        at = datetime.now(UTC).isoformat()
+
+        def batch(n: int) -> list[dict[str, object]]:
+            return [
+                {"id": "shared", "type": "lead.created", "at": at, "lead": {"lead_id": "S"}},
+                {"id": f"c{n}", "type": "lead.created", "at": at, "lead": {"lead_id": f"L{n}"}},
+                {
+                    "id": f"a{n}",
+                    "type": "activity.logged",
+                    "at": at,
+                    "activity": {"lead_id": f"L{n}", "at": at, "kind": "call"},
+                },
+            ]
+
+        results: dict[int, IngestResult] = {}
+
+        def send(n: int) -> None:
+            results[n] = store.ingest(batch(n))
+
+        def wait_until(ready: Callable[[], bool]) -> None:
+            deadline = time.monotonic() + 30
+            while not ready() and time.monotonic() < deadline:
+                time.sleep(0.005)
+
+        def queued() -> int:
+            with store._writer_guard:  # the writer is started and fed under this lock
+                return -1 if store._writer is None else store._queue.qsize()
+
+        threads = [threading.Thread(target=send, args=(n,)) for n in range(12)]
+        with store.lock:  # the writer blocks on it, so the batches pile up in its queue
+            threads[0].start()
+            wait_until(lambda: queued() == 0)  # the writer holds batch 0
+            for t in threads[1:]:
+                t.start()
+            wait_until(lambda: queued() == 11)
+        for t in threads:
+            t.join(30)
+        assert store.counters["ingest_commits"] == 2  # batch 0 alone, then the 11 together
+        assert sorted(r.accepted for r in results.values()) == [2] * 11 + [3]
+        assert sum(r.duplicates for r in results.values()) == 11
+        assert all(r.rejected == [] for r in results.values())
+        with store.engine.connect() as conn:
+            n_events = conn.execute(sa.select(sa.func.count()).select_from(db.events)).scalar()
+            met = conn.execute(
+                sa.select(sa.func.count()).where(
+                    db.lead_sla.c.first_response == "met", db.lead_sla.c.lead_id.like("L%")
+                )
+            ).scalar()
+        assert (n_events, met) == (25, 12)

@@ -365,9 +365,8 @@ def plan_transitions(store: Store, /, *, public_url: str | None = None, limit: i
         trs = conn.execute(select(T).where(T.c.id > cursor).order_by(T.c.id).limit(limit)).all()
         if not trs:
             return 0
-        leads = _leads(conn, sorted({t.lead_id for t in trs}))
-        now = datetime.now(UTC)
-        rows: list[dict[str, Any]] = []
+        # only transitions some channel hears are described (and their leads read)
+        heard: list[tuple[Any, str, AlertRules, list[Channel]]] = []
         for t in trs:
             if t.transition == "breached":
                 kind = "breach"
@@ -375,8 +374,15 @@ def plan_transitions(store: Store, /, *, public_url: str | None = None, limit: i
                 kind = "warning"
             else:
                 continue  # met: nobody needs to hear it
+            rules = rules_of(store.policy(t.policy_version))
+            channels = rules.for_kind(kind)
+            if channels:
+                heard.append((t, kind, rules, channels))
+        leads = _leads(conn, sorted({t.lead_id for t, *_ in heard}))
+        now = datetime.now(UTC)
+        rows: list[dict[str, Any]] = []
+        for t, kind, rules, channels in heard:
             pv = store.policy(t.policy_version)
-            rules = rules_of(pv)
             lead = leads.get(t.lead_id, {})
             link = _link(rules, public_url, t.lead_id)
             m = dict(t._mapping)
@@ -393,7 +399,7 @@ def plan_transitions(store: Store, /, *, public_url: str | None = None, limit: i
                 "campaign": lead.get("campaign"),
                 "link": link,
             }
-            for ch in rules.for_kind(kind):
+            for ch in channels:
                 rows.append(_row(f"t{t.id}", kind, ch, t.lead_id, title, text, payload, now))
         added = _enqueue(store, conn, rows)
         _set_state(store, conn, _CURSOR, str(trs[-1].id))
@@ -403,6 +409,8 @@ def plan_transitions(store: Store, /, *, public_url: str | None = None, limit: i
 def escalate(store: Store, /, *, now: datetime | None = None, public_url: str | None = None) -> int:
     """Outbox rows for breaches still open after the policy's ``escalate_after_hours`` of
     business time: to the channel of the rep's manager (``[alerts.managers]``)."""
+    if all(rules_of(pv).escalate_after_hours is None for pv in store.policies):
+        return 0  # no version escalates: nothing to look up
     now = now or datetime.now(UTC)
     T, S, L = db.transitions, db.lead_sla, db.leads
     rows: list[dict[str, Any]] = []

@@ -1,9 +1,11 @@
 """The scheduler: an asyncio task in the app's lifespan that fires due transitions.
 
 Every ``interval`` seconds (and at once while a batch was full) it calls
-:meth:`Store.fire_due` in a worker thread. All state is in the database (``timers``), so a
-restart picks up where the last run stopped: overdue transitions fire once, late, and say so
-(``late_seconds``).
+:meth:`Store.fire_due` in a worker thread, at most ``limit`` transitions a round: a round holds
+the store's write lock, so small rounds let ingestion's group commits in between (a backlog
+of thousands after a restart does not stall acknowledgements for seconds). All state is in
+the database (``timers``), so a restart picks up where the last run stopped: overdue
+transitions fire once, late, and say so (``late_seconds``).
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ __all__ = ["run_scheduler"]
 log = logging.getLogger("leadsla.service")
 
 
-async def run_scheduler(store: Store, stop: asyncio.Event, *, interval: float = 0.1) -> None:
+async def run_scheduler(
+    store: Store, stop: asyncio.Event, *, interval: float = 0.1, limit: int = 500
+) -> None:
     """Fire due transitions until ``stop`` is set."""
-    limit = 5000
     while not stop.is_set():
         try:
             fired = await asyncio.to_thread(store.fire_due, limit=limit)

@@ -10,13 +10,15 @@ Clocks (``lead_sla``) are a function of the stored facts: each lead's deadlines 
 clock started (``mql_at``, else ``created_at``), with the newest calendar for clocks still
 running; its first attempt and attempts in the window are recomputed from its activities on
 every event that touches it, so the state never drifts from the data (a clean replay gives
-the same rows). Writes are serialised by one lock (SQLite has a single writer anyway).
+the same rows). Writes are serialised by one lock (SQLite has a single writer anyway);
+batches posted at the same time share one transaction (group commit, see :meth:`Store.ingest`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import queue
 import threading
 import tomllib
 from collections import defaultdict
@@ -49,6 +51,7 @@ __all__ = ["CLOCKS", "IngestResult", "PolicyVersion", "Store", "WARN_AT"]
 CLOCKS = ("first_response", "attempts")
 WARN_AT = (0.5, 0.75, 0.9)
 _CHUNK = 500
+_GROUP_EVENTS = 20_000  # events at most in one group commit
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 I64 = NDArray[np.int64]
 
@@ -109,6 +112,19 @@ class IngestResult:
         return {"accepted": self.accepted, "duplicates": self.duplicates, "rejected": self.rejected}
 
 
+@dataclass
+class _Job:
+    """One ``ingest`` call on its way through the writer: its events, result and signal."""
+
+    origin: str
+    now: datetime
+    parsed: list[tuple[int, Event]] = field(default_factory=list)
+    result: IngestResult = field(default_factory=IngestResult)
+    n_rejected: int = 0
+    error: BaseException | None = None
+    done: threading.Event = field(default_factory=threading.Event)
+
+
 def parse_policy(text: str, /, *, where: str = "policy") -> Policy:
     """An ``sla.toml`` text checked (every problem listed in one ConfigError)."""
     try:
@@ -138,15 +154,26 @@ class Store:
         self.counters: dict[str, int] = defaultdict(int)
         self.late: list[float] = []
         self._statements: dict[str, Any] = {}
+        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._writer: threading.Thread | None = None
+        self._writer_guard = threading.Lock()
+        self._writer_stopped = False
 
     # ------------------------------------------------------------------ lifecycle
 
     def open(self) -> Store:
+        self._writer_stopped = False
         db.migrate(self.engine)
         self._load_policies()
         return self
 
     def close(self) -> None:
+        with self._writer_guard:
+            self._writer_stopped = True
+            writer, self._writer = self._writer, None
+        if writer is not None:
+            self._queue.put(None)
+            writer.join()
         self.engine.dispose()
 
     def __enter__(self) -> Store:
@@ -308,33 +335,107 @@ class Store:
         In order, in one transaction: a known id is a duplicate (not applied again); a lead
         event upserts the lead; ``activity.logged`` needs its lead (stored, or created earlier
         in the batch) and is rejected otherwise. Returns after COMMIT.
+
+        Group commit: without ``now``, the batch is handed to the store's writer thread,
+        which takes every batch waiting into one transaction (one COMMIT, one fsync) —
+        applied in arrival order, exactly as if they had come one after another — and
+        answers each once that transaction has committed. With ``now`` (replays, tests) the
+        batch is written alone in the calling thread.
         """
-        result = IngestResult()
-        parsed: list[tuple[int, Event]] = []
+        job = _Job(origin=origin, now=now or datetime.now(UTC))
         for i, raw in enumerate(items):
             try:
                 if isinstance(raw, EventError):
                     raise raw
-                parsed.append((i, parse_event(raw)))
+                job.parsed.append((i, parse_event(raw)))
             except EventError as e:
                 eid = raw.get("id") if isinstance(raw, dict) else None
-                result.rejected.append(
+                job.result.rejected.append(
                     {
                         "index": i,
                         "id": eid if isinstance(eid, str | int) else None,
                         "error": e.to_dict(),
                     }
                 )
-        now = now or datetime.now(UTC)
+        if now is not None or self._writer_stopped:
+            self._write([job])
+        else:
+            self._submit(job)
+        if job.error is not None:
+            raise job.error
+        result = job.result
+        self.counters["events_accepted"] += result.accepted
+        self.counters["events_duplicate"] += result.duplicates
+        self.counters["events_rejected"] += len(result.rejected)
+        result.rejected.sort(key=lambda r: r["index"])
+        return result
+
+    def _submit(self, job: _Job) -> None:
+        """Queue ``job`` for the writer thread (started on first use) and wait for its commit."""
+        with self._writer_guard:
+            if self._writer is None or not self._writer.is_alive():
+                self._writer = threading.Thread(
+                    target=self._write_loop, name="leadsla-writer", daemon=True
+                )
+                self._writer.start()
+            self._queue.put(job)
+        job.done.wait()
+
+    def _write_loop(self) -> None:
+        """The writer thread: every batch waiting goes into one transaction (group commit)."""
+        while True:
+            job = self._queue.get()
+            if job is None:
+                return
+            jobs = [job]
+            size = len(job.parsed)
+            while size < _GROUP_EVENTS:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    self._queue.put(None)  # stop after this group
+                    break
+                jobs.append(nxt)
+                size += len(nxt.parsed)
+            try:
+                self._write(jobs)
+            except BaseException as exc:  # never leave a caller waiting
+                for j in jobs:
+                    if not j.done.is_set():
+                        j.error = exc
+                        j.done.set()
+
+    def _write(self, jobs: list[_Job]) -> None:
+        """Write ``jobs`` in one transaction; when that fails, each alone (its own error)."""
+        try:
+            self._apply(jobs)
+        except Exception as exc:
+            if len(jobs) == 1:
+                jobs[0].error = exc
+            else:
+                for j in jobs:
+                    j.result = IngestResult(rejected=list(j.result.rejected[: j.n_rejected]))
+                    self._write([j])
+        for j in jobs:
+            j.done.set()
+
+    def _apply(self, jobs: list[_Job]) -> None:
+        """Apply the jobs' events in order in one transaction (returns after COMMIT)."""
+        for j in jobs:
+            j.n_rejected = len(j.result.rejected)
+        all_parsed = [ev for j in jobs for _, ev in j.parsed]
+        now = max(j.now for j in jobs)
         with self.lock, self.engine.begin() as conn:
-            ids = list({ev.id for _, ev in parsed})
+            ids = list({ev.id for ev in all_parsed})
             known: set[str] = set()
             for part in _chunks(ids):
                 known.update(
                     r[0]
                     for r in conn.execute(select(db.events.c.id).where(db.events.c.id.in_(part)))
                 )
-            lead_ids = list({ev.lead_id for _, ev in parsed})
+            lead_ids = list({ev.lead_id for ev in all_parsed})
             stored: dict[str, dict[str, Any]] = {}
             for part in _chunks(lead_ids):
                 for r in conn.execute(select(db.leads).where(db.leads.c.lead_id.in_(part))):
@@ -344,44 +445,46 @@ class Store:
             acts: dict[Any, dict[str, Any]] = {}
             ev_rows: list[dict[str, Any]] = []
             dirty: set[str] = set()
-            for i, ev in parsed:
-                if ev.id in known or ev.id in seen:
-                    result.duplicates += 1
-                    continue
-                try:
-                    if ev.type == "activity.logged":
-                        if ev.lead_id not in stored:
-                            raise EventError(
-                                "unknown_lead",
-                                f'activity for lead "{ev.lead_id}", which the service does '
-                                "not know.",
-                                "Send the lead's lead.created event first (or in the same "
-                                "batch, before the activity).",
-                                "activity.lead_id",
-                                ev.lead_id,
-                            )
-                        row = dict(ev.fields, event_id=ev.id)
-                        key = row["activity_id"] if row["activity_id"] else ("#", ev.id)
-                        acts[key] = row
-                    else:
-                        lead = _merge(stored.get(ev.lead_id), ev, now)
-                        stored[ev.lead_id] = changed[ev.lead_id] = lead
-                except EventError as e:
-                    result.rejected.append({"index": i, "id": ev.id, "error": e.to_dict()})
-                    continue
-                seen.add(ev.id)
-                dirty.add(ev.lead_id)
-                ev_rows.append(
-                    {
-                        "id": ev.id,
-                        "type": ev.type,
-                        "at": ev.at,
-                        "received_at": now,
-                        "origin": origin,
-                        "payload": json.dumps(ev.raw, separators=(",", ":"), default=str),
-                    }
-                )
-                result.accepted += 1
+            for job in jobs:
+                result = job.result
+                for i, ev in job.parsed:
+                    if ev.id in known or ev.id in seen:
+                        result.duplicates += 1
+                        continue
+                    try:
+                        if ev.type == "activity.logged":
+                            if ev.lead_id not in stored:
+                                raise EventError(
+                                    "unknown_lead",
+                                    f'activity for lead "{ev.lead_id}", which the service '
+                                    "does not know.",
+                                    "Send the lead's lead.created event first (or in the same "
+                                    "batch, before the activity).",
+                                    "activity.lead_id",
+                                    ev.lead_id,
+                                )
+                            row = dict(ev.fields, event_id=ev.id)
+                            key = row["activity_id"] if row["activity_id"] else ("#", ev.id)
+                            acts[key] = row
+                        else:
+                            lead = _merge(stored.get(ev.lead_id), ev, job.now)
+                            stored[ev.lead_id] = changed[ev.lead_id] = lead
+                    except EventError as e:
+                        result.rejected.append({"index": i, "id": ev.id, "error": e.to_dict()})
+                        continue
+                    seen.add(ev.id)
+                    dirty.add(ev.lead_id)
+                    ev_rows.append(
+                        {
+                            "id": ev.id,
+                            "type": ev.type,
+                            "at": ev.at,
+                            "received_at": job.now,
+                            "origin": job.origin,
+                            "payload": json.dumps(ev.raw, separators=(",", ":"), default=str),
+                        }
+                    )
+                    result.accepted += 1
             if changed:
                 conn.execute(self._upsert(db.leads, "lead_id"), list(changed.values()))
             if acts:
@@ -395,11 +498,7 @@ class Store:
                 conn.execute(db.events.insert(), ev_rows)
             if dirty and self.policies:
                 self._recompute(conn, sorted(dirty), now, unchanged=dirty - set(changed))
-        self.counters["events_accepted"] += result.accepted
-        self.counters["events_duplicate"] += result.duplicates
-        self.counters["events_rejected"] += len(result.rejected)
-        result.rejected.sort(key=lambda r: r["index"])
-        return result
+        self.counters["ingest_commits"] += 1
 
     # ------------------------------------------------------------------ clocks
 
