@@ -6,6 +6,7 @@ Keep each fixture small and documented; put helpers used by one test file in tha
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -16,6 +17,16 @@ import pytest
 
 # the real data sets sit beside the repository, read in place (never copied)
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+#: screenshots and rendered pages the browser and PDF tests keep (CI uploads the folder)
+ARTIFACTS = Path(
+    os.environ.get("LEADSLA_ARTIFACTS", Path(__file__).resolve().parents[1] / "artifacts")
+)
+#: Debian's chromium, driven by Playwright (executablePath), offline
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
 
 RunCli = Callable[..., subprocess.CompletedProcess[str]]
 

@@ -5,7 +5,6 @@ SHA-256 and its page number; pages rendered to PNG (pdftoppm) are kept as artifa
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -14,11 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import RunCli
-
-ARTIFACTS = Path(
-    os.environ.get("LEADSLA_ARTIFACTS", Path(__file__).resolve().parents[1] / "artifacts")
-)
+from conftest import ARTIFACTS, RunCli
 
 
 def _pages(pdf: Path) -> list[str]:

@@ -8,25 +8,14 @@ executablePath); its embedded numbers are compared with the commands' own JSON.
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import struct
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conftest import DATA, RunCli
-
-ARTIFACTS = Path(
-    os.environ.get("LEADSLA_ARTIFACTS", Path(__file__).resolve().parents[1] / "artifacts")
-)
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
+from conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DATA, RunCli
 
 
 def embedded(html: Path) -> dict[str, Any]:

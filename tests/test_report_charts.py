@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import shutil
 import subprocess
@@ -24,16 +23,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from conftest import RunCli
+from conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, RunCli
 
-ARTIFACTS = Path(
-    os.environ.get("LEADSLA_ARTIFACTS", Path(__file__).resolve().parents[1] / "artifacts")
-)
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
 # a fraction written where a percentage is meant: 0.0823, -0.125 (not 10.0823, not 1,0.123)
 RAW_FRACTION = re.compile(r"(?<![\w.,])-?0\.\d{3,}")
 

@@ -4,26 +4,20 @@ through the API, CSRF and scopes, Spanish pages; screenshots kept as test artifa
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from conftest import ARTIFACTS, CHROMIUM
 from service_support import Server, make_token, post
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
-ARTIFACTS = Path(
-    os.environ.get("LEADSLA_ARTIFACTS", Path(__file__).resolve().parents[1] / "artifacts")
-)
 
 POLICY = """\
 schema = "leadsla.policy/1"
