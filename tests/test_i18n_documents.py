@@ -272,11 +272,17 @@ def test_report_es_numbers_are_the_json_in_spanish_format(runs: Runs) -> None:
     assert f"{format_decimal(n, locale='es_ES')} leads creados del " in text
 
 
-#: English words a Spanish chart's title, axis titles and legend must not show.
+#: English words a Spanish chart's title, axis titles, annotations (subplot titles among them)
+#: and legend must not show.
 ENGLISH_CHART = ("MQL value by", "mature leads", "close rate", "per lead", "attempts N",
                  "attempt k", "knee", "band", "naive cohort", "win hazard", "business time",
                  "model (", "target:", "today's p90", "SLA per", "quota", "won deals",
-                 "MQLs required", "segment total", "overall", "share", "day", "days")  # fmt: skip
+                 "MQLs required", "segment total", "overall", "share", "day", "days",
+                 "MQL value per", "per campaign", "per segment", "sorted", "bars", "interval",
+                 "all leads", "dashed", "every group", "no group", "revenue", "cost", "profit",
+                 "per attempt", "by attempts", "data to", "at least", "leads at risk",
+                 "workspace currency", "near-optimal", "not identified", "posterior band",
+                 "(model)", "life table", "bound shown", "not told apart")  # fmt: skip
 
 
 def charts(page: str) -> list[tuple[list[dict[str, Any]], dict[str, Any]]]:
@@ -286,9 +292,8 @@ def charts(page: str) -> list[tuple[list[dict[str, Any]], dict[str, Any]]]:
     return [(json.loads(d), json.loads(lay)) for d, lay in found]
 
 
-def test_report_es_charts_are_spanish(runs: Runs) -> None:
-    found = charts(runs.report.read_text(encoding="utf-8"))
-    assert len(found) >= 6, len(found)
+def assert_spanish_charts(found: list[tuple[list[dict[str, Any]], dict[str, Any]]]) -> None:
+    """No chart shows an English word of :data:`ENGLISH_CHART` where a reader sees it."""
     for traces, layout in found:
         assert layout["separators"] == ",.", "numbers with a decimal comma"
         words = [layout["title"]["text"]]
@@ -296,6 +301,7 @@ def test_report_es_charts_are_spanish(runs: Runs) -> None:
             if re.fullmatch(r"[xy]axis\d*", key):
                 words.append(axis.get("title", {}).get("text", ""))
                 words += axis.get("ticktext", [])
+        words += [note.get("text", "") for note in layout.get("annotations", [])]
         for t in traces:
             words.append(t.get("name") or "")
             if t.get("type") == "funnel":
@@ -303,13 +309,32 @@ def test_report_es_charts_are_spanish(runs: Runs) -> None:
         text = " | ".join(words)
         left = [w for w in ENGLISH_CHART if re.search(rf"(?<!\w){re.escape(w)}(?!\w)", text)]
         assert not left, (left, text)
+
+
+def test_report_es_charts_are_spanish(runs: Runs) -> None:
+    found = charts(runs.report.read_text(encoding="utf-8"))
+    assert len(found) >= 6, len(found)
+    assert_spanish_charts(found)
     titles = [lay["title"]["text"] for _, lay in found]
+    assert any(t.startswith("Valor del MQL por campaña y segmento, ordenado") for t in titles)
+    assert sum(": ingresos, coste y beneficio por lead según los intentos (c = " in t
+               for t in titles) == len(embedded(runs.report.read_text(encoding="utf-8"))
+                                        ["attempts"]["groups"]), titles  # fmt: skip
     assert any(t.startswith("Tasa de cierre según el tiempo hábil") for t in titles), titles
     plan = next(t for traces, _ in found for t in traces if t.get("type") == "funnel")
     stages = dict(zip(plan["y"], plan["text"], strict=True))
     mqls = embedded(runs.report.read_text(encoding="utf-8"))["plan"]["mqls_required"]
     assert stages["MQL requeridos"] == format_decimal(mqls, locale="es_ES")
     assert stages["cuota"] == format_decimal(400_000, locale="es_ES")
+
+
+def test_agree_es_charts_are_spanish(runs: Runs) -> None:
+    """sla.html draws the plan, value, speed and per-lead-type economics charts: all Spanish."""
+    found = charts((runs.es / "sla.html").read_text(encoding="utf-8"))
+    assert len(found) >= 4, len(found)
+    assert_spanish_charts(found)
+    titles = [lay["title"]["text"] for _, lay in found]
+    assert any(t.startswith("Valor del MQL por campaña") for t in titles), titles
 
 
 def test_unknown_language_is_a_usage_error_naming_the_choices(tmp_path: Path) -> None:

@@ -227,7 +227,9 @@ def speed_figure(res: SpeedResult, /) -> go.Figure:
 #: another language looks each text up whole (tests/test_i18n_documents.py holds them to the
 #: charts the report draws).
 CHART_TEXTS = (
-    N_("MQL value by group (mature leads; bars: 95% interval)"),
+    N_("MQL value per campaign, sorted (mature leads; bars: 95% interval)"),
+    N_("MQL value per campaign per segment, sorted (mature leads; bars: 95% interval)"),
+    N_("every group"), N_("no group with a value"),
     N_("MQL value (close rate × mean revenue of won leads)"), N_("group"),
     N_("segment total"), N_("overall"), N_("quota"), N_("marketing-originated revenue"),
     N_("won deals needed"), N_("MQLs for an 80% chance"), N_("MQLs required"),
@@ -243,7 +245,12 @@ CHART_TEXTS = (
     N_("naive cohort rate — biased: the outcome decides the count"),
     N_("attempts N"), N_("V·F(N) per lead"), N_("Π(N) per lead"), N_("attempt k"),
     N_("share"), N_("95% band"), N_("knee"), N_("win hazard h(k) (life table)"),
+    N_("per lead (workspace currency)"), N_("not identified"), N_("near-optimal"),
+    N_("profit: 95% posterior band"), N_("revenue V·F(N) (model)"),
+    N_("revenue V·F(N) (life table)"), N_("cost c·A(N)"), N_("profit Π(N) = V·F(N) − c·A(N)"),
 )  # fmt: skip
+#: Names of the value chart's rows (its y categories) that are our words, not the data's.
+_CATEGORIES = (N_("all leads"),)
 
 _NUMBER = r"[\d,]+(?:\.\d+)?"
 #: Chart texts with numbers in them: the pattern and the message it becomes.
@@ -257,6 +264,24 @@ _CHART_PATTERNS = (
     (re.compile(r"today's p90 \(team's pace\): (?P<time>.+)"),
      N_("today's p90 (team's pace): {time}")),
     (re.compile(r"knee (?P<n>\d+)"), N_("knee {n}")),
+    (re.compile(rf"(?P<title>.+); all leads (?P<value>{_NUMBER})"),
+     N_("{title}; all leads {value}")),
+    (re.compile(rf"(?P<name>.+) \(segment total (?P<value>{_NUMBER}), dashed\)"),
+     N_("{name} (segment total {value}, dashed)")),
+    (re.compile(rf"revenue, cost and profit per lead by attempts \(c = (?P<cost>{_NUMBER}) "
+                r"per attempt\)"),
+     N_("revenue, cost and profit per lead by attempts (c = {cost} per attempt)")),
+    (re.compile(r"(?P<title>.+), lower bound shown"), N_("{title}, lower bound shown")),
+    (re.compile(r"(?P<title>.+), upper bound shown"), N_("{title}, upper bound shown")),
+    (re.compile(r"(?P<title>.+) — lower bound shown \(L and C not told apart\)"),
+     N_("{title} — lower bound shown (L and C not told apart)")),
+    (re.compile(r"(?P<title>.+) — upper bound shown \(L and C not told apart\)"),
+     N_("{title} — upper bound shown (L and C not told apart)")),
+    (re.compile(r"attempts N \(data to N = (?P<n>\d+): at least 30 leads at risk\)"),
+     N_("attempts N (data to N = {n}: at least 30 leads at risk)")),
+    (re.compile(r"near-optimal: (?P<low>\d+)–(?P<high>\d+)"), N_("near-optimal: {low}–{high}")),
+    (re.compile(r"N\* = (?P<n>\d+)"), N_("N* = {n}")),
+    (re.compile(r"N\* ≥ (?P<n>\d+)"), N_("N* ≥ {n}")),
 )  # fmt: skip
 _HOURS = (
     (re.compile(r"(?P<n>\d+) business min"), "{n} business min"),
@@ -273,17 +298,22 @@ def _number(text: str, L: Lang) -> str:
 
 def _chart_text(text: str, L: Lang) -> str:
     """One text of a chart in ``L``'s language: whole (the catalog), by pattern, or as
-    "group: text"; anything else (a group's own name) as it is."""
+    "group: text"; anything else (a group's own name) as it is. A pattern's ``name`` is a
+    group's own name, kept as it is; spaces around the text stay."""
     if not text:
         return text
+    core = text.strip()
+    if core != text:
+        start = text.index(core[0]) if core else len(text)
+        return text[:start] + _chart_text(core, L) + text[start + len(core) :]
     whole = L.phrase(text)
     if whole != text:
         return whole
     for rx, message in _CHART_PATTERNS:
         m = rx.fullmatch(text)
         if m:
-            parts = {k: _number(v, L) if re.fullmatch(_NUMBER, v) else _chart_text(v, L)
-                     for k, v in m.groupdict().items()}  # fmt: skip
+            parts = {k: v if k == "name" else _number(v, L) if re.fullmatch(_NUMBER, v)
+                        else _chart_text(v, L) for k, v in m.groupdict().items()}  # fmt: skip
             return L._(message).format(**parts)
     for rx, message in _HOURS:
         m = rx.fullmatch(text)
@@ -295,6 +325,12 @@ def _chart_text(text: str, L: Lang) -> str:
         if translated != rest:
             return f"{name}: {translated}"
     return L.word(text)
+
+
+def _category(text: Any, L: Lang) -> Any:
+    """A row of the value chart: our own words (:data:`_CATEGORIES`) translated, a group's
+    name as it is."""
+    return L._(text) if text in _CATEGORIES else text
 
 
 def localize(fig: go.Figure, L: Lang, /) -> go.Figure:
@@ -311,11 +347,22 @@ def localize(fig: go.Figure, L: Lang, /) -> go.Figure:
                 axis.title.text = _chart_text(axis.title.text, L)
             if axis.ticktext:
                 axis.ticktext = [_chart_text(str(t), L) for t in axis.ticktext]
+            if axis.categoryarray:
+                axis.categoryarray = [_category(t, L) for t in axis.categoryarray]
     for note in layout.annotations or ():
         note.text = _chart_text(note.text, L)
+    for shape in layout.shapes or ():
+        if shape.name:
+            shape.name = _chart_text(shape.name, L)
     for trace in fig.data:
         if getattr(trace, "name", None):
             trace.name = _chart_text(trace.name, L)
+        if (
+            trace.type == "scatter"
+            and trace.y is not None
+            and any(isinstance(t, str) for t in trace.y)
+        ):  # the value chart's rows
+            trace.y = [_category(t, L) for t in trace.y]
         text = getattr(trace, "text", None)
         if trace.type == "funnel":  # the plan's stages and their amounts
             trace.y = [_chart_text(str(t), L) for t in trace.y or ()]
