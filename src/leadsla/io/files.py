@@ -352,27 +352,17 @@ def _describe(
             return f"COALESCE(trim({ident(c)}) <> '', false)"
         return f"({ident(c)} IS NOT NULL)"
 
-    filled = " OR ".join(cell(c) for c in all_cols) or "false"
-    filled = f"({filled})"
-    unnamed = set()
-    if shape is not None:
-        unnamed = {i for i, n in enumerate(shape.names) if not n}
+    filled = "(" + (" OR ".join(cell(c) for c in all_cols) or "false") + ")"
     # only the unnamed columns (a spreadsheet's trailing empty columns) need their own count
+    unnamed = [] if shape is None else [i for i, n in enumerate(shape.names) if not n]
+    counted = [c for i, c in enumerate(all_cols) if i in unnamed]
     counts = con.raw_sql(
         f"SELECT count(*) FILTER (WHERE {filled}), count(*) FILTER (WHERE NOT {filled})"
-        + "".join(
-            f", count(*) FILTER (WHERE {cell(all_cols[i])})"
-            for i in sorted(unnamed)
-            if i < len(all_cols)
-        )
+        + "".join(f", count(*) FILTER (WHERE {cell(c)})" for c in counted)
         + f" FROM {src}"
     ).fetchone()
     rows, empty_rows = int(counts[0]), int(counts[1])
-    filled_in = {
-        i: int(n) for i, n in zip([i for i in sorted(unnamed) if i < len(all_cols)],
-                                  counts[2:], strict=True)
-    }  # fmt: skip
-    empty_cols = [c for i, c in enumerate(all_cols) if i in unnamed and filled_in.get(i) == 0]
+    empty_cols = [c for c, n in zip(counted, counts[2:], strict=True) if int(n) == 0]
     keep = [c for c in all_cols if c not in empty_cols]
     view = ident("raw_" + name)
     if empty_cols:
