@@ -26,17 +26,17 @@ def money(x: float | None, /, *, exact: bool = False, lang: str = "en") -> str:
     """
     if x is None or not math.isfinite(x):
         return "–"
-    if lang != "en":
-        if not exact and abs(x) >= 1e6:
-            return f"{i18n.decimal(x / 1e6, lang, 2)}M"
-        if not exact and abs(x) >= 1e5:
-            return f"{i18n.decimal(x / 1e3, lang, 1)}k"
-        return i18n.decimal(round(x), lang)
+
+    def fixed(v: float, digits: int) -> str:  # one rule below, the language's separators
+        if lang == "en":
+            return f"{v:,.{digits}f}"
+        return i18n.decimal(v if digits else round(v), lang, digits)
+
     if not exact and abs(x) >= 1e6:
-        return f"{x / 1e6:,.2f}M"
+        return f"{fixed(x / 1e6, 2)}M"
     if not exact and abs(x) >= 1e5:
-        return f"{x / 1e3:,.1f}k"
-    return f"{x:,.0f}"
+        return f"{fixed(x / 1e3, 1)}k"
+    return fixed(x, 0)
 
 
 def pct(x: float | None, /, *, fine: bool = False, lang: str = "en") -> str:
