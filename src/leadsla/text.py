@@ -49,9 +49,8 @@ def pct(x: float | None, /, *, fine: bool = False, lang: str = "en") -> str:
     """
     if x is None or not math.isfinite(x):
         return "–"
-    if lang != "en":
-        return i18n.percent(x, lang, 2 if fine and 0 < x < 0.1 else 1)
-    return f"{x:.2%}" if fine and 0 < x < 0.1 else f"{x:.1%}"
+    digits = 2 if fine and 0 < x < 0.1 else 1
+    return f"{x:.{digits}%}" if lang == "en" else i18n.percent(x, lang, digits)
 
 
 def pct_range(lo: float | None, hi: float | None, /, *, lang: str = "en") -> str:
