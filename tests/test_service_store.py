@@ -179,3 +179,57 @@ def test_group_commit_answers_each_batch_as_if_alone(tmp_path: Path) -> None:
                 )
             ).scalar()
         assert (n_events, met) == (25, 12)
+
+
+def test_a_scheduler_round_rides_in_the_writers_group_commit(tmp_path: Path) -> None:
+    """The scheduler's round waits in the writer's queue like a batch of events and commits
+    with them: no transaction (no fsync) of its own, and it fires what is due exactly once."""
+    import threading
+    import time
+
+    with Store(f"sqlite:///{tmp_path / 's.db'}") as store:
+        store.add_policy(POLICY)
+        now = datetime.now(UTC)
+        old = (now - timedelta(days=7)).isoformat()  # its first response is long overdue
+        store.ingest([{"id": "o", "type": "lead.created", "at": old, "lead": {"lead_id": "O"}}])
+
+        def lead(n: int) -> list[dict[str, object]]:
+            at = now.isoformat()
+            return [{"id": f"n{n}", "type": "lead.created", "at": at, "lead": {"lead_id": f"N{n}"}}]
+
+        commits: list[int] = []
+        sa.event.listen(store.engine, "commit", lambda conn: commits.append(1))
+        fired: list[int] = []
+
+        def queued() -> int:
+            with store._writer_guard:
+                return -1 if store._writer is None else store._queue.qsize()
+
+        def wait_until(n: int) -> None:
+            deadline = time.monotonic() + 30
+            while queued() != n and time.monotonic() < deadline:
+                time.sleep(0.005)
+
+        threads = [
+            threading.Thread(target=store.ingest, args=(lead(1),)),
+            threading.Thread(target=lambda: fired.append(store.fire_due())),
+            threading.Thread(target=store.ingest, args=(lead(2),)),
+        ]
+        with store.lock:  # the writer holds the first batch; the round and a batch queue up
+            threads[0].start()
+            wait_until(0)
+            threads[1].start()
+            wait_until(1)
+            threads[2].start()
+            wait_until(2)
+        for t in threads:
+            t.join(30)
+        assert fired == [2]  # the first-response breach (its warnings moot), attempts at 50%
+        assert len(commits) == 2  # the first batch alone; the round and the second batch together
+        assert store.counters["ingest_commits"] == 3
+        assert store.fire_due() == 0
+        rows = store.transitions()
+        assert [(r["lead_id"], r["clock"], r["transition"]) for r in rows] == [
+            ("O", "first_response", "breached"),
+            ("O", "attempts", "warning_50"),
+        ]

@@ -1,11 +1,13 @@
 """The scheduler: an asyncio task in the app's lifespan that fires due transitions.
 
-Every ``interval`` seconds (and at once while a batch was full) it calls
-:meth:`Store.fire_due` in a worker thread, at most ``limit`` transitions a round: a round holds
-the store's write lock, so small rounds let ingestion's group commits in between (a backlog
-of thousands after a restart does not stall acknowledgements for seconds). All state is in
-the database (``timers``), so a restart picks up where the last run stopped: overdue
-transitions fire once, late, and say so (``late_seconds``).
+Every ``interval`` seconds (and at once while a round was full) it calls
+:meth:`Store.fire_due` in a worker thread, at most ``limit`` transitions a round. A round is
+queued to the store's writer thread like a batch of events and commits with the batches waiting
+beside it (one transaction, one fsync), so firing neither takes a transaction of its own nor
+stalls acknowledgements, and small rounds keep a backlog of thousands after a restart from
+holding the writer for seconds. All state is in the database (``timers``), so a restart picks
+up where the last run stopped: overdue transitions fire once, late, and say so
+(``late_seconds``).
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 ``Store(url)`` opens (and migrates) the database; :meth:`Store.ingest` stores a batch of
 events — idempotent by event id, all in one transaction, so a 202 means every accepted event
 is committed — and brings the clocks of the leads it touched up to date;
-:meth:`Store.fire_due` fires the transitions whose time has come (the scheduler calls it).
+:meth:`Store.fire_due` fires the transitions whose time has come (the scheduler calls it; its
+rounds ride in the writer's next group commit, so firing costs no transaction of its own).
 
 Clocks (``lead_sla``) are a function of the stored facts: each lead's deadlines come from
 :func:`leadsla.sla.clocks.lead_deadlines` under the policy version in force when its
@@ -123,6 +124,8 @@ class _Job:
     n_rejected: int = 0
     error: BaseException | None = None
     done: threading.Event = field(default_factory=threading.Event)
+    fire_limit: int = 0  # > 0: a scheduler round (fire at most this many due transitions)
+    fired: int = 0
 
 
 def parse_policy(text: str, /, *, where: str = "policy") -> Policy:
@@ -498,7 +501,15 @@ class Store:
                 conn.execute(db.events.insert(), ev_rows)
             if dirty and self.policies:
                 self._recompute(conn, sorted(dirty), now, unchanged=dirty - set(changed))
-        self.counters["ingest_commits"] += 1
+            rounds = [j for j in jobs if j.fire_limit]
+            fired: list[dict[str, Any]] = []
+            if rounds:  # the scheduler's round, after the events (a lead met now won't warn)
+                fired = self._fire(conn, datetime.now(UTC), sum(j.fire_limit for j in rounds))
+        if all_parsed:
+            self.counters["ingest_commits"] += 1
+        if rounds:
+            self._fired(fired)
+            rounds[0].fired = len(fired)
 
     # ------------------------------------------------------------------ clocks
 
@@ -733,70 +744,83 @@ class Store:
         warnings moot). Each fires exactly once: the transition row and the timer's removal
         commit together, and ``transitions`` is unique on (lead, clock, transition).
         """
-        now = now or datetime.now(UTC)
-        T, S = db.timers, db.lead_sla
+        if now is None and not self._writer_stopped and not self._in_writer():
+            job = _Job(origin="scheduler", now=datetime.now(UTC), fire_limit=limit)
+            self._submit(job)
+            if job.error is not None:
+                raise job.error
+            return job.fired
         with self.lock, self.engine.begin() as conn:
-            rows = conn.execute(
-                select(T).where(T.c.fire_at <= now).order_by(T.c.fire_at).limit(limit)
-            ).all()
-            if not rows:
-                return 0
-            latest: dict[tuple[str, str], Any] = {}
-            for r in rows:
-                key = (r.lead_id, r.clock)
-                if key not in latest or r.fire_at >= latest[key].fire_at:
-                    latest[key] = r
-            ids = list({r.lead_id for r in rows})
-            status: dict[str, Any] = {}
-            for part in _chunks(ids):
-                for s in conn.execute(
-                    select(S.c.lead_id, S.c.first_response, S.c.attempts).where(
-                        S.c.lead_id.in_(part)
-                    )
-                ):
-                    status[s.lead_id] = s
-            fired: list[dict[str, Any]] = []
-            updates: dict[tuple[str, str], list[str]] = defaultdict(list)
-            for (lid, clock), r in latest.items():
-                row = status.get(lid)
-                if row is None:
-                    continue
-                current = getattr(row, clock)
-                if current in ("met", "breached"):
-                    continue
-                late = (now - max(r.fire_at, r.created_at)).total_seconds()
-                fired.append(
-                    {
-                        "lead_id": lid,
-                        "clock": clock,
-                        "transition": r.transition,
-                        "from_status": current,
-                        "to_status": r.to_status,
-                        "due_at": r.due_at,
-                        "scheduled_at": r.fire_at,
-                        "fired_at": now,
-                        "late_seconds": max(late, 0.0),
-                        "policy_version": r.policy_version,
-                    }
+            fired = self._fire(conn, now or datetime.now(UTC), limit)
+        self._fired(fired)
+        return len(fired)
+
+    def _in_writer(self) -> bool:
+        return threading.current_thread() is self._writer
+
+    def _fire(self, conn: Connection, now: datetime, limit: int) -> list[dict[str, Any]]:
+        """Fire (in ``conn``'s transaction) the due transitions, at most ``limit``."""
+        T, S = db.timers, db.lead_sla
+        rows = conn.execute(
+            select(T).where(T.c.fire_at <= now).order_by(T.c.fire_at).limit(limit)
+        ).all()
+        if not rows:
+            return []
+        latest: dict[tuple[str, str], Any] = {}
+        for r in rows:
+            key = (r.lead_id, r.clock)
+            if key not in latest or r.fire_at >= latest[key].fire_at:
+                latest[key] = r
+        ids = list({r.lead_id for r in rows})
+        status: dict[str, Any] = {}
+        for part in _chunks(ids):
+            for s in conn.execute(
+                select(S.c.lead_id, S.c.first_response, S.c.attempts).where(S.c.lead_id.in_(part))
+            ):
+                status[s.lead_id] = s
+        fired: list[dict[str, Any]] = []
+        updates: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for (lid, clock), r in latest.items():
+            row = status.get(lid)
+            if row is None:
+                continue
+            current = getattr(row, clock)
+            if current in ("met", "breached"):
+                continue
+            late = (now - max(r.fire_at, r.created_at)).total_seconds()
+            fired.append(
+                {
+                    "lead_id": lid,
+                    "clock": clock,
+                    "transition": r.transition,
+                    "from_status": current,
+                    "to_status": r.to_status,
+                    "due_at": r.due_at,
+                    "scheduled_at": r.fire_at,
+                    "fired_at": now,
+                    "late_seconds": max(late, 0.0),
+                    "policy_version": r.policy_version,
+                }
+            )
+            updates[(clock, r.to_status)].append(lid)
+        if fired:
+            conn.execute(self._insert_new(db.transitions), fired)
+        for (clock, to), lids in updates.items():
+            for part in _chunks(lids):
+                conn.execute(
+                    update(S).where(S.c.lead_id.in_(part)).values({clock: to, "updated_at": now})
                 )
-                updates[(clock, r.to_status)].append(lid)
-            if fired:
-                conn.execute(self._insert_new(db.transitions), fired)
-            for (clock, to), lids in updates.items():
-                for part in _chunks(lids):
-                    conn.execute(
-                        update(S)
-                        .where(S.c.lead_id.in_(part))
-                        .values({clock: to, "updated_at": now})
-                    )
-            for part in _chunks([r.id for r in rows]):
-                conn.execute(delete(T).where(T.c.id.in_(part)))
+        for part in _chunks([r.id for r in rows]):
+            conn.execute(delete(T).where(T.c.id.in_(part)))
+        return fired
+
+    def _fired(self, fired: list[dict[str, Any]]) -> None:
+        """The counters of transitions fired (after their transaction committed)."""
         self.counters["transitions_fired"] += len(fired)
         self.counters["transitions_late"] += sum(1 for f in fired if f["late_seconds"] > 1.0)
         self.late.extend(f["late_seconds"] for f in fired)
         if len(self.late) > 100_000:
             del self.late[: len(self.late) - 100_000]
-        return len(fired)
 
     def next_fire_at(self) -> datetime | None:
         with self.engine.connect() as conn:
