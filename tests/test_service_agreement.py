@@ -1,7 +1,7 @@
 """Agreement with batch: a synthetic CRM replayed as events into a real ``leadsla serve``
 gives ``GET /v1/sla/summary?as_of=T`` equal to ``leadsla check SOURCE --policy P --as-of T
 --format json`` at several T, and the live clock of every lead equal to check's per-lead
-deadlines and statuses."""
+deadlines and statuses (one segment under a minimum before closing)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,11 @@ def test_replayed_crm_agrees_with_check(tmp_path: Path, cli_env: dict[str, str])
     crm = tmp_path / "crm"
     generate(crm, leads=2_000, seed=11, as_of="2026-06-30T18:00:00+02:00")
     policy = tmp_path / "sla.toml"
-    policy.write_text(POLICY, encoding="utf-8")
+    # smb under a minimum before closing (no deadline; breached only at a lost-unreached close)
+    minimum = (
+        '\n[sales.attempts.segments.smb]\ncount = 5\nwithin_days = 14\nrule = "before_closing"\n'
+    )
+    policy.write_text(POLICY + minimum, encoding="utf-8")
     # the batch answers, from the CLI (three processes at once)
     procs = {
         t: subprocess.Popen(

@@ -9,7 +9,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from leadsla.service import db
-from leadsla.service.store import IngestResult, Store
+from leadsla.service.store import IngestResult, Store, parse_policy
 from service_support import POLICY
 
 
@@ -233,3 +233,73 @@ def test_a_scheduler_round_rides_in_the_writers_group_commit(tmp_path: Path) -> 
             ("O", "first_response", "breached"),
             ("O", "attempts", "warning_50"),
         ]
+
+
+def test_a_minimum_before_closing_runs_live_as_check_counts_it(tmp_path: Path) -> None:
+    """A segment whose rule is "before_closing" has no deadline: no attempts timers; the live
+    clock is met at the K-th attempt or a closing after contact, breached when the lead is
+    closed lost unreached short of K — fired at that event — and equals check lead by lead."""
+    import leadsla
+    from leadsla.sla.compliance import check_compliance
+
+    policy = (
+        POLICY
+        + '\n[sales.attempts.segments.smb]\ncount = 3\nwithin_days = 14\nrule = "before_closing"\n'
+    )
+    t0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+
+    def at(hours: float) -> str:
+        return (t0 + timedelta(hours=hours)).isoformat()
+
+    def created(lid: str, segment: str) -> dict[str, object]:
+        lead = {"lead_id": lid, "segment": segment}
+        return {"id": f"c-{lid}", "type": "lead.created", "at": at(0), "lead": lead}
+
+    def call(lid: str, n: int, outcome: str = "no_answer") -> dict[str, object]:
+        act = {"lead_id": lid, "at": at(n), "kind": "call", "outcome": outcome}
+        return {"id": f"a-{lid}-{n}", "type": "activity.logged", "at": at(n), "activity": act}
+
+    def closed(lid: str, status: str, hours: float) -> dict[str, object]:
+        lead = {"lead_id": lid, "status": status, "closed_at": at(hours)}
+        return {"id": f"x-{lid}", "type": "lead.closed", "at": at(hours), "lead": lead}
+
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    with Store(url) as store:
+        store.add_policy(policy, now=t0)
+        events = [created(x, "smb") for x in "ABCDE"] + [created("W", "mid-market")]
+        events += [call("A", 1), call("A", 2)]  # two attempts, then lost unreached: breached
+        events += [call("B", 1), call("B", 2), call("B", 3)]  # three: met
+        events += [call("C", 1, "connected")]  # reached, then lost: met
+        events += [call("D", 1)]  # open with one attempt: pending, never late
+        events += [closed("A", "lost", 30), closed("C", "lost", 30)]
+        store.ingest(events, now=t0 + timedelta(hours=40))
+        with store.engine.connect() as conn:
+            T = db.timers.c
+            timers = conn.execute(
+                sa.select(T.lead_id).where(T.clock == "attempts").order_by(T.lead_id)
+            ).all()
+        assert {r[0] for r in timers} == {"W"}  # only the lead with a window (warnings, breach)
+        later = t0 + timedelta(days=60)  # long past any 14-day window
+        store.fire_due(later)
+        live = {
+            lid: store.lead(lid, now=later)["attempts"]["status"]  # type: ignore[index]
+            for lid in "ABCDEW"
+        }
+        assert live == {
+            "A": "breached",
+            "B": "met",
+            "C": "met",
+            "D": "pending",
+            "E": "pending",
+            "W": "breached",
+        }
+        fired = {
+            (r["lead_id"], r["transition"]) for r in store.transitions() if r["clock"] == "attempts"
+        }
+        assert ("A", "breached") in fired and ("D", "breached") not in fired
+    with leadsla.connect(url) as ws:
+        per = check_compliance(
+            ws.leads, ws.activities, policy=parse_policy(policy), as_of=later, per_lead=True
+        ).per_lead
+    assert per is not None
+    assert dict(zip(per.lead_id, per.attempts_rule, strict=True)) == live

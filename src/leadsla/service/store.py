@@ -33,6 +33,7 @@ from numpy.typing import NDArray
 from sqlalchemy import Connection, Engine, Table, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from leadsla.analysis.attempts import CONTACT_OUTCOMES
 from leadsla.clock import BusinessCalendar, business_day_seconds
 from leadsla.errors import ConfigError
 from leadsla.service import db
@@ -41,7 +42,10 @@ from leadsla.sla.clocks import (
     BREACHED,
     MET,
     NAT,
+    PENDING,
     lead_deadlines,
+    minimum_rules,
+    minimum_status,
     rule_status,
     warning_instants,
 )
@@ -541,9 +545,11 @@ class Store:
         L, S, A = db.leads, db.lead_sla, db.activities
         leads = {r.lead_id: r for r in conn.execute(select(L).where(L.c.lead_id.in_(ids)))}
         old = {r.lead_id: r for r in conn.execute(select(S).where(S.c.lead_id.in_(ids)))}
-        acts: dict[str, list[tuple[int, str]]] = defaultdict(list)
-        for r in conn.execute(select(A.c.lead_id, A.c.at, A.c.kind).where(A.c.lead_id.in_(ids))):
-            acts[r.lead_id].append((_ns(r.at), r.kind))
+        acts: dict[str, list[tuple[int, str, bool]]] = defaultdict(list)
+        for r in conn.execute(
+            select(A.c.lead_id, A.c.at, A.c.kind, A.c.outcome).where(A.c.lead_id.in_(ids))
+        ):
+            acts[r.lead_id].append((_ns(r.at), r.kind, r.outcome in CONTACT_OUTCOMES))
         # group the leads by (policy, calendar) version: one vectorised deadline call each
         groups: dict[tuple[int, int], list[str]] = defaultdict(list)
         starts: dict[str, datetime] = {}
@@ -591,15 +597,28 @@ class Store:
             first = np.full(n, NAT, dtype=np.int64)
             inwin = np.zeros(n, dtype=np.int64)
             closed = np.full(n, NAT, dtype=np.int64)
+            before_close = np.zeros(n, dtype=np.int64)  # as check counts them
+            lost_unreached = np.zeros(n, dtype=bool)
             for k, g in enumerate(group):
-                times = [t for t, kind in acts.get(g, ()) if kind in kinds and t >= start[k]]
-                if times:
-                    first[k] = min(times)
-                    inwin[k] = sum(1 for t in times if t <= end[k])
                 lead = leads[g]
                 if lead.status in ("won", "lost") and lead.closed_at is not None:
                     closed[k] = _ns(lead.closed_at)
+                tried = [
+                    (t, c) for t, kind, c in acts.get(g, ()) if kind in kinds and t >= start[k]
+                ]
+                if tried:
+                    first[k] = min(t for t, _ in tried)
+                    inwin[k] = sum(1 for t, _ in tried if t <= end[k])
+                close_or_now = closed[k] if closed[k] != NAT else now_ns + 1
+                before_close[k] = sum(1 for t, _ in tried if t < close_or_now)
+                reached = any(c and t <= close_or_now for t, c in tried)
+                lost_unreached[k] = closed[k] != NAT and lead.status == "lost" and not reached
             fr, at = rule_status(first, inwin, due, end, req, closed, now_ns)
+            # a minimum before closing (check's rule, shared): no deadline, so no timers
+            minimum = minimum_rules(pv.policy, np.arange(n, dtype=np.int64), segs)
+            if minimum.any():
+                at_min = minimum_status(before_close, req, closed, lost_unreached)
+                at = np.where(minimum, at_min, at).astype(np.int8)
             timer_for: dict[str, list[int]] = {"first_response": [], "attempts": []}
             for k, g in enumerate(group):
                 prev = old.get(g)
@@ -613,9 +632,9 @@ class Store:
                     or _ns(prev.due_at) != due[k]
                     or _ns(prev.window_end) != end[k]
                 )
-                for clock, st, deadline in (
-                    ("first_response", fr[k], due[k]),
-                    ("attempts", at[k], end[k]),
+                for clock, st, deadline, no_deadline in (
+                    ("first_response", fr[k], due[k], False),
+                    ("attempts", at[k], end[k], bool(minimum[k])),
                 ):
                     if st == MET and status[clock] != "met":
                         met_rows.append(
@@ -638,9 +657,28 @@ class Store:
                         # a correction (an activity or a closing withdrawn): the clock runs again
                         status[clock] = "breached" if st == BREACHED else "pending"
                         moved = True
+                    elif no_deadline and st == BREACHED and status[clock] != "breached":
+                        # a minimum before closing breaks at a closing, not at a deadline
+                        met_rows.append(
+                            {
+                                "lead_id": g,
+                                "clock": clock,
+                                "transition": "breached",
+                                "from_status": status[clock],
+                                "to_status": "breached",
+                                "due_at": _dt(int(deadline)),
+                                "scheduled_at": now,
+                                "fired_at": now,
+                                "late_seconds": 0.0,
+                                "policy_version": pv_n,
+                            }
+                        )
+                        status[clock] = "breached"
+                    elif no_deadline and st == PENDING and status[clock] != "pending":
+                        status[clock] = "pending"  # a closing withdrawn
                     if moved and status[clock] != "met":
                         clear.append((g, clock))
-                        if status[clock] != "breached":
+                        if status[clock] != "breached" and not no_deadline:
                             timer_for[clock].append(k)
                 sla_rows.append(
                     {
@@ -899,8 +937,11 @@ class Store:
             "elapsed_business_seconds": elapsed,
             "target_business_seconds": float(pv.policy.sales.first_response_hours) * 3600,
         }
+        rule = pv.policy.sales.attempts_for(lead.segment or "all").rule
         out["attempts"] = {
-            "status": live(at[0], sla.attempts),
+            # a minimum before closing changes only at an event: as stored
+            "status": sla.attempts if rule == "before_closing" else live(at[0], sla.attempts),
+            "rule": rule,
             "started_at": start.isoformat(),
             "due_at": sla.window_end.isoformat(),
             "attempts": sla.attempts_in_window,

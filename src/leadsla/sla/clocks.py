@@ -27,6 +27,8 @@ __all__ = [
     "PENDING",
     "combined_status",
     "lead_deadlines",
+    "minimum_rules",
+    "minimum_status",
     "rule_status",
     "warning_instants",
     "window_ends",
@@ -138,6 +140,31 @@ def rule_status(
     at[enough | closed_in_window] = MET
     at[~enough & ~closed_in_window & (as_of_ns > end)] = BREACHED
     return fr, at
+
+
+def minimum_rules(
+    policy: Policy, seg_codes: I64, seg_labels: Sequence[str], /
+) -> NDArray[np.bool_]:
+    """Per lead: whether its segment's attempt rule is a minimum before closing."""
+    rules = [policy.sales.attempts_for(s).rule == "before_closing" for s in seg_labels]
+    return np.array([*rules, False], dtype=bool)[seg_codes]
+
+
+def minimum_status(
+    before_close: I64, required: I64, closed_at: I64, lost_unreached: NDArray[np.bool_], /
+) -> I8:
+    """The attempts status under a minimum before closing (``rule = "before_closing"``).
+
+    ``before_close``: the attempts from the start to the closing (or up to the as-of while
+    open); ``lost_unreached``: closed lost without a connected or replied attempt. Met once
+    ``required`` attempts were made or when the lead closed otherwise; breached when it was
+    closed lost unreached short of them; pending (with no deadline) while open.
+    """
+    closed = closed_at != NAT
+    st = np.full(len(before_close), PENDING, dtype=np.int8)
+    st[(closed & ~lost_unreached) | (before_close >= required)] = MET
+    st[lost_unreached & (before_close < required)] = BREACHED
+    return st
 
 
 def combined_status(fr: I8, at: I8, /) -> I8:

@@ -75,6 +75,8 @@ from leadsla.sla.clocks import (
     PENDING,
     combined_status,
     lead_deadlines,
+    minimum_rules,
+    minimum_status,
     rule_status,
     window_ends,
 )
@@ -531,17 +533,11 @@ def check_compliance(
     # 4. the rules (shared with the live service)
     has_first = first != _NAT
     fr, at = rule_status(first, in_window, due, end, req, closed_at, as_of_ns)
-    minimum = np.array(
-        [sales.attempts_for(x).rule == "before_closing" for x in seg_labels] + [False],
-        dtype=bool,
-    )[seg_codes]
+    minimum = minimum_rules(policy, seg_codes, seg_labels)
     if minimum.any():
         status_np = np.asarray(status_col.to_numpy(zero_copy_only=False), dtype=object)
-        closed_now = closed_at != _NAT
-        lost_unreached = closed_now & (status_np == "lost") & ~contact
-        at_min = np.full(n, PENDING, dtype=np.int8)
-        at_min[(closed_now & ~lost_unreached) | (before_close >= req)] = MET
-        at_min[lost_unreached & (before_close < req)] = BREACHED
+        lost_unreached = (closed_at != _NAT) & (status_np == "lost") & ~contact
+        at_min = minimum_status(before_close, req, closed_at, lost_unreached)
         at = np.where(minimum, at_min, at).astype(np.int8)
     closed_in_window = (closed_at != _NAT) & (closed_at <= end)
     enough = in_window >= req
