@@ -636,14 +636,19 @@ class Store:
                     ("first_response", fr[k], due[k], False),
                     ("attempts", at[k], end[k], bool(minimum[k])),
                 ):
-                    if st == MET and status[clock] != "met":
+                    # a transition decided by this event (not by the clock): fired now
+                    to = "met" if st == MET else "breached"
+                    if (st == MET and status[clock] != "met") or (
+                        # a minimum before closing breaks at a closing, not at a deadline
+                        no_deadline and st == BREACHED and status[clock] != "breached"
+                    ):
                         met_rows.append(
                             {
                                 "lead_id": g,
                                 "clock": clock,
-                                "transition": "met",
+                                "transition": to,
                                 "from_status": status[clock],
-                                "to_status": "met",
+                                "to_status": to,
                                 "due_at": _dt(int(deadline)),
                                 "scheduled_at": now,
                                 "fired_at": now,
@@ -651,29 +656,13 @@ class Store:
                                 "policy_version": pv_n,
                             }
                         )
-                        status[clock] = "met"
-                        clear.append((g, clock))
+                        status[clock] = to
+                        if to == "met":
+                            clear.append((g, clock))
                     elif st != MET and status[clock] == "met":
                         # a correction (an activity or a closing withdrawn): the clock runs again
                         status[clock] = "breached" if st == BREACHED else "pending"
                         moved = True
-                    elif no_deadline and st == BREACHED and status[clock] != "breached":
-                        # a minimum before closing breaks at a closing, not at a deadline
-                        met_rows.append(
-                            {
-                                "lead_id": g,
-                                "clock": clock,
-                                "transition": "breached",
-                                "from_status": status[clock],
-                                "to_status": "breached",
-                                "due_at": _dt(int(deadline)),
-                                "scheduled_at": now,
-                                "fired_at": now,
-                                "late_seconds": 0.0,
-                                "policy_version": pv_n,
-                            }
-                        )
-                        status[clock] = "breached"
                     elif no_deadline and st == PENDING and status[clock] != "pending":
                         status[clock] = "pending"  # a closing withdrawn
                     if moved and status[clock] != "met":
