@@ -41,8 +41,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "attribution": (
         "leadsla.cli.attribution",
         "attribution",
-        "Marketing's share of won revenue from touches: originated, influenced, fractional "
-        "models.",
+        "Marketing's share of won revenue from touches: originated, influenced, fractional models.",
     ),
     "plan": (
         "leadsla.cli.plan",
@@ -58,8 +57,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "speed": (
         "leadsla.cli.speed",
         "speed",
-        "Conversion by business time to the first attempt, and the recommended first-response "
-        "SLA.",
+        "Conversion by business time to the first attempt, and the recommended first-response SLA.",
     ),
     "agree": (
         "leadsla.cli.agree",
