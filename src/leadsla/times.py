@@ -7,11 +7,14 @@ on which DuckDB and Spark disagree), so every analysis uses :func:`utc_literal`.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def to_utc(t: datetime | str | pd.Timestamp, /, time_zone: str = "UTC") -> datetime:
@@ -19,6 +22,8 @@ def to_utc(t: datetime | str | pd.Timestamp, /, time_zone: str = "UTC") -> datet
 
     ``to_utc("2025-11-17 12:55", "Europe/Berlin")`` → 2025-11-17 11:55 UTC.
     """
+    import pandas as pd  # imported on first use, not with the module (issue 16)
+
     ts = pd.Timestamp(t)
     if ts.tzinfo is None:
         ts = ts.tz_localize(time_zone)

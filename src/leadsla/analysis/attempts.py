@@ -41,7 +41,6 @@ from typing import TYPE_CHECKING, Any, Literal
 import ibis
 import ibis.expr.types as ir
 import numpy as np
-import pandas as pd
 
 from leadsla.analysis.grouping import parse_by, seed_for
 from leadsla.analysis.hazard import ModelName
@@ -57,6 +56,8 @@ from leadsla.errors import ConfigError, LeadslaError
 from leadsla.times import to_utc, utc_literal
 
 if TYPE_CHECKING:
+    import pandas as pd  # the engine's answers are DataFrames; to_frame imports it
+
     from leadsla.io.source import Workspace
 
 __all__ = [
@@ -357,6 +358,8 @@ class AttemptsResult:
 
     def to_frame(self) -> pd.DataFrame:
         """The life tables stacked, one row per (group, attempt), with Π(N)'s bootstrap band."""
+        import pandas as pd
+
         frames = []
         for name, g in self.groups.items():
             a = g.analysis

@@ -26,15 +26,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import ibis
 import ibis.expr.types as ir
-import pandas as pd
 
 from leadsla.errors import ConfigError
 from leadsla.io.source import latest_event
 from leadsla.times import epoch_seconds, to_utc, utc_literal
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: ``cohort``: leads created before as-of − L90 (default, METHODS §1); ``closed-or-old``:
 #: those and the recent leads already closed; ``all``: every lead.
@@ -107,6 +109,8 @@ class MaturityCutoff:
 
 def measure_maturity(leads: ir.Table, as_of: datetime, quantile: float) -> MaturityCutoff:
     """Run :func:`maturity_query`: the lag quantile and the cutoff at ``as_of``."""
+    import pandas as pd  # loaded by execute() already: the answer is a DataFrame
+
     row = maturity_query(leads, as_of, quantile).execute().iloc[0]
     lag = row["lag_q"]
     lag_s = None if lag is None or pd.isna(lag) else max(float(lag), 0.0)

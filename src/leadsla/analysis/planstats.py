@@ -13,7 +13,6 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
 
 from leadsla.errors import ConfigError
 
@@ -113,6 +112,8 @@ def prob_at_least(mqls: npt.ArrayLike, p: float, wins: int) -> Any:
     _check_rate("p", p)
     if wins <= 0:
         return np.ones_like(np.asarray(mqls, dtype=np.float64))[()]
+    from scipy import stats  # 0.6 s of imports, paid by the functions that need it
+
     return stats.binom.sf(wins - 1, mqls, p)
 
 
@@ -128,6 +129,7 @@ def risk_buffer(p: float, wins_needed: int, prob: float = RISK_PROBABILITY) -> i
         raise ValueError(f"prob must be between 0 and 1, got {prob!r}")
     if wins_needed <= 0:
         return 0
+    from scipy import stats
 
     def ok(n: int) -> bool:
         return bool(stats.binom.sf(wins_needed - 1, n, p) >= prob)

@@ -39,7 +39,6 @@ from typing import TYPE_CHECKING, Any, Literal
 import ibis
 import ibis.expr.types as ir
 import numpy as np
-import pandas as pd
 
 from leadsla.analysis.grouping import CAMPAIGN_TYPE as CAMPAIGN_TYPE  # re-exported
 from leadsla.analysis.grouping import parse_by, seed_for
@@ -67,7 +66,7 @@ from leadsla.times import epoch_seconds as epoch_seconds  # re-exported
 from leadsla.times import to_utc
 
 if TYPE_CHECKING:
-    pass
+    import pandas as pd  # imported by to_frame and the roll-up, where frames are built
 
 DEFAULT_BY = ("campaign", "segment")
 #: Groups with at most this many won revenues ship them raw for an exact bootstrap ...
@@ -185,6 +184,8 @@ class ValueResult:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per table row; intervals split into ``*_lo`` / ``*_hi`` columns."""
+        import pandas as pd
+
         recs = []
         for r in self.rows:
             d = r.to_dict()
@@ -524,6 +525,8 @@ def _rollup(g: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Totals of the additive per-group aggregates (the median is not additive)."""
     if keys:
         return g.groupby(keys, sort=True, as_index=False).agg(_SUMS)
+    import pandas as pd
+
     return pd.DataFrame([{c: (g[c].max() if f == "max" else g[c].sum())
                           for c, f in _SUMS.items()}])  # fmt: skip
 

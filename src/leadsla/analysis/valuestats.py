@@ -17,8 +17,6 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-from scipy import optimize, special
-from scipy.stats import norm
 
 FloatArray = npt.NDArray[np.float64]
 #: A float for scalar inputs (a ``numpy.float64``), an array for array inputs.
@@ -255,7 +253,12 @@ def estimate_value(
     else:
         avg = float(np.mean(rev)) if rev.size else float("nan")
         median = float(np.median(rev)) if rev.size else float("nan")
-    z = Z_95 if level == 0.95 else float(norm.ppf(0.5 + level / 2.0))
+    if level == 0.95:
+        z = Z_95
+    else:
+        from scipy.stats import norm  # 0.6 s of imports, only for another level (issue 16)
+
+        z = float(norm.ppf(0.5 + level / 2.0))
     lo, hi = wilson_interval(ka, na, z=z)
     p = float(ka / na) if na > 0 else float("nan")
     v = p * avg if np.isfinite(p) and np.isfinite(avg) else float("nan")
@@ -296,6 +299,8 @@ class BetaPrior:
 
 def _neg_loglik(theta: FloatArray, k: FloatArray, n: FloatArray) -> tuple[float, FloatArray]:
     """Beta-binomial −log-likelihood (binomial coefficients dropped) and its gradient."""
+    from scipy import special  # imported when a prior is fitted, not with the module
+
     a, b = np.exp(theta)
     ll = np.sum(special.betaln(k + a, n - k + b) - special.betaln(a, b))
     common = special.digamma(n + a + b) - special.digamma(a + b)
@@ -332,6 +337,8 @@ def fit_beta_binomial(k: npt.ArrayLike, n: npt.ArrayLike) -> BetaPrior | None:
     strength = float(np.clip(strength, 1.0, 1e4))
     x0 = np.log([mu * strength, (1.0 - mu) * strength])
     lo_b, hi_b = _LOG_BOUNDS
+    from scipy import optimize  # 0.25 s of imports, paid only when a prior is fitted
+
     res = optimize.minimize(
         _neg_loglik,
         x0,

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.status import Status
 
 from leadsla.cli.common import (
     console,
@@ -178,6 +177,8 @@ def agree(
                      as_of=as_of, no_cache=no_cache, schema=schema) as ws:  # fmt: skip
         print_warnings(ws)
         warn_business_time(ws)
+        from rich.status import Status  # loaded when shown, not with the command (issue 16)
+
         with Status("Drafting the agreement", console=err) as status:
             agreement = draft_agreement(
                 ws, quota_eur=quota, period=period, originated_share=originated_share,

@@ -8,32 +8,156 @@ from __future__ import annotations
 
 import sys
 import traceback
-from typing import Annotated
+from collections.abc import Iterator, MutableMapping
+from importlib import import_module
+from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
+from typer.core import TyperGroup
 
-from leadsla.cli import (
-    agree,
-    attempts,
-    attribution,
-    check,
-    demo,
-    init,
-    mappings,
-    plan,
-    report,
-    serve,
-    speed,
-    sql,
-    validate,
-    value,
-)
-from leadsla.cli.common import STATE, err
 from leadsla.errors import DataError, LeadslaError, UsageError
+
+#: every command, in the order ``leadsla --help`` lists them: name → (module, attribute, the
+#: first sentence of its help — all that ``--help`` shows of it). A command's module is
+#: imported only when that command runs or shows its own help (issue 16); the summaries are
+#: held to the commands' docstrings by tests/test_imports.py.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "init": (
+        "leadsla.cli.init",
+        "init",
+        "Look at an export, write a draft mapping and settings, and say what was guessed.",
+    ),
+    "validate": (
+        "leadsla.cli.validate",
+        "validate",
+        "Check the data and list every problem with where and how to fix it.",
+    ),
+    "mappings": ("leadsla.cli.mappings", "mappings", "List the mappings that ship with leadsla."),
+    "value": (
+        "leadsla.cli.value",
+        "value",
+        "MQL value table: close rate, mean revenue of won leads and MQL value per group.",
+    ),
+    "attribution": (
+        "leadsla.cli.attribution",
+        "attribution",
+        "Marketing's share of won revenue from touches: originated, influenced, fractional models.",
+    ),
+    "plan": (
+        "leadsla.cli.plan",
+        "plan",
+        "MQLs marketing must deliver per period (and segment) to carry its share of the quota.",
+    ),
+    "attempts": (
+        "leadsla.cli.attempts",
+        "attempts",
+        "Attempt life table per lead type: N* (profit-optimal attempts), its interval, the "
+        "plateau.",
+    ),
+    "speed": (
+        "leadsla.cli.speed",
+        "speed",
+        "Conversion by business time to the first attempt, and the recommended first-response SLA.",
+    ),
+    "agree": (
+        "leadsla.cli.agree",
+        "agree",
+        "Draft the SLA from the data: the document (sla.md, sla.html) and its policy (sla.toml).",
+    ),
+    "check": (
+        "leadsla.cli.check",
+        "check",
+        "Compliance of sales (first response, attempts) and marketing (MQLs) with the policy.",
+    ),
+    "report": (
+        "leadsla.cli.report",
+        "report",
+        "Write every analysis of SOURCE into one self-contained HTML page (opens offline).",
+    ),
+    "demo": (
+        "leadsla.cli.demo",
+        "demo",
+        "Make a realistic synthetic CRM and run every analysis on it: the SLA and its report.",
+    ),
+    "serve": (
+        "leadsla.cli.serve",
+        "serve",
+        "Run the live SLA service: events in, clocks running, breaches out (API at /docs).",
+    ),
+    "sql": ("leadsla.cli.sql", "app", "Print the SQL an analysis runs on the engine."),
+    "token": ("leadsla.cli.serve", "token_app", "Make and revoke API tokens of the live service."),
+}
+
+
+class LazyCommands(MutableMapping[str, Any]):
+    """The app's commands by name; a command's module is imported on first access.
+
+    The Click command is built exactly as ``app.command()`` / ``app.add_typer`` would build it.
+    """
+
+    def __init__(self, app: typer.Typer) -> None:
+        self._app = app
+        self._loaded: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._loaded:
+            module, attribute, _ = COMMANDS[name]  # KeyError for an unknown name
+            target = getattr(import_module(module), attribute)
+            if isinstance(target, typer.Typer):
+                command: Any = typer.main.get_group_from_info(
+                    typer.models.TyperInfo(target, name=name),
+                    pretty_exceptions_short=self._app.pretty_exceptions_short,
+                    rich_markup_mode=self._app.rich_markup_mode,
+                    suggest_commands=self._app.suggest_commands,
+                )
+            else:
+                command = typer.main.get_command_from_info(
+                    typer.models.CommandInfo(name=name, callback=target),
+                    pretty_exceptions_short=self._app.pretty_exceptions_short,
+                    rich_markup_mode=self._app.rich_markup_mode,
+                )
+            self._loaded[name] = command
+        return self._loaded[name]
+
+    def __setitem__(self, name: str, command: Any) -> None:
+        raise TypeError(f"leadsla's commands are listed in COMMANDS (cannot add {name!r})")
+
+    def __delitem__(self, name: str) -> None:
+        raise TypeError(f"leadsla's commands are listed in COMMANDS (cannot remove {name!r})")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(COMMANDS)
+
+    def __len__(self) -> int:
+        return len(COMMANDS)
+
+    def __contains__(self, name: object) -> bool:
+        return name in COMMANDS
+
+
+class LazyGroup(TyperGroup):
+    """The ``leadsla`` group: lists its commands from :data:`COMMANDS` without importing them."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self.commands = LazyCommands(app)
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        """Click's listing (name and short help), the short help made from the summary."""
+        from typer._click.utils import make_default_short_help
+
+        limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
+        rows = [
+            (name, make_default_short_help(summary, limit))
+            for name, (_, _, summary) in COMMANDS.items()
+        ]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
 
 app = typer.Typer(
     name="leadsla",
+    cls=LazyGroup,
     help="Turn your CRM history into a data-backed marketing–sales SLA, and keep both teams to it.",
     no_args_is_help=True,
     add_completion=False,
@@ -43,27 +167,6 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-#: every command, in the order ``leadsla --help`` lists them
-COMMANDS = (
-    init.init,
-    validate.validate,
-    mappings.mappings,
-    value.value,
-    attribution.attribution,
-    plan.plan,
-    attempts.attempts,
-    speed.speed,
-    agree.agree,
-    check.check,
-    report.report,
-    demo.demo,
-    serve.serve,
-)
-for _command in COMMANDS:
-    app.command()(_command)
-app.add_typer(sql.app, name="sql")
-app.add_typer(serve.token_app, name="token")
-
 
 @app.callback()
 def _main(
@@ -72,6 +175,8 @@ def _main(
     ] = False,
 ) -> None:
     """Turn your CRM history into a data-backed marketing–sales SLA, and keep both teams to it."""
+    from leadsla.cli.common import STATE
+
     STATE["verbose"] = verbose
 
 
@@ -83,13 +188,16 @@ def main() -> None:
     except typer.Exit as e:
         sys.exit(e.exit_code)
     except typer.Abort:
-        err.print("Aborted.")
+        _err().print("Aborted.")
         sys.exit(1)
     except UsageError as e:
         _fail(e, 2)
     except DataError as e:
-        if STATE["verbose"]:
+        from rich.markup import escape
+
+        if _verbose():
             traceback.print_exc()
+        err = _err()
         for i in e.issues:
             color = "red" if i.severity == "ERROR" else "yellow"
             err.print(f"[{color}]{i.severity}[/{color}] {escape(str(i))}", highlight=False)
@@ -106,9 +214,11 @@ def main() -> None:
         if hasattr(e, "show") and hasattr(e, "exit_code"):  # click's usage errors (exit 2)
             e.show()
             sys.exit(e.exit_code)
-        if STATE["verbose"]:
+        if _verbose():
             raise
-        err.print(
+        from rich.markup import escape
+
+        _err().print(
             f"[red]Error:[/red] {type(e).__name__}: {escape(str(e))}. Run with --verbose for "
             "details and report it if it looks like a bug.",
             highlight=False,
@@ -118,8 +228,24 @@ def main() -> None:
         sys.exit(code)
 
 
+# the error console and the --verbose flag live in common.py, which loads Rich: imported
+# only when there is an error to print (``leadsla --help`` never needs them)
+def _err() -> Any:
+    from leadsla.cli.common import err
+
+    return err
+
+
+def _verbose() -> bool:
+    from leadsla.cli.common import STATE
+
+    return bool(STATE["verbose"])
+
+
 def _fail(e: Exception, code: int) -> None:
-    if STATE["verbose"]:
+    from rich.markup import escape
+
+    if _verbose():
         traceback.print_exc()
-    err.print(f"[red]Error:[/red] {escape(str(e))}", highlight=False)
+    _err().print(f"[red]Error:[/red] {escape(str(e))}", highlight=False)
     sys.exit(code)

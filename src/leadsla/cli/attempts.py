@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from leadsla.cli.common import (
     console,
@@ -254,6 +253,9 @@ def attempts(
         seed=seed,
     ) as ws:
         print_warnings(ws)
+        # rich.progress (and rich.live under it) loads when the bar is shown (issue 16)
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
         with Progress(
             TextColumn("{task.description}"),
             BarColumn(),

@@ -10,8 +10,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.panel import Panel
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from leadsla.cli.common import console, print_accounting
 from leadsla.render.output import rich_table
@@ -73,6 +71,9 @@ def demo(
         LiveDemo(out=out, leads=leads, speedup=speedup, port=port, duration=duration, seed=seed,
                  say=lambda line: print(line, flush=True)).run()  # fmt: skip
         return
+    from rich.panel import Panel
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     from leadsla import synth
     from leadsla.analysis.summary import summarize
     from leadsla.io.source import connect

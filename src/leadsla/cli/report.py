@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from leadsla.cli.common import (
     console,
@@ -90,6 +89,8 @@ def report(
     with ws:
         print_warnings(ws)
         warn_business_time(ws)
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                       console=console, transient=True) as progress:  # fmt: skip
             task = progress.add_task("Analysing", total=None)

@@ -30,14 +30,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeAlias, overload
+from typing import TYPE_CHECKING, Any, TypeAlias, overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import numpy as np
-import pandas as pd
 from numpy.typing import NDArray
 
 from leadsla.errors import ConfigError, DataError, Issue
+
+if TYPE_CHECKING:
+    # pandas (0.4 s) is imported by the functions that take or make pandas values (issue 16)
+    import pandas as pd
 
 __all__ = [
     "DAYS",
@@ -79,7 +82,7 @@ _CONFIG_KEYS = (
 Interval: TypeAlias = tuple[int, int]  # seconds after local midnight, [start, end)
 WeeklyHours: TypeAlias = tuple[tuple[Interval, ...], ...]  # 7 entries, Monday first
 I64: TypeAlias = NDArray[np.int64]
-TimeScalar: TypeAlias = datetime | pd.Timestamp | np.datetime64 | str
+TimeScalar: TypeAlias = "datetime | pd.Timestamp | np.datetime64 | str"
 TimeArray: TypeAlias = "pd.Series[Any] | pd.DatetimeIndex | NDArray[Any] | Sequence[Any]"
 Times: TypeAlias = "TimeScalar | TimeArray"
 Seconds: TypeAlias = "float | int | timedelta | np.timedelta64 | pd.Series[Any] | NDArray[Any]"
@@ -280,6 +283,8 @@ def _parse_date(value: Any, where: str, issues: list[str]) -> date | None:
 
 
 def _parse_instant(value: Any, where: str, issues: list[str]) -> int | None:
+    import pandas as pd
+
     try:
         ts = pd.Timestamp(value)
     except (ValueError, TypeError):
@@ -519,6 +524,8 @@ def _issue(message: str, fix: str) -> DataError:
 
 
 def _scalar_ns(x: Any, what: str) -> int:
+    import pandas as pd
+
     if x is None or x is pd.NaT:
         return int(_NAT)
     if isinstance(x, np.datetime64):
@@ -538,11 +545,15 @@ def _scalar_ns(x: Any, what: str) -> int:
 
 
 def _is_scalar(x: Any) -> bool:
+    import pandas as pd
+
     return x is None or isinstance(x, datetime | np.datetime64 | str | date) or x is pd.NaT
 
 
 def _times_ns(x: Any, what: str) -> I64:
     """Instants -> int64 ns since the UTC epoch (NaT = int64 min)."""
+    import pandas as pd
+
     if _is_scalar(x):
         return np.array(_scalar_ns(x, what), dtype=np.int64)
     if isinstance(x, np.ndarray) and x.dtype.kind == "M":
@@ -570,6 +581,8 @@ def _times_ns(x: Any, what: str) -> I64:
 
 def _durations_ns(x: Any) -> I64:
     """Seconds (numbers) or timedeltas -> int64 ns (NaN/NaT -> int64 min)."""
+    import pandas as pd
+
     if isinstance(x, timedelta | pd.Timedelta):
         return np.array(int(pd.Timedelta(x).as_unit("ns").value), dtype=np.int64)
     if isinstance(x, np.timedelta64):
@@ -587,6 +600,8 @@ def _durations_ns(x: Any) -> I64:
 
 
 def _series_index(*xs: Any) -> pd.Index | None:
+    import pandas as pd
+
     for x in xs:
         if isinstance(x, pd.Series):
             return x.index
@@ -601,6 +616,8 @@ def _flat(*arrays: I64) -> tuple[tuple[int, ...], list[I64]]:
 
 def _wrap_times(ns: I64, like: Sequence[Any]) -> Any:
     """int64 ns -> pandas Series (UTC), numpy datetime64[ns] array or a UTC Timestamp."""
+    import pandas as pd
+
     index = _series_index(*like)
     if index is not None:
         utc = pd.DatetimeIndex(ns.view("datetime64[ns]")).tz_localize("UTC")
@@ -881,6 +898,8 @@ class BusinessCalendar:
             out[missing] = np.nan
         index = _series_index(a, b)
         if index is not None:
+            import pandas as pd
+
             return pd.Series(out, index=index, dtype="float64")
         return float(out[0]) if shape == () else out.reshape(shape)
 
@@ -973,6 +992,8 @@ class BusinessCalendar:
             ok &= ~missing
         index = _series_index(t)
         if index is not None:
+            import pandas as pd
+
             return pd.Series(ok, index=index)
         return bool(ok[0]) if shape == () else ok.reshape(shape)
 
@@ -1032,6 +1053,8 @@ def calendar_config(calendar: BusinessCalendar, /) -> dict[str, Any]:
     if calendar.holiday_subdivision:
         cfg["holiday_subdivision"] = calendar.holiday_subdivision
     if calendar.pauses:
+        import pandas as pd
+
         cfg["pauses"] = [
             [pd.Timestamp(s, unit="ns", tz="UTC").isoformat(),
              pd.Timestamp(e, unit="ns", tz="UTC").isoformat()]
