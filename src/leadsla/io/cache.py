@@ -34,7 +34,7 @@ from typing import Any
 from leadsla.errors import Issue
 from leadsla.io.files import find_file
 
-FORMAT = 2  # bump when the stage's layout or the validation changes
+FORMAT = 3  # bump when the stage's layout or the validation changes
 HEAD_TAIL = 64 * 1024
 DEFAULT_SIZE_MB = 4096
 META = "_leadsla_cache"
