@@ -689,12 +689,14 @@ def _typed_stage(
 def _clean_text(
     ws: Workspace, table: str, text: str, types: dict[str, str], nulls: tuple[str, ...]
 ) -> set[str]:
-    """The text columns of a part whose values need no trimming and hold no null spelling
-    (one query over the part): a view reads them as they are."""
+    """The required text columns of a part whose values need no trimming and hold no null
+    spelling (one query over the part): a view reads them as they are. (The other columns
+    keep their cleaning in the view, done only by the queries that read them: checking them
+    here would cost a read of each, e.g. the unique activity ids no analysis reads.)"""
     cols = [
         c.name
         for c in TABLES[table].columns
-        if c.kind == "string" and types.get(c.name, "").upper() == "VARCHAR"
+        if c.kind == "string" and c.required and types.get(c.name, "").upper() == "VARCHAR"
     ]
     if not cols:
         return set()
@@ -773,6 +775,7 @@ def _validate_and_publish(
     the database, else a TEMP VIEW) of the rows kept."""
     con = ws.con
     canonical: dict[str, str] = {}
+    marked: dict[str, int] = {}  # rows the mapping excludes, per table
     for table, (stage, present, label) in stages.items():
         acc = v.Accounting(table)
         counts = stage.group_by("_exclude").aggregate(n=ibis._.count()).execute()
@@ -780,6 +783,7 @@ def _validate_and_publish(
             acc.read += int(n)
             if isinstance(reason, str):
                 acc.excluded[reason] = int(n)
+                marked[table] = marked.get(table, 0) + int(n)
         for rule in ws.mapping.tables.get(table, ())[:1]:
             if n_empty := ws.empty_rows.get(rule.source, 0):
                 acc.read += n_empty
@@ -816,7 +820,9 @@ def _validate_and_publish(
         ws.issues.extend(issues)
         for reason, n in excluded.items():
             ws.accounting["activities"].excluded[reason] = n
-        if n_excluded := v.excluded_lead_activities(kept, leads_stage):
+        # (no lead excluded: no activity of one, and no query to say so)
+        n_excluded = v.excluded_lead_activities(kept, leads_stage) if marked.get("leads") else 0
+        if n_excluded:
             ws.accounting["activities"].excluded["activity for an excluded lead"] = n_excluded
         # mark the rows left out, so the canonical table is a plain filter of the stage (the
         # rows the checks counted: none, and there is nothing to mark)
