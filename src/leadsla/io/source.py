@@ -583,7 +583,14 @@ def _build(ws: Workspace, path: Path, *, materialize: bool, stage_kept: bool = F
                     # of a float sum in the analyses moved — tests/golden demo-agree)
                     view = table != "leads" and all(_over_parquet(p, raws) for p in parts)
                     stage = _typed_stage(
-                        ws, table, parts, texts[table], present, kept=stage_kept, view=view
+                        ws,
+                        table,
+                        parts,
+                        texts[table],
+                        present,
+                        kept=stage_kept,
+                        view=view,
+                        raws=raws,
                     )
                     stages[table] = (stage, present, label)
             except duckdb.Error as e:  # a binder error in a mapping's SQL expression
@@ -649,9 +656,10 @@ def _typed_stage(
     *,
     kept: bool = False,
     view: bool = False,
+    raws: dict[str, RawFile] | None = None,
 ) -> ir.Table:
-    """The typed stage of ``table``: a table, or with ``view`` (parts over Parquet files,
-    already typed: nothing to parse) a view over the files — no copy of the data."""
+    """The typed stage of ``table``: a table, or with ``view`` (parts over the Parquet files
+    of ``raws``) a view over the files — no copy of the data."""
     con = ws.con
     spec = TABLES[table]
     texts = [(part, text, types) for part, (text, types) in zip(parts, views, strict=True)]
@@ -665,7 +673,9 @@ def _typed_stage(
     selects = []
     for part, text, types in texts:
         styles = _styles(ws, table, part, text, types, nulls)
-        clean = _clean_text(ws, table, text, types, nulls) if view else set()
+        clean = set()
+        if view and raws is not None:
+            clean = _clean_text(ws, table, text, types, nulls, raws[part.rule.source])
         cols = ["_file", "_row", "_exclude"]
         for col in spec.columns:
             # an unmapped column (an option left empty) takes no default either
@@ -687,16 +697,35 @@ def _typed_stage(
 
 
 def _clean_text(
-    ws: Workspace, table: str, text: str, types: dict[str, str], nulls: tuple[str, ...]
+    ws: Workspace,
+    table: str,
+    text: str,
+    types: dict[str, str],
+    nulls: tuple[str, ...],
+    raw: RawFile,
 ) -> set[str]:
-    """The required text columns of a part whose values need no trimming and hold no null
-    spelling (one query over the part): a view reads them as they are. (The other columns
-    keep their cleaning in the view, done only by the queries that read them: checking them
-    here would cost a read of each, e.g. the unique activity ids no analysis reads.)"""
+    """The text columns of a part whose values need no trimming and hold no null spelling
+    (one query over the part): a view reads them as they are. Checked: the required columns
+    and those the file stores with a dictionary (a few values: checked at no cost). The
+    others keep their cleaning in the view, done only by the queries that read them
+    (checking them here would cost a read of each, e.g. the unique ids no analysis reads)."""
+    try:
+        coded = {
+            str(r[0]).lower()
+            for r in ws.con.raw_sql(
+                "SELECT path_in_schema FROM parquet_metadata("
+                f"{sql_str(str(raw.path.resolve()))}) GROUP BY 1 "
+                "HAVING bool_and(encodings LIKE '%DICTIONARY%')"
+            ).fetchall()
+        }
+    except duckdb.Error:
+        coded = set()
     cols = [
         c.name
         for c in TABLES[table].columns
-        if c.kind == "string" and c.required and types.get(c.name, "").upper() == "VARCHAR"
+        if c.kind == "string"
+        and (c.required or c.name.lower() in coded)
+        and types.get(c.name, "").upper() == "VARCHAR"
     ]
     if not cols:
         return set()
