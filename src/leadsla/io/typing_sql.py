@@ -68,14 +68,16 @@ class Reading:
     clean: bool = False
 
 
-def _spelled(nulls: tuple[str, ...]) -> str:
-    return ", ".join(sql_str(n.lower()) for n in {"", *nulls})
-
-
 def text_of(expr: str, nulls: tuple[str, ...] = DEFAULT_NULLS) -> str:
-    """The trimmed text of ``expr``; null when empty or one of the null spellings (NA, -, …)."""
+    """The trimmed text of ``expr``; null when empty or one of the null spellings (NA, -, …).
+
+    A simple CASE, not ``IN (…)``: DuckDB plans an IN list as a join, which a view cannot
+    leave out when a query does not read the column (and which costs more besides)."""
     t = f"trim(CAST({expr} AS VARCHAR))"
-    return f"CASE WHEN lower({t}) IN ({_spelled(nulls)}) THEN NULL ELSE {t} END"
+    spelled = " ".join(
+        f"WHEN {sql_str(n)} THEN NULL" for n in sorted({"", *(n.lower() for n in nulls)})
+    )
+    return f"CASE lower({t}) {spelled} ELSE {t} END"
 
 
 def unclean_sql(expr: str, nulls: tuple[str, ...] = DEFAULT_NULLS) -> str:
@@ -83,7 +85,7 @@ def unclean_sql(expr: str, nulls: tuple[str, ...] = DEFAULT_NULLS) -> str:
     none, and the column is read as it is."""
     return (
         f"count(*) FILTER (WHERE {expr} IS NOT NULL AND ({expr} <> trim({expr}) "
-        f"OR lower({expr}) IN ({_spelled(nulls)})))"
+        f"OR {text_of(expr, nulls)} IS NULL))"
     )
 
 
