@@ -4,6 +4,11 @@ A command on unchanged files skips reading, parsing and validating them: ``conne
 cached DuckDB file (read only) with the issues and the row accounting stored beside the tables,
 so a warm run reports the same warnings and counts as the cold run that wrote it.
 
+A table read from a Parquet file that needs no parsing (its columns already typed; the leads
+excepted) is kept as views over the file, not as a copy of it: the entry holds the validation's
+results and the typing as SQL, the file stays the data (the key fingerprints it). Activities
+with rows left out (an unknown lead, after the as-of) are copied, marked.
+
 The key of a source: leadsla's version and this cache's format, the source's absolute path,
 for each input file its path, size, modification time and a hash of its first and last 64 KiB,
 the mapping (its parsed rules and options), and every setting but those only the analyses read
@@ -34,7 +39,7 @@ from typing import Any
 from leadsla.errors import Issue
 from leadsla.io.files import find_file
 
-FORMAT = 2  # bump when the stage's layout or the validation changes
+FORMAT = 3  # bump when the stage's layout or the validation changes
 HEAD_TAIL = 64 * 1024
 DEFAULT_SIZE_MB = 4096
 META = "_leadsla_cache"

@@ -308,15 +308,17 @@ def load_csv(
     return _describe(con, name, path, row_offset=2 + skip, shape=shape)
 
 
-def load_parquet(con: Any, name: str, path: Path, /) -> RawFile | Issue:
-    """Load a Parquet file as view ``name`` with ``_row`` (first row = 1)."""
+def load_parquet(con: Any, name: str, path: Path, /, *, keep: bool = False) -> RawFile | Issue:
+    """Load a Parquet file as view ``name`` with ``_row`` (first row = 1); with ``keep`` the
+    views are kept in the database (a stage cache's views over the file), else TEMP."""
     if path.stat().st_size == 0:
         return _empty(path.name)
+    temp = "" if keep else "TEMP "
     try:
         con.raw_sql(
-            f"CREATE OR REPLACE TEMP VIEW {ident('_src_' + name)} AS SELECT * EXCLUDE "
+            f"CREATE OR REPLACE {temp}VIEW {ident('_src_' + name)} AS SELECT * EXCLUDE "
             f"(file_row_number), file_row_number AS _rowid FROM "
-            f"read_parquet({sql_str(str(path))}, file_row_number = true)"
+            f"read_parquet({sql_str(str(path.resolve()))}, file_row_number = true)"
         )
     except Exception as e:  # a user-facing read error
         return Issue(
@@ -326,14 +328,40 @@ def load_parquet(con: Any, name: str, path: Path, /) -> RawFile | Issue:
             file=path.name,
             fix="Re-export the file, or export it as CSV.",
         )
-    return _describe(con, name, path, row_offset=1)
+    return _describe(con, name, path, row_offset=1, keep=keep)
+
+
+def _parquet_filled(con: Any, path: Path, types: dict[str, str]) -> int | None:
+    """The rows of a Parquet file when its metadata prove none is empty (a column of another
+    type than text without a null in any row group's statistics); None when they cannot."""
+    where = sql_str(str(path.resolve()))
+    try:
+        stats = con.raw_sql(
+            "SELECT path_in_schema, bool_and(stats_null_count IS NOT NULL), "
+            f"sum(stats_null_count) FROM parquet_metadata({where}) GROUP BY 1"
+        ).fetchall()
+        n = con.raw_sql(f"SELECT sum(num_rows) FROM parquet_file_metadata({where})").fetchone()[0]
+    except Exception:  # metadata the reader does not give: count the rows instead
+        return None
+    for col, complete, nulls in stats:
+        kind = types.get(col)
+        if kind is not None and kind != "VARCHAR" and complete and int(nulls or 0) == 0:
+            return int(n or 0)
+    return None
 
 
 def _describe(
-    con: Any, name: str, path: Path, *, row_offset: int, shape: Shape | None = None
+    con: Any,
+    name: str,
+    path: Path,
+    *,
+    row_offset: int,
+    shape: Shape | None = None,
+    keep: bool = False,
 ) -> RawFile | Issue:
     """The view ``raw_NAME`` of a loaded file: all-empty rows and unnamed empty columns left
-    out (and counted), ``_row`` the row as numbered in the file."""
+    out (and counted), ``_row`` the row as numbered in the file. A Parquet file whose metadata
+    prove every row filled is not read for the counts."""
     src = ident("_src_" + name)
     if row_offset == 1:
         row = "* EXCLUDE (_rowid), _rowid + 1"
@@ -356,20 +384,25 @@ def _describe(
     # only the unnamed columns (a spreadsheet's trailing empty columns) need their own count
     unnamed = [] if shape is None else [i for i, n in enumerate(shape.names) if not n]
     counted = [c for i, c in enumerate(all_cols) if i in unnamed]
-    counts = con.raw_sql(
-        f"SELECT count(*) FILTER (WHERE {filled}), count(*) FILTER (WHERE NOT {filled})"
-        + "".join(f", count(*) FILTER (WHERE {cell(c)})" for c in counted)
-        + f" FROM {src}"
-    ).fetchone()
+    known = _parquet_filled(con, path, all_types) if row_offset == 1 and not counted else None
+    if known is not None:
+        counts: tuple[Any, ...] = (known, 0)
+    else:
+        counts = con.raw_sql(
+            f"SELECT count(*) FILTER (WHERE {filled}), count(*) FILTER (WHERE NOT {filled})"
+            + "".join(f", count(*) FILTER (WHERE {cell(c)})" for c in counted)
+            + f" FROM {src}"
+        ).fetchone()
     rows, empty_rows = int(counts[0]), int(counts[1])
     empty_cols = [c for c, n in zip(counted, counts[2:], strict=True) if int(n) == 0]
-    keep = [c for c in all_cols if c not in empty_cols]
+    kept_cols = [c for c in all_cols if c not in empty_cols]
     view = ident("raw_" + name)
     if empty_cols:
         row = row.replace("*", "* EXCLUDE (" + ", ".join(ident(c) for c in empty_cols) + ")", 1)
-    con.raw_sql(
-        f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {row} AS _row FROM {src} WHERE {filled}"
-    )
+    # no empty row: no filter for every later read to evaluate
+    where = f" WHERE {filled}" if empty_rows else ""
+    temp = "" if keep else "TEMP "
+    con.raw_sql(f"CREATE OR REPLACE {temp}VIEW {view} AS SELECT {row} AS _row FROM {src}{where}")
     if rows == 0:
         return _empty(path.name)
     notes: list[Issue] = []
@@ -380,8 +413,8 @@ def _describe(
     return RawFile(
         name,
         path,
-        tuple(keep),
-        tuple(all_types[c] for c in keep),
+        tuple(kept_cols),
+        tuple(all_types[c] for c in kept_cols),
         rows,
         empty_rows,
         tuple(notes),
@@ -516,12 +549,20 @@ def load_spreadsheet(
 
 
 def load_file(
-    con: Any, name: str, path: Path, /, *, sheet: str | None = None, **csv_options: Any
+    con: Any,
+    name: str,
+    path: Path,
+    /,
+    *,
+    sheet: str | None = None,
+    keep: bool = False,
+    **csv_options: Any,
 ) -> RawFile | Issue:
-    """Load a CSV, spreadsheet or Parquet file by its suffix."""
+    """Load a CSV, spreadsheet or Parquet file by its suffix (``keep``: a Parquet file's views
+    kept in the database, see :func:`load_parquet`)."""
     suffix = path.suffix.lower()
     if suffix in PARQUET_SUFFIXES:
-        return load_parquet(con, name, path)
+        return load_parquet(con, name, path, keep=keep)
     if suffix in SPREADSHEET_SUFFIXES:
         return load_spreadsheet(con, name, path, sheet=sheet)
     return load_csv(con, name, path, **csv_options)

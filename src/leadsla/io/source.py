@@ -23,7 +23,7 @@ from leadsla.errors import ConfigError, DataError, Issue, IssueSet
 from leadsla.io import backends
 from leadsla.io import cache as _cache
 from leadsla.io import validate as v
-from leadsla.io.files import RawFile, find_file, ident, load_file, sql_str
+from leadsla.io.files import PARQUET_SUFFIXES, RawFile, find_file, ident, load_file, sql_str
 from leadsla.io.mapping import Compiled, Mapping, TableRule, compile_rule, load_mapping
 from leadsla.io.typing_sql import (
     Reading,
@@ -33,6 +33,7 @@ from leadsla.io.typing_sql import (
     fetch_evidence,
     raw_expr,
     typed_expr,
+    unclean_sql,
 )
 from leadsla.io.zones import ISO_WITH_OFFSET, OFFSET_AT_END, ZoneGuess, infer_zone, parse_offset
 from leadsla.schema import TABLES
@@ -352,8 +353,11 @@ def _restore_run(ws: Workspace, run: dict[str, Any]) -> None:
     ws.last_event = datetime.fromisoformat(last) if last else None
 
 
-def _inputs(ws: Workspace, path: Path) -> tuple[dict[str, RawFile], list[Issue]]:
-    """Load every file the mapping names (or the tables of a DuckDB file)."""
+def _inputs(
+    ws: Workspace, path: Path, *, keep: bool = False
+) -> tuple[dict[str, RawFile], list[Issue]]:
+    """Load every file the mapping names (or the tables of a DuckDB file); ``keep``: the
+    views over Parquet files kept in the database (the stage cache's)."""
     con, m, s = ws.con, ws.mapping, ws.settings
     raws: dict[str, RawFile] = {}
     issues: list[Issue] = []
@@ -418,6 +422,7 @@ def _inputs(ws: Workspace, path: Path) -> tuple[dict[str, RawFile], list[Issue]]
             delimiter=s.delimiter,
             temp_files=ws.temp_files,
             sheet=f.sheet or s.sheet,
+            keep=keep,
         )
         if isinstance(got, Issue):
             issues.append(got)
@@ -540,7 +545,7 @@ def _maxima(t: ir.Table, cols: tuple[str, ...]) -> list[datetime]:
 
 
 def _build(ws: Workspace, path: Path, *, materialize: bool, stage_kept: bool = False) -> None:
-    raws, issues = _inputs(ws, path)
+    raws, issues = _inputs(ws, path, keep=stage_kept)
     ws.issues.extend(issues)
     ws.empty_rows = {n: r.empty_rows for n, r in raws.items() if r.empty_rows}
     if any(i.severity == "ERROR" for i in issues) and "leads" not in {
@@ -572,9 +577,21 @@ def _build(ws: Workspace, path: Path, *, materialize: bool, stage_kept: bool = F
         for table, parts, present, label in built:
             try:
                 if step == "text":
-                    texts[table] = _text_views(ws, table, parts)
+                    texts[table] = _text_views(ws, table, parts, raws, keep=stage_kept)
                 elif table in texts:
-                    stage = _typed_stage(ws, table, parts, texts[table], present, kept=stage_kept)
+                    # (the leads stay a copy: read from a view over the file, the last digit
+                    # of a float sum in the analyses moved — tests/golden demo-agree)
+                    view = table != "leads" and all(_over_parquet(p, raws) for p in parts)
+                    stage = _typed_stage(
+                        ws,
+                        table,
+                        parts,
+                        texts[table],
+                        present,
+                        kept=stage_kept,
+                        view=view,
+                        raws=raws,
+                    )
                     stages[table] = (stage, present, label)
             except duckdb.Error as e:  # a binder error in a mapping's SQL expression
                 texts.pop(table, None)
@@ -595,11 +612,27 @@ def _build(ws: Workspace, path: Path, *, materialize: bool, stage_kept: bool = F
     _validate_and_publish(ws, stages, "VIEW" if stage_kept else "TABLE" if materialize else "")
 
 
+def _over_parquet(part: Compiled, raws: dict[str, RawFile]) -> bool:
+    """Whether a part is a plain selection of the columns of one Parquet file (no join, no SQL
+    rule): its stage can be a view over the file rather than a copy of it."""
+    rule = part.rule
+    plain = not rule.joins and not any(c.sql or c.row_number for c in rule.columns.values())
+    raw = raws.get(rule.source)
+    return plain and raw is not None and raw.path.suffix.lower() in PARQUET_SUFFIXES
+
+
 def _text_views(
-    ws: Workspace, table: str, parts: list[Compiled]
+    ws: Workspace,
+    table: str,
+    parts: list[Compiled],
+    raws: dict[str, RawFile] | None = None,
+    *,
+    keep: bool = False,
 ) -> list[tuple[str, dict[str, str]]]:
-    """One view per part of the text stage, with its columns' engine types."""
+    """One view per part of the text stage, with its columns' engine types (kept in the
+    database with ``keep`` when every part is a view over a Parquet file)."""
     out = []
+    over_files = raws is not None and all(_over_parquet(p, raws) for p in parts)
     for i, part in enumerate(parts):
         text = ident(f"_text_{table}_{i}")
         # a plain selection of columns stays a view (read twice: the styles' evidence and
@@ -607,7 +640,8 @@ def _text_views(
         rule = part.rule
         plain = not rule.joins and not any(c.sql or c.row_number for c in rule.columns.values())
         kind = "VIEW" if plain else "TABLE"
-        ws.con.raw_sql(f"CREATE OR REPLACE TEMP {kind} {text} AS {part.sql}")
+        temp = "" if keep and over_files else "TEMP "
+        ws.con.raw_sql(f"CREATE OR REPLACE {temp}{kind} {text} AS {part.sql}")
         types = {r[0]: r[1] for r in ws.con.raw_sql(f"DESCRIBE {text}").fetchall()}
         out.append((text, types))
     return out
@@ -621,7 +655,11 @@ def _typed_stage(
     present: set[str],
     *,
     kept: bool = False,
+    view: bool = False,
+    raws: dict[str, RawFile] | None = None,
 ) -> ir.Table:
+    """The typed stage of ``table``: a table, or with ``view`` (parts over the Parquet files
+    of ``raws``) a view over the files — no copy of the data."""
     con = ws.con
     spec = TABLES[table]
     texts = [(part, text, types) for part, (text, types) in zip(parts, views, strict=True)]
@@ -635,13 +673,16 @@ def _typed_stage(
     selects = []
     for part, text, types in texts:
         styles = _styles(ws, table, part, text, types, nulls)
+        clean = set()
+        if view and raws is not None:
+            clean = _clean_text(ws, table, text, types, nulls, raws[part.rule.source])
         cols = ["_file", "_row", "_exclude"]
         for col in spec.columns:
             # an unmapped column (an option left empty) takes no default either
             rule = part.rule.columns.get(col.name) if col.name in part.present else None
             src_type = types.get(col.name, "VARCHAR")
             zone = ws.mapping.data_time_zone or ws.time_zone
-            reading = Reading(zone, nulls, styles.get(col.name, Style()))
+            reading = Reading(zone, nulls, styles.get(col.name, Style()), col.name in clean)
             cols.append(f"{typed_expr(col, src_type, rule, reading)} AS {ident(col.name)}")
             if col.name in with_raw:
                 raw = raw_expr(col, src_type, rule, reading)
@@ -650,8 +691,48 @@ def _typed_stage(
     # one pass over the input: every check and the canonical tables read this table
     stage_name = ident(f"_stage_{table}")
     temp = "" if kept else "TEMP "
-    con.raw_sql(f"CREATE OR REPLACE {temp}TABLE {stage_name} AS {' UNION ALL '.join(selects)}")
+    kind = "VIEW" if view else "TABLE"
+    con.raw_sql(f"CREATE OR REPLACE {temp}{kind} {stage_name} AS {' UNION ALL '.join(selects)}")
     return con.table(f"_stage_{table}")
+
+
+def _clean_text(
+    ws: Workspace,
+    table: str,
+    text: str,
+    types: dict[str, str],
+    nulls: tuple[str, ...],
+    raw: RawFile,
+) -> set[str]:
+    """The text columns of a part whose values need no trimming and hold no null spelling
+    (one query over the part): a view reads them as they are. Checked: the required columns
+    and those the file stores with a dictionary (a few values: checked at no cost). The
+    others keep their cleaning in the view, done only by the queries that read them
+    (checking them here would cost a read of each, e.g. the unique ids no analysis reads)."""
+    try:
+        coded = {
+            str(r[0]).lower()
+            for r in ws.con.raw_sql(
+                "SELECT path_in_schema FROM parquet_metadata("
+                f"{sql_str(str(raw.path.resolve()))}) GROUP BY 1 "
+                "HAVING bool_and(encodings LIKE '%DICTIONARY%')"
+            ).fetchall()
+        }
+    except duckdb.Error:
+        coded = set()
+    cols = [
+        c.name
+        for c in TABLES[table].columns
+        if c.kind == "string"
+        and (c.required or c.name.lower() in coded)
+        and types.get(c.name, "").upper() == "VARCHAR"
+    ]
+    if not cols:
+        return set()
+    counts = ws.con.raw_sql(
+        f"SELECT {', '.join(unclean_sql(ident(c), nulls) for c in cols)} FROM {text}"
+    ).fetchone()
+    return {c for c, n in zip(cols, counts, strict=True) if int(n or 0) == 0}
 
 
 def _styles(
@@ -723,6 +804,7 @@ def _validate_and_publish(
     the database, else a TEMP VIEW) of the rows kept."""
     con = ws.con
     canonical: dict[str, str] = {}
+    marked: dict[str, int] = {}  # rows the mapping excludes, per table
     for table, (stage, present, label) in stages.items():
         acc = v.Accounting(table)
         counts = stage.group_by("_exclude").aggregate(n=ibis._.count()).execute()
@@ -730,6 +812,7 @@ def _validate_and_publish(
             acc.read += int(n)
             if isinstance(reason, str):
                 acc.excluded[reason] = int(n)
+                marked[table] = marked.get(table, 0) + int(n)
         for rule in ws.mapping.tables.get(table, ())[:1]:
             if n_empty := ws.empty_rows.get(rule.source, 0):
                 acc.read += n_empty
@@ -766,23 +849,14 @@ def _validate_and_publish(
         ws.issues.extend(issues)
         for reason, n in excluded.items():
             ws.accounting["activities"].excluded[reason] = n
-        if n_excluded := v.excluded_lead_activities(kept, leads_stage):
+        # (no lead excluded: no activity of one, and no query to say so)
+        n_excluded = v.excluded_lead_activities(kept, leads_stage) if marked.get("leads") else 0
+        if n_excluded:
             ws.accounting["activities"].excluded["activity for an excluded lead"] = n_excluded
-        # mark the rows left out, so the canonical table is a plain filter of the stage
-        as_of_sql = f"{sql_str(ws.as_of.isoformat())}::TIMESTAMPTZ"
-        con.raw_sql(
-            "UPDATE _stage_activities SET _exclude = CASE "
-            # (ids only: one lead without an id would make every NOT IN unknown)
-            "WHEN lead_id NOT IN (SELECT lead_id FROM _stage_leads WHERE lead_id IS NOT NULL) "
-            "THEN 'activity for an unknown lead' "
-            "WHEN lead_id NOT IN (SELECT lead_id FROM _stage_leads WHERE _exclude IS NULL "
-            "AND lead_id IS NOT NULL) "
-            "THEN 'activity for an excluded lead' "
-            "ELSE 'activity after the as-of date' END "
-            "WHERE _exclude IS NULL AND lead_id IS NOT NULL AND ("
-            "lead_id NOT IN (SELECT lead_id FROM _stage_leads WHERE _exclude IS NULL "
-            f'AND lead_id IS NOT NULL) OR "at" > {as_of_sql})'
-        )
+        # mark the rows left out, so the canonical table is a plain filter of the stage (the
+        # rows the checks counted: none, and there is nothing to mark)
+        if sum(excluded.values()) or n_excluded:
+            _mark_left_out(ws)
         created = leads_stage.filter(leads_stage._exclude.isnull()).select(
             "lead_id", lead_created_at="created_at"
         )
@@ -798,6 +872,37 @@ def _validate_and_publish(
             f"FROM {ident('_stage_' + table)} WHERE {where}"
         )
         ws.tables[table] = con.table(table)
+
+
+def _mark_left_out(ws: Workspace) -> None:
+    """Set ``_exclude`` of the activities of unknown or excluded leads and of those after the
+    as-of; a stage that is a view over a file becomes a table first (the rows to mark are
+    few files' worth of exceptions, the copy the price of them)."""
+    con = ws.con
+    view = con.raw_sql(
+        "SELECT temporary FROM duckdb_views() WHERE view_name = '_stage_activities'"
+    ).fetchone()
+    if view is not None:
+        temp = "TEMP " if view[0] else ""
+        con.raw_sql(
+            f"CREATE {temp}TABLE _stage_activities__copy AS SELECT * FROM _stage_activities"
+        )
+        con.raw_sql("DROP VIEW _stage_activities")
+        con.raw_sql("ALTER TABLE _stage_activities__copy RENAME TO _stage_activities")
+    as_of_sql = f"{sql_str(ws.as_of.isoformat())}::TIMESTAMPTZ"
+    con.raw_sql(
+        "UPDATE _stage_activities SET _exclude = CASE "
+        # (ids only: one lead without an id would make every NOT IN unknown)
+        "WHEN lead_id NOT IN (SELECT lead_id FROM _stage_leads WHERE lead_id IS NOT NULL) "
+        "THEN 'activity for an unknown lead' "
+        "WHEN lead_id NOT IN (SELECT lead_id FROM _stage_leads WHERE _exclude IS NULL "
+        "AND lead_id IS NOT NULL) "
+        "THEN 'activity for an excluded lead' "
+        "ELSE 'activity after the as-of date' END "
+        "WHERE _exclude IS NULL AND lead_id IS NOT NULL AND ("
+        "lead_id NOT IN (SELECT lead_id FROM _stage_leads WHERE _exclude IS NULL "
+        f'AND lead_id IS NOT NULL) OR "at" > {as_of_sql})'
+    )
 
 
 def _with_severity(ws: Workspace, issues: list[Issue]) -> list[Issue]:

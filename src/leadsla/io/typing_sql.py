@@ -63,13 +63,30 @@ class Reading:
     tz: str = "UTC"
     nulls: tuple[str, ...] = DEFAULT_NULLS
     style: Style = Style()
+    #: the text column's values need no trimming and none is a null spelling (counted by
+    #: ``unclean_sql`` beforehand): read as they are
+    clean: bool = False
 
 
 def text_of(expr: str, nulls: tuple[str, ...] = DEFAULT_NULLS) -> str:
-    """The trimmed text of ``expr``; null when empty or one of the null spellings (NA, -, …)."""
+    """The trimmed text of ``expr``; null when empty or one of the null spellings (NA, -, …).
+
+    A simple CASE, not ``IN (…)``: DuckDB plans an IN list as a join, which a view cannot
+    leave out when a query does not read the column (and which costs more besides)."""
     t = f"trim(CAST({expr} AS VARCHAR))"
-    spelled = ", ".join(sql_str(n.lower()) for n in {"", *nulls})
-    return f"CASE WHEN lower({t}) IN ({spelled}) THEN NULL ELSE {t} END"
+    spelled = " ".join(
+        f"WHEN {sql_str(n)} THEN NULL" for n in sorted({"", *(n.lower() for n in nulls)})
+    )
+    return f"CASE lower({t}) {spelled} ELSE {t} END"
+
+
+def unclean_sql(expr: str, nulls: tuple[str, ...] = DEFAULT_NULLS) -> str:
+    """The rows of text column ``expr`` that ``text_of`` changes (trims or reads as null):
+    none, and the column is read as it is."""
+    return (
+        f"count(*) FILTER (WHERE {expr} IS NOT NULL AND ({expr} <> trim({expr}) "
+        f"OR {text_of(expr, nulls)} IS NULL))"
+    )
 
 
 def _is_numeric(t: str) -> bool:
@@ -181,7 +198,7 @@ def typed_expr(
                 f"CASE WHEN {c} = floor({c}) AND abs({c}) < 1e15 "
                 f"THEN CAST(CAST({c} AS HUGEINT) AS VARCHAR) ELSE CAST({c} AS VARCHAR) END"
             )
-        e = text_of(c, r.nulls)
+        e = c if r.clean and t == "VARCHAR" else text_of(c, r.nulls)
         if rule is not None and rule.default is not None:
             e = f"COALESCE({e}, {sql_str(rule.default)})"
         return e
