@@ -79,34 +79,8 @@ def test_the_attempts_path_imports_no_late_module(module: str, cli_env: dict[str
     assert module not in loaded
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="leadsla/io/zones.py (line 30) and leadsla/io/fingerprint.py (line 17) import pandas "
-    "at module level; io is being rewritten on another branch (wt-cold). Outside io, pandas is "
-    "imported only where a DataFrame is built or read.",
-)
 def test_the_attempts_path_imports_no_pandas(cli_env: dict[str, str]) -> None:
     assert "pandas" not in _loaded_after(f"import {', '.join(ATTEMPTS_PATH)}", cli_env)
-
-
-def test_the_analyses_import_no_pandas_themselves(cli_env: dict[str, str]) -> None:
-    """With io's pandas import stubbed out of the way, the analysis, clock and times modules of
-    the attempts path import pandas nowhere at module level: a fake ``leadsla.io.zones`` (the
-    only io module that imports it on this path) stands in, and pandas must stay unloaded."""
-    code = (
-        "import sys, types\n"
-        "zones = types.ModuleType('leadsla.io.zones')\n"
-        "zones.ISO_WITH_OFFSET = zones.OFFSET_AT_END = zones.ZoneGuess = None\n"
-        "zones.infer_zone = zones.parse_offset = None\n"
-        "sys.modules['leadsla.io.zones'] = zones\n"
-        f"import {', '.join(ATTEMPTS_PATH)}, leadsla.times, leadsla.clock"
-    )
-    loaded = _loaded_after(code, cli_env)
-    assert "pandas" not in loaded
-    assert not set(LATE) & loaded
-
-
-# --- the lazy command list is the same as the commands ----------------------------------------
 
 
 def _first_sentence(text: str) -> str:

@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 
 import ibis
 import ibis.expr.types as ir
-import pandas as pd
 
 from leadsla.schema import TABLES
 
@@ -79,6 +78,8 @@ def _iso(t: datetime | None) -> str | None:
 
 
 def _utc(x: Any) -> datetime | None:
+    import pandas as pd
+
     if x is None or pd.isna(x):
         return None
     ts = pd.Timestamp(x)

@@ -25,9 +25,12 @@ import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Representatives tried first, in this order, when several zones fit the same offsets.
 PREFERRED = (
@@ -166,6 +169,8 @@ def _match(
     if any(len(v) > 1 for v in rows.values()):
         fit: list[str] = []
     else:
+        import pandas as pd  # only here: the zone guess of a file with offsets
+
         ordered = sorted(rows)
         instants = pd.DatetimeIndex(ordered).tz_localize("UTC")
         offsets = np.array([next(iter(rows[t])) for t in ordered], dtype=np.int64)
