@@ -463,7 +463,10 @@ def attempt_analysis(
         stale_after_days=stale_after_days,
         cutoff=cutoff,
     )
-    counts = expr.execute()
+    # the engine's rows come in no fixed order: sorted, so the sums below add in one order
+    counts = expr.execute().sort_values(
+        [*keys_by, "attempts", "state", "reason"], ignore_index=True
+    )
     counts = counts.astype({"attempts": "int64", "leads": "int64", "revenue_n": "int64"})
     for col in ("revenue_sum", "revenue_sq"):
         counts[col] = counts[col].astype("float64").fillna(0.0)
