@@ -504,9 +504,14 @@ def _latest_event(
             continue
         t = stages[table][0]
         t = t.filter(t._exclude.isnull())
-        if table != "leads":
-            t = t.filter(t.lead_id.isin(kept_leads.lead_id))
-        found += _maxima(t, cols)
+        if table == "leads" or "at" not in t.columns:
+            found += _maxima(t, cols)
+            continue
+        # the latest row of a kept lead is among the latest rows: a top-64 first (a cheap
+        # scan), the semi-join of every row with the leads only when none of those is kept
+        top = t.filter(t.at.notnull()).order_by(t.at.desc()).limit(64)
+        hit = _maxima(top.filter(top.lead_id.isin(kept_leads.lead_id)), cols)
+        found += hit or _maxima(t.filter(t.lead_id.isin(kept_leads.lead_id)), cols)
     return max(found) if found else None
 
 
