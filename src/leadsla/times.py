@@ -21,7 +21,21 @@ def to_utc(t: datetime | str | pd.Timestamp, /, time_zone: str = "UTC") -> datet
     """An aware UTC ``datetime``; a naive value is read in ``time_zone``.
 
     ``to_utc("2025-11-17 12:55", "Europe/Berlin")`` → 2025-11-17 11:55 UTC.
+    An aware value, or a naive one read in UTC, needs no time-zone library; pandas (and its
+    import, ~0.4 s) is used only for the rest: other spellings and naive local times, where
+    it raises on a time that a clock change makes ambiguous or skips.
     """
+    value: object = t
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    if isinstance(value, datetime) and (value.tzinfo is not None or time_zone == "UTC"):
+        if hasattr(value, "to_pydatetime"):  # a pandas Timestamp
+            value = value.to_pydatetime()
+        aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        return aware.astimezone(UTC)
     import pandas as pd  # imported on first use, not with the module (issue 16)
 
     ts = pd.Timestamp(t)
