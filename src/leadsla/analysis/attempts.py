@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import ibis
 import ibis.expr.types as ir
 import numpy as np
+import pyarrow as pa
 
 from leadsla.analysis.grouping import parse_by, seed_for
 from leadsla.analysis.hazard import ModelName
@@ -328,7 +329,7 @@ class AttemptsResult:
     warnings: list[str]
     as_of: datetime
     stale_after_days: float | None
-    counts: pd.DataFrame = field(repr=False)
+    counts: pa.Table = field(repr=False)  # the engine's count rows, sorted, every group
     cutoff: datetime | None = None
 
     def __getitem__(self, name: str) -> GroupAttempts:
@@ -402,14 +403,59 @@ def _group_name(values: Sequence[str]) -> str:
     return " / ".join(values) if values else ALL_LABEL
 
 
-def _arrays(rows: pd.DataFrame, k_max: int) -> dict[str, np.ndarray]:
+@dataclass(frozen=True)
+class _Rows:
+    """Rows of the engine's count table (one group's, or all), as columns: the few hundred
+    aggregate rows need no data frame library."""
+
+    attempts: np.ndarray
+    state: np.ndarray
+    reason: np.ndarray
+    leads: np.ndarray
+    revenue_sum: np.ndarray
+    revenue_sq: np.ndarray
+    revenue_n: np.ndarray
+
+    @classmethod
+    def read(cls, table: pa.Table, keys_by: Sequence[str]) -> tuple[_Rows, list[tuple[str, ...]]]:
+        """The engine's answer sorted by group, ``attempts``, ``state``, ``reason`` (its rows
+        come in no fixed order: sorted, the sums below add in one order), and each row's
+        group key."""
+        table = table.sort_by([(c, "ascending") for c in (*keys_by, "attempts", "state", "reason")])
+
+        def col(name: str, kind: type) -> np.ndarray:
+            x = np.asarray(table.column(name).to_numpy(zero_copy_only=False))
+            if kind is float:
+                return np.nan_to_num(x.astype(np.float64), nan=0.0)  # a group without revenue
+            return x.astype(np.int64) if kind is int else x.astype(object)
+
+        keys = list(zip(*(table.column(b).to_pylist() for b in keys_by), strict=True))
+        rows = cls(
+            attempts=col("attempts", int), state=col("state", str), reason=col("reason", str),
+            leads=col("leads", int), revenue_sum=col("revenue_sum", float),
+            revenue_sq=col("revenue_sq", float), revenue_n=col("revenue_n", int),
+        )  # fmt: skip
+        return rows, keys if keys_by else [()] * table.num_rows
+
+    def __len__(self) -> int:
+        return int(self.attempts.size)
+
+    def take(self, mask: np.ndarray) -> _Rows:
+        return _Rows(**{f: getattr(self, f)[mask] for f in self.__dataclass_fields__})
+
+    def of(self, state: str) -> _Rows:
+        return self.take(self.state == state)
+
+    def to_arrow(self) -> pa.Table:
+        return pa.table({f: getattr(self, f) for f in self.__dataclass_fields__})
+
+
+def _arrays(rows: _Rows, k_max: int) -> dict[str, np.ndarray]:
     out = {}
     for s in ("W", "L", "C", "A"):
-        part = rows[rows.state == s]
+        part = rows.of(s)
         out[s] = np.bincount(
-            part.attempts.to_numpy(np.int64),
-            weights=part.leads.to_numpy(np.float64),
-            minlength=k_max + 1,
+            part.attempts, weights=part.leads.astype(np.float64), minlength=k_max + 1
         ).astype(np.int64)
     return out
 
@@ -463,28 +509,27 @@ def attempt_analysis(
         stale_after_days=stale_after_days,
         cutoff=cutoff,
     )
-    # the engine's rows come in no fixed order: sorted, so the sums below add in one order
-    counts = expr.execute().sort_values(
-        [*keys_by, "attempts", "state", "reason"], ignore_index=True
-    )
-    counts = counts.astype({"attempts": "int64", "leads": "int64", "revenue_n": "int64"})
-    for col in ("revenue_sum", "revenue_sq"):
-        counts[col] = counts[col].astype("float64").fillna(0.0)
-
-    excluded_rows = counts[counts.state == "X"]
-    excluded = {str(r): int(n) for r, n in excluded_rows.groupby("reason").leads.sum().items() if n}
-    used = counts[counts.state != "X"]
-    todo: list[tuple[str, dict[str, str], pd.DataFrame]] = []
+    counts, row_keys = _Rows.read(expr.to_pyarrow(), keys_by)
+    gone = counts.state == "X"
+    excluded = {
+        str(r): n
+        for r in sorted(set(counts.reason[gone]))
+        if (n := int(counts.leads[gone & (counts.reason == r)].sum()))
+    }
+    used = counts.take(~gone)
+    used_keys = [k for k, g in zip(row_keys, gone, strict=True) if not g]
+    todo: list[tuple[str, dict[str, str], _Rows]] = []
     if keys_by:
-        for key, rows in used.groupby(list(keys_by), sort=True):
+        for key in sorted(set(used_keys)):  # the rows are sorted by key already
             kv = {b: str(x) for b, x in zip(keys_by, key, strict=True)}
-            todo.append((_group_name(list(kv.values())), kv, rows))
+            mask = np.fromiter((k == key for k in used_keys), bool, len(used_keys))
+            todo.append((_group_name(list(kv.values())), kv, used.take(mask)))
     elif len(used):
         todo.append((ALL_LABEL, {}, used))
 
     warnings: list[str] = []
     values = _values(todo, value, margin)
-    total = sum(2 if int(rows[rows.state == "A"].leads.sum()) else 1 for _, _, rows in todo)
+    total = sum(2 if int(rows.of("A").leads.sum()) else 1 for _, _, rows in todo)
     done = 0
     groups: dict[str, AttemptGroup] = {}
     any_ambiguous = False
@@ -575,7 +620,7 @@ def attempt_analysis(
         warnings=warnings,
         as_of=at,
         stale_after_days=stale_after_days,
-        counts=counts,
+        counts=counts.to_arrow(),
         cutoff=cutoff,
     )
 
@@ -609,7 +654,7 @@ def _parent_hazards(
 
 
 def _values(
-    todo: list[tuple[str, dict[str, str], pd.DataFrame]],
+    todo: list[tuple[str, dict[str, str], _Rows]],
     value: float | Mapping[str, float] | None,
     margin: float | None,
 ) -> dict[str, tuple[float, str, str | None, float]]:
@@ -619,7 +664,7 @@ def _values(
     missing: list[str] = []
     for name, _kv, rows in todo:
         given = value.get(name) if isinstance(value, Mapping) else value
-        won = rows[rows.state == "W"]
+        won = rows.of("W")
         n_won = int(won.leads.sum())
         n_rev = int(won.revenue_n.sum())
         note = None
