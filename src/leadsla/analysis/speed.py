@@ -823,9 +823,16 @@ def speed_analysis(
     won = df["won"].to_numpy(dtype=bool)
     owner = df["owner"].astype(str).to_numpy()
     segment = df["segment"].astype(str).to_numpy()
-    pair = np.char.add(np.char.add(owner.astype(str), " × "), segment.astype(str)) if mature \
-        else np.zeros(0, dtype=str)  # fmt: skip
-    strata_labels, stratum = np.unique(pair, return_inverse=True)
+    # the strata "owner × segment", sorted, and each lead's: the text of each distinct pair
+    # only (hashing codes, not sorting a million strings)
+    o_code, o_text = pd.factorize(owner)
+    s_code, s_text = pd.factorize(segment)
+    pairs, pair_of = np.unique(o_code.astype(np.int64) * max(len(s_text), 1) + s_code,
+                               return_inverse=True)  # fmt: skip
+    pair_text = np.array([f"{o_text[c // len(s_text)]} × {s_text[c % len(s_text)]}"
+                          for c in pairs], dtype=str)  # fmt: skip
+    strata_labels, label_of = np.unique(pair_text, return_inverse=True)
+    stratum = label_of[pair_of] if mature else np.zeros(0, dtype=np.int64)
     strata = tuple(str(s) for s in strata_labels)
     off_hours = ~np.asarray(calendar.is_open(start), dtype=bool) if mature else np.zeros(0, bool)
     # last period: the 91 days of clock starts up to the latest mature one
@@ -843,7 +850,8 @@ def speed_analysis(
     if won_rev.any():
         overall_v = float(rev[won_rev].mean())
         seg_v = pd.Series(rev[won_rev]).groupby(segment[won_rev]).mean()
-        value = pd.Series(segment).map(seg_v).fillna(overall_v).to_numpy(dtype=np.float64)
+        per_segment = seg_v.reindex(s_text).to_numpy(dtype=np.float64)  # by segment code
+        value = np.where(np.isnan(per_segment), overall_v, per_segment)[s_code]
         if margin is not None:
             value = value * margin
     cands = candidates_for(calendar)
