@@ -49,7 +49,7 @@ COMMANDS = ("validate", "value", "attempts", "speed", "check", "report")
 KINDS = ("call", "email")
 STALE_AFTER_DAYS = 90
 POLICY_TOML = """\
-schema = "leadsla-sla/1"
+schema = "leadsla.policy/1"
 name = "Benchmark SLA"
 
 [calendar]
