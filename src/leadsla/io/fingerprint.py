@@ -145,9 +145,12 @@ def _hashed(ws: Workspace, tables: tuple[str, ...]) -> dict[str, Any]:
             for batch in reader:
                 if batch.num_rows == 0:
                     continue
-                buf = io.BytesIO()
-                pacsv.write_csv(batch, buf, write_options=options)
-                digest.update(buf.getvalue())
+                text = csv_rows(batch)
+                if text is None:  # a type the fast writer does not take: Arrow's own
+                    buf = io.BytesIO()
+                    pacsv.write_csv(batch, buf, write_options=options)
+                    text = buf.getvalue()
+                digest.update(text)
                 n += batch.num_rows
         finally:
             reader.close()
@@ -161,3 +164,68 @@ def _hashed(ws: Workspace, tables: tuple[str, ...]) -> dict[str, Any]:
         "first_created_at": first.isoformat() if first else None,
         "last_created_at": last.isoformat() if last else None,
     }
+
+
+#: time-zone names whose offset is always zero (Arrow writes "+0000" or "Z" after the time)
+_UTC_NAMES = frozenset({"UTC", "Etc/UTC", "+00:00", "Z", "Etc/Zulu", "Zulu", "Universal"})
+
+
+def csv_rows(batch: Any) -> bytes | None:
+    """The bytes ``pyarrow.csv.write_csv`` writes for ``batch`` without a header, built with
+    Arrow's compute kernels; None when a column's type is not one of text, whole or decimal
+    numbers, booleans and UTC timestamps.
+
+    Arrow's writer casts each column to text and quotes the text columns. Its cast of a
+    time-zone-aware timestamp goes through the zone database: 1.6 s per million values, 80%
+    of the fingerprint of 1M leads / 7.8M activities. A UTC timestamp is written here as the
+    naive time's text plus the zone's suffix (the same characters, 30x faster).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    parts: list[Any] = []  # the line's pieces, joined with nothing between them
+    for col in batch.columns:
+        t = col.type
+        if parts:
+            parts.append(",")
+        if pa.types.is_string(t) or pa.types.is_large_string(t):
+            if pc.any(pc.match_substring(col, '"')).as_py():
+                col = pc.replace_substring(col, '"', '""')
+            if col.null_count:  # a null is written as nothing, not as ""
+                parts.append(pc.binary_join_element_wise('"', col, '"', ""))
+            else:
+                parts += ['"', col, '"']
+        elif pa.types.is_timestamp(t) and t.tz is not None:
+            if t.tz not in _UTC_NAMES:
+                return None
+            sample = pa.array([0], pa.timestamp(t.unit, tz=t.tz)).cast(pa.string())[0].as_py()
+            plain = pa.array([0], pa.timestamp(t.unit)).cast(pa.string())[0].as_py()
+            if not sample.startswith(plain):
+                return None
+            text = col.cast(pa.timestamp(t.unit)).cast(pa.string())
+            if col.null_count:
+                parts.append(pc.binary_join_element_wise(text, sample[len(plain) :], ""))
+            else:
+                parts += [text, sample[len(plain) :]]
+        elif (
+            pa.types.is_integer(t)
+            or pa.types.is_floating(t)
+            or pa.types.is_boolean(t)
+            or (pa.types.is_timestamp(t) and t.tz is None)
+        ):
+            parts.append(col.cast(pa.string()))
+        else:
+            return None
+    if not parts:
+        return None
+    parts.append("\n")
+    lines = pc.binary_join_element_wise(*parts, "", null_handling="replace", null_replacement="")
+    # each line ends in "\n": the lines' data buffer is the file's bytes
+    width = 8 if pa.types.is_large_string(lines.type) else 4
+    offsets = lines.buffers()[1]
+    first, last = (
+        int.from_bytes(offsets[(lines.offset + i) * width : (lines.offset + i + 1) * width],
+                       "little", signed=True)
+        for i in (0, len(lines))
+    )  # fmt: skip
+    return lines.buffers()[2].to_pybytes()[first:last]
