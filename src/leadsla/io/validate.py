@@ -68,23 +68,33 @@ def raw_of(stage: ir.Table, col: str) -> ir.Value:
     return stage[raw] if raw in stage.columns else stage[col]
 
 
+def count_checks(stage: ir.Table, conds: list[ir.BooleanValue]) -> list[int]:
+    """How many rows of ``stage`` meet each condition (null: not), in one query."""
+    if not conds:
+        return []
+    # (a CASE, not a cast: PostgreSQL casts no boolean to bigint)
+    row = (
+        stage.aggregate(
+            **{f"c{i}": ibis.ifelse(c.fill_null(False), 1, 0).sum() for i, c in enumerate(conds)}
+        )
+        .to_pyarrow()
+        .to_pylist()[0]
+    )
+    return [int(row[f"c{i}"] or 0) for i in range(len(conds))]
+
+
 def run_checks(
-    stage: ir.Table, checks: list[Check], file: str
+    stage: ir.Table, checks: list[Check], file: str, *, counts: list[int] | None = None
 ) -> tuple[list[Issue], dict[str, Any]]:
-    """Count every check in one query; fetch the first rows of those that hit."""
+    """Count every check in one query (unless ``counts`` gives each check's count, counted
+    beforehand in a query shared with other checks); fetch the first rows of those that hit."""
     if not checks:
         return [], {}
-    counts = stage.aggregate(
-        # (a CASE, not a cast: PostgreSQL casts no boolean to bigint)
-        **{
-            f"c{i}": ibis.ifelse(ch.cond.fill_null(False), 1, 0).sum()
-            for i, ch in enumerate(checks)
-        }
-    ).execute()
+    if counts is None:
+        counts = count_checks(stage, [ch.cond for ch in checks])
     issues: list[Issue] = []
     hits: dict[str, Any] = {}
-    for i, ch in enumerate(checks):
-        n = int(counts[f"c{i}"].iloc[0] or 0)
+    for ch, n in zip(checks, counts, strict=True):
         if n == 0:
             continue
         cols: dict[str, Any] = {"_row": stage["_row"]}
@@ -390,15 +400,6 @@ def duplicate_issue(stage: ir.Table, key: str, file: str) -> Issue | None:
         count=n_rows,
         rows=rows,
     )
-
-
-def excluded_lead_activities(stage: ir.Table, leads: ir.Table) -> int:
-    """Activities of leads the mapping excludes: left out with them, counted (not orphans)."""
-    kept = leads.filter(leads._exclude.isnull())
-    ids = leads.filter(leads.lead_id.notnull())
-    kept = kept.filter(kept.lead_id.notnull())
-    cond = stage.lead_id.isin(ids.lead_id) & ~stage.lead_id.isin(kept.lead_id)
-    return int(stage.filter(cond.fill_null(False)).count().execute())
 
 
 def activity_timing_checks(joined: ir.Table) -> list[Check]:
