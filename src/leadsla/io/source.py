@@ -542,7 +542,7 @@ def _maxima(t: ir.Table, cols: tuple[str, ...]) -> list[datetime]:
     have = [c for c in cols if c in t.columns]
     if not have:
         return []
-    row = t.aggregate(**{c: t[c].max() for c in have}).to_pyarrow().to_pylist()[0]
+    row = v.rows_of(t.aggregate(**{c: t[c].max() for c in have}))[0]
     return [
         (x if x.tzinfo else x.replace(tzinfo=UTC)).astimezone(UTC)
         for x in row.values()
@@ -827,8 +827,8 @@ def _validate_and_publish(
     marked: dict[str, int] = {}  # rows the mapping excludes, per table
     for table, (stage, present, label) in stages.items():
         acc = v.Accounting(table)
-        counts = stage.group_by("_exclude").aggregate(n=ibis._.count()).execute()
-        for reason, n in zip(counts["_exclude"], counts["n"], strict=True):
+        for row in v.rows_of(stage.group_by("_exclude").aggregate(n=ibis._.count())):
+            reason, n = row["_exclude"], row["n"]
             acc.read += int(n)
             if isinstance(reason, str):
                 acc.excluded[reason] = int(n)
@@ -1002,7 +1002,8 @@ def _fill_warnings(ws: Workspace, stages: dict[str, tuple[ir.Table, set[str], st
     for table, (stage, _present, label) in stages.items():
         for col, _rule in _fill_rules(ws, table):
             kept = stage.filter(stage._exclude.isnull())
-            n = int(kept.filter(v.raw_of(kept, col).isnull()).count().execute())
+            empty = kept.filter(v.raw_of(kept, col).isnull())
+            n = int(v.rows_of(empty.aggregate(n=ibis._.count()))[0]["n"])
             if n:
                 ws.issues.add(
                     Issue(
@@ -1021,13 +1022,10 @@ def _fill_warnings(ws: Workspace, stages: dict[str, tuple[ir.Table, set[str], st
 
 def _latest(ws: Workspace, leads: ir.Table) -> datetime:
     cols = [c for c in ("created_at", "closed_at", "mql_at") if c in leads.columns]
-    df = leads.aggregate(**{c: leads[c].max() for c in cols}).execute()
-    vals = [
-        df[c].iloc[0] for c in cols if df[c].iloc[0] is not None and df[c].iloc[0] == df[c].iloc[0]
-    ]
+    vals = _maxima(leads, tuple(cols))
     if not vals:
         return ws.as_of
-    return max(vals).to_pydatetime()
+    return max(vals)
 
 
 def _canonical_select(ws: Workspace, table: str) -> str:
