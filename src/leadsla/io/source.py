@@ -508,12 +508,34 @@ def _latest_event(
         if table == "leads" or "at" not in t.columns:
             found += _maxima(t, cols)
             continue
-        # the latest row of a kept lead is among the latest rows: a top-64 first (a cheap
-        # scan), the semi-join of every row with the leads only when none of those is kept
-        top = t.filter(t.at.notnull()).order_by(t.at.desc()).limit(64)
-        hit = _maxima(top.filter(top.lead_id.isin(kept_leads.lead_id)), cols)
-        found += hit or _maxima(t.filter(t.lead_id.isin(kept_leads.lead_id)), cols)
+        found += _latest_of_kept(t, kept_leads)
     return max(found) if found else None
+
+
+#: how many leads the rows at the latest time may name to be checked by their ids
+LATEST_IDS = 64
+
+
+def _latest_of_kept(t: ir.Table, kept_leads: ir.Table) -> list[datetime]:
+    """The latest ``at`` of the rows of ``t`` whose lead is kept, cheapest first: the latest
+    of all rows (from the files' statistics when DuckDB reads a column as the file holds it)
+    when a row at that time has a kept lead (a look-up of their few ids); else the latest of
+    the top 64 rows of a kept lead; else of every row joined with the leads."""
+    last = _maxima(t, ("at",))
+    if not last:
+        return []
+    at_last = t.filter(t.at >= utc_literal(last[0]))
+    ids = v.rows_of(at_last.select("lead_id").distinct().limit(LATEST_IDS + 1))
+    named = [r["lead_id"] for r in ids if r["lead_id"] is not None]
+    if named and len(ids) <= LATEST_IDS:
+        hits = kept_leads.filter(kept_leads.lead_id.isin(named))
+        if v.rows_of(hits.aggregate(n=ibis._.count()))[0]["n"]:
+            return last
+    # the latest row of a kept lead is among the latest rows: a top-64 first (a cheap
+    # scan), the semi-join of every row with the leads only when none of those is kept
+    top = t.filter(t.at.notnull()).order_by(t.at.desc()).limit(64)
+    hit = _maxima(top.filter(top.lead_id.isin(kept_leads.lead_id)), ("at",))
+    return hit or _maxima(t.filter(t.lead_id.isin(kept_leads.lead_id)), ("at",))
 
 
 def latest_event(
