@@ -1,6 +1,7 @@
 """The activity checks counted in one query (``io.source._activity_counts``): unknown leads,
 excluded leads, activities after the as-of and before their lead's creation, on a CRM whose
-every row is one of those cases, in CSV (copied stages) and Parquet (stages as views).
+every row is one of those cases, in CSV (copied stages) and Parquet (stages as views); and
+the data's last event, which only activities of kept leads may set.
 
 The expected issues and accounting are counted by hand; the same file ran through the
 separate queries the fused one replaced gives the same (checked when it was written).
@@ -8,6 +9,7 @@ separate queries the fused one replaced gives the same (checked when it was writ
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +69,12 @@ kind = "kind"
 """
 
 
-def write(folder: Path, fmt: str, leads: list[tuple[str, str, str]]) -> Path:
+def write(
+    folder: Path,
+    fmt: str,
+    leads: list[tuple[str, str, str]],
+    activities: list[tuple[str, str | None, str]] = ACTIVITIES,
+) -> Path:
     folder.mkdir(exist_ok=True)
     frames = {
         "leads": pd.DataFrame(
@@ -75,7 +82,7 @@ def write(folder: Path, fmt: str, leads: list[tuple[str, str, str]]) -> Path:
             columns=["lead_id", "created_at", "segment", "status"],
         ),
         "activities": pd.DataFrame(
-            [(a, lead, at, "call") for a, lead, at in ACTIVITIES],
+            [(a, lead, at, "call") for a, lead, at in activities],
             columns=["activity_id", "lead_id", "at", "kind"],
         ),
     }
@@ -135,3 +142,24 @@ def test_a_duplicated_lead_counts_its_activities_once_per_lead_row(
         assert got["activity-before-created"] == (4, (2, 6, 11, 11), "2026-01-05T00:00:00Z")
         assert got["orphan-activity"] == (2, (7, 10), "L9")
         assert ws.accounting["activities"].used == 5
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+@pytest.mark.parametrize(
+    ("extra", "last"),
+    [
+        # the latest activities are of an unknown (1 Sep) and an excluded lead (1 Aug): the
+        # last event is L1's activity of 10 July
+        ((), datetime(2026, 7, 10, tzinfo=UTC)),
+        # one of the activities at the latest time is of a kept lead
+        ((("A12", "L1", "2026-09-01T00:00:00Z"),), datetime(2026, 9, 1, tzinfo=UTC)),
+    ],
+)
+def test_the_last_event_is_of_a_kept_lead(
+    tmp_path: Path, fmt: str, extra: tuple[tuple[str, str, str], ...], last: datetime
+) -> None:
+    mapping = write(tmp_path / "crm", fmt, LEADS, [*ACTIVITIES, *extra])
+    (tmp_path / "crm" / "leadsla.toml").write_text('time_zone = "UTC"\n', encoding="utf-8")
+    with leadsla.connect(tmp_path / "crm", mapping=mapping, strict=False, cache=False) as ws:
+        assert ws.as_of_basis == "data"
+        assert (ws.last_event, ws.as_of) == (last, last)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import typer
@@ -151,3 +153,34 @@ def test_unknown_command_is_a_usage_error_with_a_suggestion(cli_env: dict[str, s
     )
     assert done.returncode == 2
     assert "No such command 'attmpts'. Did you mean 'attempts'?" in done.stderr
+
+
+def test_opening_a_clean_source_imports_no_pandas(tmp_path: Path, cli_env: dict[str, str]) -> None:
+    """Reading, checking and publishing a source that holds no problem runs its queries on
+    the engine's own cursor: no pandas (0.3 s of ``leadsla validate``); the rows of an issue
+    may still be fetched through it."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    crm = tmp_path / "crm"
+    crm.mkdir()
+    ids = [f"L{i}" for i in range(40)]
+    created = pa.array([datetime(2026, 1, 5, 10, tzinfo=UTC)] * 40, pa.timestamp("us", "UTC"))
+    pq.write_table(
+        pa.table({"lead_id": ids, "created_at": created, "status": ["open"] * 40}),
+        crm / "leads.parquet",
+    )
+    pq.write_table(
+        pa.table({"lead_id": ids, "at": created, "kind": ["call"] * 40}),
+        crm / "activities.parquet",
+    )
+    code = (
+        "import leadsla\n"
+        f"ws = leadsla.connect({str(crm)!r}, cache=False)\n"
+        "assert not list(ws.issues), [str(i) for i in ws.issues]\n"
+        "assert ws.accounting['activities'].used == 40\n"
+        "ws.close()"
+    )
+    loaded = _loaded_after(code, cli_env)
+    assert "leadsla.io.source" in loaded
+    assert "pandas" not in loaded

@@ -508,12 +508,34 @@ def _latest_event(
         if table == "leads" or "at" not in t.columns:
             found += _maxima(t, cols)
             continue
-        # the latest row of a kept lead is among the latest rows: a top-64 first (a cheap
-        # scan), the semi-join of every row with the leads only when none of those is kept
-        top = t.filter(t.at.notnull()).order_by(t.at.desc()).limit(64)
-        hit = _maxima(top.filter(top.lead_id.isin(kept_leads.lead_id)), cols)
-        found += hit or _maxima(t.filter(t.lead_id.isin(kept_leads.lead_id)), cols)
+        found += _latest_of_kept(t, kept_leads)
     return max(found) if found else None
+
+
+#: how many leads the rows at the latest time may name to be checked by their ids
+LATEST_IDS = 64
+
+
+def _latest_of_kept(t: ir.Table, kept_leads: ir.Table) -> list[datetime]:
+    """The latest ``at`` of the rows of ``t`` whose lead is kept, cheapest first: the latest
+    of all rows (from the files' statistics when DuckDB reads a column as the file holds it)
+    when a row at that time has a kept lead (a look-up of their few ids); else the latest of
+    the top 64 rows of a kept lead; else of every row joined with the leads."""
+    last = _maxima(t, ("at",))
+    if not last:
+        return []
+    at_last = t.filter(t.at >= utc_literal(last[0]))
+    ids = v.rows_of(at_last.select("lead_id").distinct().limit(LATEST_IDS + 1))
+    named = [r["lead_id"] for r in ids if r["lead_id"] is not None]
+    if named and len(ids) <= LATEST_IDS:
+        hits = kept_leads.filter(kept_leads.lead_id.isin(named))
+        if v.rows_of(hits.aggregate(n=ibis._.count()))[0]["n"]:
+            return last
+    # the latest row of a kept lead is among the latest rows: a top-64 first (a cheap
+    # scan), the semi-join of every row with the leads only when none of those is kept
+    top = t.filter(t.at.notnull()).order_by(t.at.desc()).limit(64)
+    hit = _maxima(top.filter(top.lead_id.isin(kept_leads.lead_id)), ("at",))
+    return hit or _maxima(t.filter(t.lead_id.isin(kept_leads.lead_id)), ("at",))
 
 
 def latest_event(
@@ -542,7 +564,7 @@ def _maxima(t: ir.Table, cols: tuple[str, ...]) -> list[datetime]:
     have = [c for c in cols if c in t.columns]
     if not have:
         return []
-    row = t.aggregate(**{c: t[c].max() for c in have}).to_pyarrow().to_pylist()[0]
+    row = v.rows_of(t.aggregate(**{c: t[c].max() for c in have}))[0]
     return [
         (x if x.tzinfo else x.replace(tzinfo=UTC)).astimezone(UTC)
         for x in row.values()
@@ -827,8 +849,8 @@ def _validate_and_publish(
     marked: dict[str, int] = {}  # rows the mapping excludes, per table
     for table, (stage, present, label) in stages.items():
         acc = v.Accounting(table)
-        counts = stage.group_by("_exclude").aggregate(n=ibis._.count()).execute()
-        for reason, n in zip(counts["_exclude"], counts["n"], strict=True):
+        for row in v.rows_of(stage.group_by("_exclude").aggregate(n=ibis._.count())):
+            reason, n = row["_exclude"], row["n"]
             acc.read += int(n)
             if isinstance(reason, str):
                 acc.excluded[reason] = int(n)
@@ -1002,7 +1024,8 @@ def _fill_warnings(ws: Workspace, stages: dict[str, tuple[ir.Table, set[str], st
     for table, (stage, _present, label) in stages.items():
         for col, _rule in _fill_rules(ws, table):
             kept = stage.filter(stage._exclude.isnull())
-            n = int(kept.filter(v.raw_of(kept, col).isnull()).count().execute())
+            empty = kept.filter(v.raw_of(kept, col).isnull())
+            n = int(v.rows_of(empty.aggregate(n=ibis._.count()))[0]["n"])
             if n:
                 ws.issues.add(
                     Issue(
@@ -1021,13 +1044,10 @@ def _fill_warnings(ws: Workspace, stages: dict[str, tuple[ir.Table, set[str], st
 
 def _latest(ws: Workspace, leads: ir.Table) -> datetime:
     cols = [c for c in ("created_at", "closed_at", "mql_at") if c in leads.columns]
-    df = leads.aggregate(**{c: leads[c].max() for c in cols}).execute()
-    vals = [
-        df[c].iloc[0] for c in cols if df[c].iloc[0] is not None and df[c].iloc[0] == df[c].iloc[0]
-    ]
+    vals = _maxima(leads, tuple(cols))
     if not vals:
         return ws.as_of
-    return max(vals).to_pydatetime()
+    return max(vals)
 
 
 def _canonical_select(ws: Workspace, table: str) -> str:
