@@ -510,6 +510,7 @@ def main(argv: list[str] | None = None) -> int:
         f"Machine: {machine()}; at the start {load_note()}.",
         "",
     ]
+    print("\n".join(out), flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-commands-") as tmp:
         work = Path(tmp)
         (work / "sla.toml").write_text(POLICY_TOML, encoding="utf-8")
