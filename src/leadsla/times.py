@@ -32,9 +32,8 @@ def to_utc(t: datetime | str | pd.Timestamp, /, time_zone: str = "UTC") -> datet
         except ValueError:
             pass
     if isinstance(value, datetime) and (value.tzinfo is not None or time_zone == "UTC"):
-        if hasattr(value, "to_pydatetime"):  # a pandas Timestamp
-            value = value.to_pydatetime()
-        aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        plain: datetime = value.to_pydatetime() if hasattr(value, "to_pydatetime") else value
+        aware = plain if plain.tzinfo is not None else plain.replace(tzinfo=UTC)
         return aware.astimezone(UTC)
     import pandas as pd  # imported on first use, not with the module (issue 16)
 
