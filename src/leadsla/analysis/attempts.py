@@ -33,6 +33,7 @@ time-zone-aware timestamps.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -440,8 +441,8 @@ class _Rows:
     def __len__(self) -> int:
         return int(self.attempts.size)
 
-    def take(self, mask: np.ndarray) -> _Rows:
-        return _Rows(**{f: getattr(self, f)[mask] for f in self.__dataclass_fields__})
+    def take(self, which: np.ndarray | slice) -> _Rows:
+        return _Rows(**{f: getattr(self, f)[which] for f in self.__dataclass_fields__})
 
     def of(self, state: str) -> _Rows:
         return self.take(self.state == state)
@@ -520,10 +521,12 @@ def attempt_analysis(
     used_keys = [k for k, g in zip(row_keys, gone, strict=True) if not g]
     todo: list[tuple[str, dict[str, str], _Rows]] = []
     if keys_by:
-        for key in sorted(set(used_keys)):  # the rows are sorted by key already
+        start = 0  # the rows are sorted by key: each group is one run of them, in order
+        for key, same in itertools.groupby(used_keys):
+            end = start + sum(1 for _ in same)
             kv = {b: str(x) for b, x in zip(keys_by, key, strict=True)}
-            mask = np.fromiter((k == key for k in used_keys), bool, len(used_keys))
-            todo.append((_group_name(list(kv.values())), kv, used.take(mask)))
+            todo.append((_group_name(list(kv.values())), kv, used.take(slice(start, end))))
+            start = end
     elif len(used):
         todo.append((ALL_LABEL, {}, used))
 
