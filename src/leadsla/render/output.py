@@ -54,7 +54,7 @@ def _clean(o: Any) -> Any:
 
 
 _ONE_LINE = json.JSONEncoder(ensure_ascii=False)
-_FLAT = frozenset({str, int, float, bool, type(None)})
+_FLAT = _PLAIN | {float}  # the values of a record written on one line
 
 
 def _line_encoder() -> Any:
