@@ -19,6 +19,7 @@ from typer._click.formatting import HelpFormatter
 from typer._click.utils import make_default_short_help
 from typer.testing import CliRunner
 
+from conftest import RunCli
 from leadsla.cli.app import COMMANDS, app
 
 #: imported by the functions that need them, never by the modules of a command's path
@@ -127,30 +128,16 @@ def test_help_lists_every_command() -> None:
 
 
 @pytest.mark.parametrize("name", list(COMMANDS))
-def test_every_command_help_runs_in_a_fresh_process(name: str, cli_env: dict[str, str]) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "leadsla", name, "--help"],
-        capture_output=True,
-        text=True,
-        env=cli_env,
-        timeout=120,
-        check=False,
-    )
+def test_every_command_help_runs_in_a_fresh_process(name: str, run_cli: RunCli) -> None:
+    done = run_cli(name, "--help")
     assert done.returncode == 0, done.stderr
     assert f"leadsla {name} [OPTIONS]" in done.stdout
     start = " ".join(COMMANDS[name][2].split()[:4])  # the first words (before any wrapping)
     assert start in " ".join(done.stdout.split())
 
 
-def test_unknown_command_is_a_usage_error_with_a_suggestion(cli_env: dict[str, str]) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "leadsla", "attmpts"],
-        capture_output=True,
-        text=True,
-        env=cli_env,
-        timeout=120,
-        check=False,
-    )
+def test_unknown_command_is_a_usage_error_with_a_suggestion(run_cli: RunCli) -> None:
+    done = run_cli("attmpts")
     assert done.returncode == 2
     assert "No such command 'attmpts'. Did you mean 'attempts'?" in done.stderr
 
