@@ -223,45 +223,35 @@ FROM (
     LEFT OUTER JOIN (
       SELECT
         "t9"."_aid" AS "_pid",
-        SUM(
-          CASE
-            WHEN "t9"."_kind" IN ('call', 'email')
-            AND (
-              (
-                "t9"."_closed" IS NULL
-              )
-              OR (
-                "t9"."_closed" > MAKE_TIMESTAMPTZ(2026, 6, 30, 16, 0, 0.0, 'UTC')
-              )
-              OR (
-                "t9"."_at" < "t9"."_closed"
-              )
+        COUNT(*) FILTER(WHERE
+          "t9"."_kind" IN ('call', 'email')
+          AND (
+            (
+              "t9"."_closed" IS NULL
             )
-            THEN 1
-            ELSE 0
-          END
-        ) AS "_n",
-        SUM(
-          CASE
-            WHEN "t9"."_kind" IN ('call', 'email')
-            AND (
-              (
-                "t9"."_closed" IS NULL
-              )
-              OR (
-                "t9"."_closed" > MAKE_TIMESTAMPTZ(2026, 6, 30, 16, 0, 0.0, 'UTC')
-              )
-              OR (
-                "t9"."_at" < "t9"."_closed"
-              )
+            OR (
+              "t9"."_closed" > MAKE_TIMESTAMPTZ(2026, 6, 30, 16, 0, 0.0, 'UTC')
             )
-            AND (
-              "t9"."_at" < MAKE_TIMESTAMPTZ(2026, 6, 24, 16, 5, 43.9, 'UTC')
+            OR (
+              "t9"."_at" < "t9"."_closed"
             )
-            THEN 1
-            ELSE 0
-          END
-        ) AS "_n_e",
+          )) AS "_n",
+        COUNT(*) FILTER(WHERE
+          "t9"."_kind" IN ('call', 'email')
+          AND (
+            (
+              "t9"."_closed" IS NULL
+            )
+            OR (
+              "t9"."_closed" > MAKE_TIMESTAMPTZ(2026, 6, 30, 16, 0, 0.0, 'UTC')
+            )
+            OR (
+              "t9"."_at" < "t9"."_closed"
+            )
+          )
+          AND (
+            "t9"."_at" < MAKE_TIMESTAMPTZ(2026, 6, 24, 16, 5, 43.9, 'UTC')
+          )) AS "_n_e",
         BOOL_OR(
           CAST("t9"."_outcome" IN ('connected', 'replied')
           AND (

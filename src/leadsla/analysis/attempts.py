@@ -184,8 +184,9 @@ def count_attempts(
         open_ = j._closed.isnull() | (j._closed > seen)
         is_attempt = j._kind.isin(kinds) & (open_ | (j._at < j._closed))
         per = j.group_by(_pid=j._aid).aggregate(
-            _n=ibis.ifelse(is_attempt, 1, 0).sum(),
-            _n_e=ibis.ifelse(is_attempt & (j._at < utc_literal(evidence)), 1, 0).sum(),
+            # COUNT … FILTER: a BIGINT count (a SUM of CASE is a 128-bit sum in DuckDB)
+            _n=j.count(where=is_attempt),
+            _n_e=j.count(where=is_attempt & (j._at < utc_literal(evidence))),
             _contact=(j._outcome.isin(CONTACT_OUTCOMES) & (open_ | (j._at <= j._closed))).any(),
             _known=j._outcome.notnull().any(),
         )

@@ -513,9 +513,9 @@ def check_compliance(
             joined.group_by("_i")
             .aggregate(
                 _first=joined.at.min(),
-                # (CASE sums: PostgreSQL casts no boolean to bigint)
-                _n=ibis.ifelse(joined.at <= joined._end, 1, 0).sum(),
-                _nc=ibis.ifelse(joined.at < joined._close, 1, 0).sum(),
+                # COUNT … FILTER (a BIGINT count; PostgreSQL casts no boolean to bigint)
+                _n=joined.count(where=joined.at <= joined._end),
+                _nc=joined.count(where=joined.at < joined._close),
                 _contact=(
                     joined.outcome.isin(list(CONTACT_OUTCOMES)) & (joined.at <= joined._close)
                 ).any(),
