@@ -18,6 +18,8 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from leadsla.analysis.specfun import digamma, gammaln, trigamma
+
 FloatArray = npt.NDArray[np.float64]
 #: A float for scalar inputs (a ``numpy.float64``), an array for array inputs.
 FloatOrArray = float | FloatArray
@@ -297,26 +299,88 @@ class BetaPrior:
         return self.alpha + self.beta
 
 
-def _neg_loglik(theta: FloatArray, k: FloatArray, n: FloatArray) -> tuple[float, FloatArray]:
-    """Beta-binomial −log-likelihood (binomial coefficients dropped) and its gradient."""
-    from scipy import special  # imported when a prior is fitted, not with the module
-
+def _neg_loglik(
+    theta: FloatArray, k: FloatArray, n: FloatArray
+) -> tuple[float, FloatArray, FloatArray]:
+    """Beta-binomial −log-likelihood over θ = (ln α, ln β) (binomial coefficients dropped),
+    its gradient and its Hessian."""
     a, b = np.exp(theta)
-    ll = np.sum(special.betaln(k + a, n - k + b) - special.betaln(a, b))
-    common = special.digamma(n + a + b) - special.digamma(a + b)
-    ga = np.sum(special.digamma(k + a) - special.digamma(a) - common)
-    gb = np.sum(special.digamma(n - k + b) - special.digamma(b) - common)
-    return float(-ll), np.array([-a * ga, -b * gb])
+    ll = np.sum(
+        gammaln(k + a) + gammaln(n - k + b) - gammaln(n + a + b)
+        - gammaln(a) - gammaln(b) + gammaln(a + b)
+    )  # fmt: skip
+    common = digamma(n + a + b) - digamma(a + b)
+    ga = np.sum(digamma(k + a) - digamma(a) - common)
+    gb = np.sum(digamma(n - k + b) - digamma(b) - common)
+    common1 = trigamma(n + a + b) - trigamma(a + b)
+    haa = np.sum(trigamma(k + a) - trigamma(a) - common1)
+    hbb = np.sum(trigamma(n - k + b) - trigamma(b) - common1)
+    hab = -np.sum(common1)
+    # d/dθ of −ℓ(e^θ): chain rule through α = e^θ₁, β = e^θ₂
+    grad = np.array([-a * ga, -b * gb])
+    hess = np.array([[-a * ga - a * a * haa, -a * b * hab], [-a * b * hab, -b * gb - b * b * hbb]])
+    return float(-ll), grad, hess
+
+
+def _newton(
+    k: FloatArray, n: FloatArray, x0: FloatArray, bounds: tuple[float, float]
+) -> FloatArray | None:
+    """Minimise :func:`_neg_loglik` from ``x0`` inside the box ``bounds`` by damped Newton
+    steps with a backtracking line search. Returns the minimum, a point on the box's edge when
+    the likelihood keeps rising beyond it, or None when it does not converge in 200 steps."""
+    lo, hi = bounds
+    x = np.clip(x0, lo, hi)
+    f, g, h = _neg_loglik(x, k, n)
+    eye = np.eye(2)
+    for _ in range(200):
+        if np.max(np.abs(g)) <= 1e-10 * max(1.0, abs(f)):
+            return x
+        scale = max(1.0, float(np.max(np.abs(h))))
+        for lam in (0.0, *(scale * 10.0**e for e in range(-8, 9))):
+            try:  # the Hessian, made positive definite (Levenberg) when it is not
+                np.linalg.cholesky(h + lam * eye)
+            except np.linalg.LinAlgError:
+                continue
+            step = -np.linalg.solve(h + lam * eye, g)
+            break
+        else:
+            return None
+        # a coordinate on the box's edge does not step outward; the step stays in the box
+        step[((x <= lo) & (step < 0)) | ((x >= hi) & (step > 0))] = 0.0
+        if not np.any(step):
+            return x
+        with np.errstate(divide="ignore"):  # the room to the box's edge along the step
+            room = np.where(step < 0, (lo - x) / step, np.where(step > 0, (hi - x) / step, np.inf))
+        slope = float(g @ step)
+        t = min(1.0, float(np.min(room)))
+        while True:
+            x_new = np.clip(x + t * step, lo, hi)
+            f_new, g_new, h_new = _neg_loglik(x_new, k, n)
+            # Armijo, with room for the rounding of a sum of large log-gammas
+            if f_new <= f + 1e-4 * t * slope + 1e-12 * max(1.0, abs(f)):
+                break
+            t *= 0.5
+            if t < 1e-12:
+                return x if np.max(np.abs(g)) <= 1e-6 * max(1.0, abs(f)) else None
+        # on the box's edge with the likelihood still rising outward: the maximum is there
+        outward = ((x_new <= lo) & (g_new > 0)) | ((x_new >= hi) & (g_new < 0))
+        moved = float(np.max(np.abs(x_new - x)))
+        if np.any(outward) or moved <= 1e-14 * max(1.0, float(np.max(np.abs(x)))):
+            return x_new
+        x, f, g, h = x_new, f_new, g_new, h_new
+    return None
 
 
 def fit_beta_binomial(k: npt.ArrayLike, n: npt.ArrayLike) -> BetaPrior | None:
     """Fit Beta(α, β) to sibling groups' ``k`` won of ``n`` by beta-binomial maximum likelihood.
 
-    Maximises ``Σ_g [ln B(k_g+α, n_g−k_g+β) − ln B(α, β)]`` over (log α, log β) with L-BFGS-B
-    and the analytic gradient. Groups with ``n = 0`` carry no information and are dropped.
+    Maximises ``Σ_g [ln B(k_g+α, n_g−k_g+β) − ln B(α, β)]`` over (log α, log β) by Newton's
+    method with the analytic gradient and Hessian (:mod:`leadsla.analysis.specfun`), to a
+    gradient below 1e-10. Groups with ``n = 0`` carry no information and are dropped.
     Returns ``None`` when the likelihood has no interior maximum — fewer than two groups, no
     wins or only wins anywhere, rates no more spread than binomial noise (the fit runs off to
-    α + β → ∞) — or the optimiser fails; callers then use a fixed prior (see :func:`shrink`).
+    α + β → ∞) — or the fit does not converge; callers then use a fixed prior (see
+    :func:`shrink`).
 
     Example: 20 groups of 200 leads with rates spread around 5% → α/(α+β) ≈ 0.05.
     """
@@ -337,21 +401,12 @@ def fit_beta_binomial(k: npt.ArrayLike, n: npt.ArrayLike) -> BetaPrior | None:
     strength = float(np.clip(strength, 1.0, 1e4))
     x0 = np.log([mu * strength, (1.0 - mu) * strength])
     lo_b, hi_b = _LOG_BOUNDS
-    from scipy import optimize  # 0.25 s of imports, paid only when a prior is fitted
-
-    res = optimize.minimize(
-        _neg_loglik,
-        x0,
-        args=(ka, na),
-        jac=True,
-        method="L-BFGS-B",
-        bounds=[_LOG_BOUNDS, _LOG_BOUNDS],
-    )
-    if not res.success or not np.all(np.isfinite(res.x)):
+    x = _newton(ka, na, x0, _LOG_BOUNDS)
+    if x is None or not np.all(np.isfinite(x)):
         return None
-    if np.any(res.x <= lo_b + 1e-3) or np.any(res.x >= hi_b - 1e-3):
+    if np.any(x <= lo_b + 1e-3) or np.any(x >= hi_b - 1e-3):
         return None
-    a, b = np.exp(res.x)
+    a, b = np.exp(x)
     return BetaPrior(float(a), float(b), "fitted")
 
 
