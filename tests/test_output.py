@@ -11,10 +11,12 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
+from leadsla.records import Records
 from leadsla.render.output import emit, to_json
 
 scalars = st.one_of(
@@ -93,3 +95,39 @@ def test_emit_prints_text_as_it_is() -> None:
     text = '{"note": "call back :smile: [b]Mon[/b]\\tok"}\n\tend'
     emit(text, None, Console(file=buf, width=20))
     assert buf.getvalue() == text + "\n"
+
+
+# a table of records: every record the same keys (the shape of a breach list)
+tables = st.integers(0, 6).flatmap(
+    lambda n_rows: st.lists(st.text(max_size=6), min_size=1, max_size=4, unique=True).flatmap(
+        lambda keys: st.fixed_dictionaries(
+            {k: st.lists(scalars, min_size=n_rows, max_size=n_rows) for k in keys}
+        )
+    )
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(tables, documents)
+def test_records_write_as_the_list_of_dicts_they_stand_for(
+    columns: dict[str, list[Any]], other: Any
+) -> None:
+    """A table held by column writes the same bytes as its rows made dicts (any values:
+    text with quotes and percent signs, NaN, None, booleans, big integers)."""
+    records = Records(columns)
+    values = zip(*columns.values(), strict=True)
+    rows = [dict(zip(columns, row, strict=True)) for row in values]
+    assert records == rows and list(records) == rows and len(records) == len(rows)
+    assert to_json({"t": records, "o": other}) == to_json({"t": rows, "o": other})
+
+
+def test_records_read_as_rows() -> None:
+    r = Records({"lead_id": ["L1", "L2", "L3"], "attempts": [3, None, 1]})
+    assert r[0] == {"lead_id": "L1", "attempts": 3}
+    assert r[-1] == {"lead_id": "L3", "attempts": 1}
+    assert r[1:] == [{"lead_id": "L2", "attempts": None}, {"lead_id": "L3", "attempts": 1}]
+    assert Records({}) == [] and not Records({"a": []})
+    with pytest.raises(IndexError):
+        r[3]
+    with pytest.raises(ValueError, match="differ in length"):
+        Records({"a": [1], "b": []})

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from leadsla.i18n import gettext
-from leadsla.render.output import _clean
+from leadsla.render.output import _clean, json_default
 from leadsla.text import number as fmt
 
 CSS = """
@@ -185,7 +185,9 @@ def render(
             '<section id="warnings"><h2>' + esc(_("Warnings")) + "</h2>"
             f'<ul class="warnings">{items}</ul></section>'
         )
-    payload = json.dumps(_clean(data), ensure_ascii=False).replace("</", "<\\/")
+    payload = json.dumps(_clean(data), ensure_ascii=False, default=json_default).replace(
+        "</", "<\\/"
+    )
     return (
         f'<!DOCTYPE html>\n<html lang="{esc(lang)}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'

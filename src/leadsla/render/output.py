@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import math
+from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from leadsla.records import Records
 from leadsla.text import number
 
 
@@ -40,6 +42,15 @@ def _clean(o: Any) -> Any:
                 for k, v in o.items()}  # fmt: skip
     if t is list or t is tuple:
         return [v if type(v) in _PLAIN else _clean(v) for v in o]
+    if t is Records:
+        return Records(
+            {
+                k if type(k) is str else str(k): (
+                    col if set(map(type, col)) <= _PLAIN else [_clean(v) for v in col]
+                )
+                for k, col in o.columns.items()
+            }
+        )
     if isinstance(o, float):
         return None if math.isnan(o) or math.isinf(o) else float(o)
     if isinstance(o, dict):
@@ -51,6 +62,14 @@ def _clean(o: Any) -> Any:
     if hasattr(o, "item"):  # numpy scalars
         return _clean(o.item())
     return o
+
+
+def json_default(o: Any) -> Any:
+    """``default=`` for ``json.dumps`` of a cleaned document: a table held by column
+    (:class:`~leadsla.records.Records`) as its list of rows."""
+    if isinstance(o, Records):
+        return list(o)
+    raise TypeError(f"Object of type {type(o).__name__} is not JSON serializable")
 
 
 _ONE_LINE = json.JSONEncoder(ensure_ascii=False)
@@ -65,36 +84,100 @@ def _line_encoder() -> Any:
     return make(None, None, json.encoder.encode_basestring, None, ": ", ", ", False, False, True)
 
 
-def _dump(o: Any, pad: str, line: Any) -> str:
-    """``json.dumps(o, indent=2)``, except that a list of records (dicts of plain values: a
-    table) has one record a line."""
-    if type(o) is dict:
+_STR = json.encoder.encode_basestring  # json's (C) string writer, as its encoder uses it
+
+
+def _fragments(col: list[Any], line: Any) -> list[str]:
+    """The JSON text of each value of a column (as json's encoder writes it in a record)."""
+    kinds = set(map(type, col))
+    if kinds <= {str}:
+        return list(map(_STR, col))
+    if kinds <= {str, type(None)}:
+        return [_STR(v) if v is not None else "null" for v in col]
+    if kinds <= {int}:
+        return list(map(int.__repr__, col))
+    if kinds <= {int, type(None)}:
+        return [int.__repr__(v) if v is not None else "null" for v in col]
+    out = []
+    for v in col:
+        t = type(v)
+        out.append(
+            _STR(v) if t is str
+            else "null" if v is None
+            else ("true" if v else "false") if t is bool
+            else int.__repr__(v) if t is int
+            else float.__repr__(v) if t is float
+            else "".join(line(v, 0))
+        )  # fmt: skip
+    return out
+
+
+def _record_lines(o: Records, pad: str, line: Any) -> list[str]:
+    """Each record of ``o`` on one line, as json's C encoder writes a dict of plain values,
+    made column by column (no dict a row)."""
+    fmt = pad + "{" + ", ".join(
+        f"{_ONE_LINE.encode(k).replace('%', '%%')}: %s" for k in o.columns
+    ) + "}"  # fmt: skip
+    frags = [_fragments(col, line) for col in o.columns.values()]
+    return [fmt % t for t in zip(*frags, strict=True)]
+
+
+def _lines(rows: list[str], pad: str, out: list[str]) -> None:
+    """``rows`` as the items of a JSON array, appended to ``out`` (no joined copy of them)."""
+    out.append("[\n")
+    for i, row in enumerate(rows):
+        if i:
+            out.append(",\n")
+        out.append(row)
+    out.append("\n" + pad + "]")
+
+
+def _dump(o: Any, pad: str, line: Any, out: list[str]) -> None:
+    """``json.dumps(o, indent=2)`` appended to ``out`` in pieces, except that a list of
+    records (dicts of plain values: a table) has one record a line."""
+    if type(o) is Records:
+        if o and o.columns and all(type(v) in _FLAT for v in o[0].values()):
+            _lines(_record_lines(o, pad + "  ", line), pad, out)
+        else:
+            _dump(list(o), pad, line, out)
+    elif type(o) is dict:
         if not o:
-            return "{}"
+            out.append("{}")
+            return
         inner = pad + "  "
-        items = (f"{inner}{_ONE_LINE.encode(k)}: {_dump(v, inner, line)}" for k, v in o.items())
-        return "{\n" + ",\n".join(items) + "\n" + pad + "}"
-    if type(o) is list:
+        out.append("{\n")
+        for i, (k, v) in enumerate(o.items()):
+            out.append(f"{',' if i else ''}{chr(10) if i else ''}{inner}{_ONE_LINE.encode(k)}: ")
+            _dump(v, inner, line, out)
+        out.append("\n" + pad + "}")
+    elif type(o) is list:
         if not o:
-            return "[]"
+            out.append("[]")
+            return
         inner = pad + "  "
         first = o[0]
         if type(first) is dict and first and all(type(v) in _FLAT for v in first.values()):
-            rows = [inner + "".join(line(x, 0)) for x in o]
+            _lines([inner + "".join(line(x, 0)) for x in o], pad, out)
         else:
-            rows = [inner + _dump(x, inner, line) for x in o]
-        return "[\n" + ",\n".join(rows) + "\n" + pad + "]"
-    return _ONE_LINE.encode(o)
+            out.append("[\n")
+            for i, x in enumerate(o):
+                out.append(f",\n{inner}" if i else inner)
+                _dump(x, inner, line, out)
+            out.append("\n" + pad + "]")
+    else:
+        out.append(_ONE_LINE.encode(o))
 
 
 def to_json(data: dict[str, Any]) -> str:
     """JSON with NaN as null and dates as ISO 8601, indented by two spaces, a table (a list of
     records: breaches, groups) one record a line. json's indented writer is pure Python (2 s
     for a 300,000-row breach list); each record goes through its C encoder instead."""
-    return _dump(_clean(data), "", _line_encoder())
+    out: list[str] = []
+    _dump(_clean(data), "", _line_encoder(), out)
+    return "".join(out)
 
 
-def to_csv(rows: list[dict[str, Any]]) -> str:
+def to_csv(rows: Sequence[dict[str, Any]]) -> str:
     """Rows as CSV text; lists become ``lo;hi``."""
     if not rows:
         return ""
@@ -114,7 +197,9 @@ def to_csv(rows: list[dict[str, Any]]) -> str:
     return buf.getvalue()
 
 
-def rich_table(title: str, rows: list[dict[str, Any]], columns: list[str] | None = None) -> Table:
+def rich_table(
+    title: str, rows: Sequence[dict[str, Any]], columns: list[str] | None = None
+) -> Table:
     """A Rich table of ``rows`` (dicts), numbers right-aligned."""
     t = Table(title=title, title_justify="left", header_style="bold")
     cols = columns or (list(rows[0]) if rows else [])

@@ -69,6 +69,7 @@ from numpy.typing import NDArray
 
 from leadsla.analysis.attempts import CONTACT_OUTCOMES
 from leadsla.clock import business_day_seconds
+from leadsla.records import Records
 from leadsla.sla.clocks import (
     BREACHED,
     MET,
@@ -216,23 +217,23 @@ class CheckResult:
         """No breach on the sales side (marketing's pace is a forecast, not a breach)."""
         return self.status.breached == 0
 
-    def breach_rows(self, limit: int | None = None) -> list[dict[str, Any]]:
-        """The breaches as dicts (times as ISO 8601 in the policy's time zone)."""
+    def breach_rows(self, limit: int | None = None) -> Records:
+        """The breaches as rows (times as ISO 8601 in the policy's time zone), held by column
+        (:class:`~leadsla.records.Records`: 290,000 breaches at 1M leads)."""
         df = self.breaches if limit is None else self.breaches.head(limit)
         zone = self.time_zone
-        cols = {
-            "lead_id": df["lead_id"].tolist(),
-            "rule": df["rule"].tolist(),
-            "due": iso_times(df["due"], zone),
-            "first_attempt": iso_times(df["first_attempt"], zone),
-            "attempts": _ints(df["attempts"]),
-            "required": _ints(df["required"]),
-            "owner": df["owner"].tolist(),
-            "segment": df["segment"].tolist(),
-        }
-        keys = list(cols)
-        rows = zip(*cols.values(), strict=True)
-        return [dict(zip(keys, values, strict=True)) for values in rows]
+        return Records(
+            {
+                "lead_id": df["lead_id"].tolist(),
+                "rule": df["rule"].tolist(),
+                "due": iso_times(df["due"], zone),
+                "first_attempt": iso_times(df["first_attempt"], zone),
+                "attempts": _ints(df["attempts"]),
+                "required": _ints(df["required"]),
+                "owner": df["owner"].tolist(),
+                "segment": df["segment"].tolist(),
+            }
+        )
 
     def _marketing_dict(self) -> dict[str, Any]:
         assert self.marketing is not None
