@@ -477,3 +477,42 @@ def test_table_grows_and_matches_a_fresh_calendar(methods_cal: BusinessCalendar)
 def test_docstring_examples_run() -> None:
     result = doctest.testmod(calendar_module, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+# --------------------------------------------------------------------------- the interval grid
+
+_I64 = np.iinfo(np.int64)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.integers(1, 10**12), min_size=1, max_size=60),
+    st.integers(-(10**15), 10**15),
+    st.lists(st.integers(_I64.min, _I64.max), max_size=40),
+    st.lists(st.integers(-(10**13), 10**13), max_size=40),
+)
+def test_grid_search_is_numpys_binary_search(
+    gaps: list[int], first: int, anywhere: list[int], near: list[int]
+) -> None:
+    """The grid's lookup equals ``np.searchsorted(side="right")`` for any strictly increasing
+    array and any int64 keys (the values themselves, around them, the int64 extremes)."""
+    from leadsla.clock.calendar import _Grid, _search_right
+
+    a = np.cumsum(np.array([first, *gaps], dtype=np.int64))
+    keys = np.array(
+        [*anywhere, *(int(a[0]) + d for d in near), *a, *(a - 1), *(a + 1), _I64.min, _I64.max],
+        dtype=np.int64,
+    )
+    grid = _Grid.of(a)
+    assert np.array_equal(
+        _search_right(a, grid, keys.copy()), np.searchsorted(a, keys, side="right")
+    )
+    if a.size >= 2:
+        assert grid is not None or (int(a[-1]) - int(a[0])) // int(np.diff(a).min()) > 8 * a.size
+
+
+def test_grid_is_declined_for_repeats_and_single_values() -> None:
+    from leadsla.clock.calendar import _Grid
+
+    assert _Grid.of(np.array([5], dtype=np.int64)) is None
+    assert _Grid.of(np.array([1, 2, 2, 3], dtype=np.int64)) is None

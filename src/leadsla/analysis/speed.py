@@ -587,8 +587,8 @@ def _table(
     agg = aggregate(pop.minutes, pop.won, pop.stratum, strata, fine)
     thresholds = _thresholds(day_minutes)
     effect = mantel_haenszel(agg, thresholds)
-    off = pop.take(pop.off_hours)
-    agg_off = aggregate(off.minutes, off.won, off.stratum, strata, fine)
+    off = pop.off_hours  # only their response times count: no copy of the deadline arrays
+    agg_off = aggregate(pop.minutes[off], pop.won[off], pop.stratum[off], strata, fine)
     effect_off = mantel_haenszel(agg_off, thresholds)
     curve = fit_curve(agg)
     per = pop.take(pop.in_period)
