@@ -20,6 +20,7 @@ named — interleaved with the hand query (``bench_commands.py``'s peer) and the
   the hand SQL counts as read by it, which errs toward a lower floor): with the hand query's
   own reading, each value is looked at once — the least a cold run must read to validate it
   (validation does more: types, uniqueness, orphans, the row accounting);
+- ``floor: CLI + Ibis + read every value``: both (the cold floor of the decided architecture);
 - ``leadsla CMD, warm`` / ``cold``: the real command (cold: an empty cache folder).
 
 The ratios are paired per round (median of ``case / duckdb`` over rounds). A floor above a
@@ -87,6 +88,7 @@ def cases_for(cmd: str, data: Path, work: Path, pyc: Path) -> list[bc.Case]:
         floor("floor: CLI", "cli"),
         floor("floor: CLI + Ibis", "cli+ibis"),
         floor("floor: CLI + read every value", "cli+read"),
+        floor("floor: CLI + Ibis + read every value", "cli+ibis+read"),
         real[f"leadsla {cmd}, warm"],
         real[f"leadsla {cmd}, cold"],
     ]
