@@ -42,6 +42,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -501,11 +502,22 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown command(s) {', '.join(sorted(unknown))}")
     data = ensure_data(args.data_root, leads)
-    pyc = args.data_root / "pycache"
+    run_all(f"{leads:,} leads", commands, data, args.runs, cases_for, args.write)
+    return 0
+
+
+CasesFor = Callable[[str, Path, Path, Path], list[Case]]
+
+
+def run_all(
+    title: str, commands: list[str], data: Path, runs: int, make: CasesFor, write: Path | None
+) -> None:
+    """Each command's cases (``make(cmd, data, work, pycache)``): a warm-up round, then
+    ``runs`` interleaved rounds; the tables printed and appended to ``write``."""
+    pyc = data.parent / "pycache"
     compile_bytecode(pyc)
     out = [
-        f"### {leads:,} leads, {args.runs} interleaved runs "
-        f"({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)",
+        f"### {title}, {runs} interleaved runs ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)",
         "",
         f"Machine: {machine()}; at the start {load_note()}.",
         "",
@@ -515,22 +527,20 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(tmp)
         (work / "sla.toml").write_text(POLICY_TOML, encoding="utf-8")
         for cmd in commands:
-            cases = cases_for(cmd, data, work, pyc)
+            cases = make(cmd, data, work, pyc)
             for c in cases:  # the warm-up round: OS file cache, the warm cache (built here)
                 if c.cold is None:
                     c.run(work, record=False)
-            for _ in range(args.runs):
+            for _ in range(runs):
                 for c in cases:
                     c.run(work)
             out += [table(cmd, cases), ""]
             print("\n".join(out[-2:]), flush=True)
     out.append(f"At the end: {load_note()}.")
-    text = "\n".join(out) + "\n"
     print(out[-1])
-    if args.write:
-        with args.write.open("a", encoding="utf-8") as f:
-            f.write("\n" + text)
-    return 0
+    if write:
+        with write.open("a", encoding="utf-8") as f:
+            f.write("\n" + "\n".join(out) + "\n")
 
 
 if __name__ == "__main__":

@@ -32,8 +32,6 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-import tempfile
-from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -111,34 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     if set(commands) - set(FLOOR_COMMANDS):
         parser.error(f"commands are among {', '.join(FLOOR_COMMANDS)}")
     data = bc.ensure_data(args.data_root, args.leads)
-    pyc = args.data_root / "pycache"
-    bc.compile_bytecode(pyc)
-    out = [
-        f"### Floors, {args.leads:,} leads, {args.runs} interleaved runs "
-        f"({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)",
-        "",
-        f"Machine: {bc.machine()}; at the start {bc.load_note()}.",
-        "",
-    ]
-    print("\n".join(out), flush=True)
-    with tempfile.TemporaryDirectory(prefix="bench-floor-") as tmp:
-        work = Path(tmp)
-        (work / "sla.toml").write_text(bc.POLICY_TOML, encoding="utf-8")
-        for cmd in commands:
-            cases = cases_for(cmd, data, work, pyc)
-            for c in cases:  # warm-up: the OS file cache, the warm stage cache, bytecode
-                if c.cold is None:
-                    c.run(work, record=False)
-            for _ in range(args.runs):
-                for c in cases:
-                    c.run(work)
-            out += [bc.table(cmd, cases), ""]
-            print("\n".join(out[-2:]), flush=True)
-    out.append(f"At the end: {bc.load_note()}.")
-    print(out[-1])
-    if args.write:
-        with args.write.open("a", encoding="utf-8") as f:
-            f.write("\n" + "\n".join(out) + "\n")
+    bc.run_all(f"Floors, {args.leads:,} leads", commands, data, args.runs, cases_for, args.write)
     return 0
 
 
