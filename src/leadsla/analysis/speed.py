@@ -813,6 +813,8 @@ def speed_analysis(
     early = everyone["early"].fillna(0).to_numpy(dtype=np.int64)
     early_acts, early_leads = int(early.sum()), int((early > 0).sum())
     df = everyone[everyone["mature"]].reset_index(drop=True)
+    left_closed = int(everyone["left_closed"].sum())
+    del everyone  # (its mature rows are df: not held twice through the per-lead steps)
     mature = len(df)
 
     start = _utc(df["clock_start"])
@@ -845,6 +847,8 @@ def speed_analysis(
         period = (first_day.to_pydatetime(), last.to_pydatetime())
     # V per lead: mean revenue of the won mature leads of its segment (else of all)
     rev = pd.to_numeric(df["revenue"], errors="coerce").to_numpy(dtype=np.float64)
+    group = df["group"].astype(str).to_numpy() if "group" in df.columns else None
+    del df  # its columns are arrays now: not held through the per-lead steps
     won_rev = won & np.isfinite(rev)
     value: npt.NDArray[np.float64] | None = None
     if won_rev.any():
@@ -878,7 +882,8 @@ def speed_analysis(
     if by is not None:
         labels = {"owner": owner, "segment": segment}.get(by)
         if labels is None:
-            labels = df["group"].astype(str).to_numpy()
+            assert group is not None  # selected by the query for any other grouping
+            labels = group
         strata_tables = {}
         for name in sorted(set(labels.tolist())):
             strata_tables[str(name)] = _table(str(name), pop.take(labels == name), strata, edges,
@@ -886,7 +891,7 @@ def speed_analysis(
 
     mat = Maturity.of(
         rule, mode, maturity_quantile, leads_read=read, mature_leads=mature,
-        immature=read - mature - future, immature_closed=int(everyone["left_closed"].sum()),
+        immature=read - mature - future, immature_closed=left_closed,
         created_after_as_of=future,
     )  # fmt: skip
     warnings = _warnings(mat, overall, strata_tables, by, kinds, early_acts, early_leads, value)
