@@ -14,6 +14,7 @@ Checked against ``scipy.special`` in ``tests/test_specfun.py`` (relative error �
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -46,10 +47,25 @@ def gammaln(x: npt.ArrayLike) -> FloatArray:
     return np.asarray(_lgamma(a), dtype=np.float64)
 
 
-def _start(x: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
-    """A copy of ``x`` to raise by the recurrence, and its sum of recurrence terms (0)."""
+def _raised(x: npt.ArrayLike, term: Any) -> tuple[FloatArray, FloatArray]:
+    """``x`` raised by 1 until every value is at least _SHIFT, and the sum of ``term(v)``
+    over the values ``v`` it passed (the recurrence's terms)."""
     a = _positive(x).copy()
-    return a, np.zeros_like(a)
+    acc = np.zeros_like(a)
+    low = a < _SHIFT
+    while np.any(low):
+        acc[low] += term(a[low])
+        a[low] += 1.0
+        low = a < _SHIFT
+    return a, acc
+
+
+def _series(coefs: tuple[float, ...], z: FloatArray) -> FloatArray:
+    """``Σ_i coefs[i] · z^i`` (Horner)."""
+    out = np.zeros_like(z)
+    for c in reversed(coefs):
+        out = out * z + c
+    return out
 
 
 def digamma(x: npt.ArrayLike) -> FloatArray:
@@ -58,17 +74,9 @@ def digamma(x: npt.ArrayLike) -> FloatArray:
     >>> round(float(digamma(1.0)), 12)  # −γ (Euler–Mascheroni)
     -0.577215664902
     """
-    a, acc = _start(x)
-    low = a < _SHIFT
-    while np.any(low):
-        acc[low] -= 1.0 / a[low]
-        a[low] += 1.0
-        low = a < _SHIFT
+    a, acc = _raised(x, lambda v: -1.0 / v)
     inv2 = 1.0 / (a * a)
-    series = np.zeros_like(a)
-    for c in reversed(_PSI):
-        series = series * inv2 + c
-    return np.asarray(acc + np.log(a) - 0.5 / a - series * inv2)
+    return np.asarray(acc + np.log(a) - 0.5 / a - _series(_PSI, inv2) * inv2)
 
 
 def trigamma(x: npt.ArrayLike) -> FloatArray:
@@ -77,15 +85,7 @@ def trigamma(x: npt.ArrayLike) -> FloatArray:
     >>> round(float(trigamma(1.0)), 12)  # π²/6
     1.644934066848
     """
-    a, acc = _start(x)
-    low = a < _SHIFT
-    while np.any(low):
-        acc[low] += 1.0 / (a[low] * a[low])
-        a[low] += 1.0
-        low = a < _SHIFT
+    a, acc = _raised(x, lambda v: 1.0 / (v * v))
     inv = 1.0 / a
     inv2 = inv * inv
-    series = np.zeros_like(a)
-    for c in reversed(_PSI1):
-        series = series * inv2 + c
-    return np.asarray(acc + inv + 0.5 * inv2 + series * inv2 * inv)
+    return np.asarray(acc + inv + 0.5 * inv2 + _series(_PSI1, inv2) * inv2 * inv)
