@@ -743,7 +743,7 @@ def _validate_and_publish(
         for reason, n in excluded.items():
             ws.accounting["activities"].excluded[reason] = n
         has_id = kept.lead_id.notnull()
-        n_excluded = int(kept.filter(has_id & kept._known & ~kept._live).count().execute())
+        n_excluded = v.count_rows(kept.filter(has_id & kept._known & ~kept._live))
         if n_excluded:
             ws.accounting["activities"].excluded["activity for an excluded lead"] = n_excluded
         f = flagged

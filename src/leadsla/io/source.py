@@ -529,7 +529,7 @@ def _latest_of_kept(t: ir.Table, kept_leads: ir.Table) -> list[datetime]:
     named = [r["lead_id"] for r in ids if r["lead_id"] is not None]
     if named and len(ids) <= LATEST_IDS:
         hits = kept_leads.filter(kept_leads.lead_id.isin(named))
-        if v.rows_of(hits.aggregate(n=ibis._.count()))[0]["n"]:
+        if v.count_rows(hits):
             return last
     # the latest row of a kept lead is among the latest rows: a top-64 first (a cheap
     # scan), the semi-join of every row with the leads only when none of those is kept
@@ -1024,8 +1024,7 @@ def _fill_warnings(ws: Workspace, stages: dict[str, tuple[ir.Table, set[str], st
     for table, (stage, _present, label) in stages.items():
         for col, _rule in _fill_rules(ws, table):
             kept = stage.filter(stage._exclude.isnull())
-            empty = kept.filter(v.raw_of(kept, col).isnull())
-            n = int(v.rows_of(empty.aggregate(n=ibis._.count()))[0]["n"])
+            n = v.count_rows(kept.filter(v.raw_of(kept, col).isnull()))
             if n:
                 ws.issues.add(
                     Issue(

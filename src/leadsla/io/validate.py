@@ -79,6 +79,11 @@ def rows_of(expr: ir.Table) -> list[dict[str, Any]]:
     return list(expr.to_pyarrow().to_pylist())
 
 
+def count_rows(t: ir.Table) -> int:
+    """How many rows ``t`` has (through :func:`rows_of`)."""
+    return int(rows_of(t.aggregate(n=ibis._.count()))[0]["n"])
+
+
 def count_checks(stage: ir.Table, conds: list[ir.BooleanValue]) -> list[int]:
     """How many rows of ``stage`` meet each condition (null: not), in one query."""
     if not conds:
@@ -380,7 +385,7 @@ def duplicate_issue(stage: ir.Table, key: str, file: str) -> Issue | None:
     """Duplicate values of a key column: every row of each duplicated value is listed."""
     dups = stage.filter(stage[key].notnull()).group_by(key).aggregate(n=ibis._.count())
     dups = dups.filter(dups.n > 1)
-    n_ids = int(rows_of(dups.aggregate(n=ibis._.count()))[0]["n"])
+    n_ids = count_rows(dups)
     if n_ids == 0:
         return None
     rows_df = (
@@ -390,7 +395,7 @@ def duplicate_issue(stage: ir.Table, key: str, file: str) -> Issue | None:
         .limit(EXAMPLES)
         .execute()
     )
-    n_rows = int(stage.semi_join(dups, key).count().execute())
+    n_rows = count_rows(stage.semi_join(dups, key))
     value = str(rows_df[key].iloc[0])
     rows = tuple(int(r) for r in rows_df[rows_df[key] == value]["_row"])
     return Issue(
