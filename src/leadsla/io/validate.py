@@ -88,7 +88,9 @@ def count_checks(stage: ir.Table, conds: list[ir.BooleanValue]) -> list[int]:
     """How many rows of ``stage`` meet each condition (null: not), in one query."""
     if not conds:
         return []
-    # (a CASE, not a cast: PostgreSQL casts no boolean to bigint)
+    # (a CASE, not a cast: PostgreSQL casts no boolean to bigint; not COUNT … FILTER either,
+    # which the grouped counts of attempts use: over the ~20 conditions of one whole-table
+    # aggregate it made a cold validate at 1M leads 0.2 s slower, 3 interleaved runs)
     sums = {f"c{i}": ibis.ifelse(c.fill_null(False), 1, 0).sum() for i, c in enumerate(conds)}
     row = rows_of(stage.aggregate(**sums))[0]
     return [int(row[f"c{i}"] or 0) for i in range(len(conds))]
