@@ -147,7 +147,7 @@ def _dump(o: Any, pad: str, line: Any, out: list[str]) -> None:
         inner = pad + "  "
         out.append("{\n")
         for i, (k, v) in enumerate(o.items()):
-            out.append(f"{',' if i else ''}{chr(10) if i else ''}{inner}{_ONE_LINE.encode(k)}: ")
+            out.append((",\n" if i else "") + f"{inner}{_ONE_LINE.encode(k)}: ")
             _dump(v, inner, line, out)
         out.append("\n" + pad + "}")
     elif type(o) is list:
